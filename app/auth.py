@@ -1,0 +1,98 @@
+"""Passwords and API tokens. (Sessions, CSRF and the route guards build on these.)"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import ApiToken, Role, User, utcnow
+
+_hasher = PasswordHasher()
+TOKEN_PREFIX = "arb_"
+
+
+class DomainError(Exception):
+    """A request that breaks a rule of the domain; ``status`` is the HTTP answer."""
+
+    status = 400
+
+
+class NotFound(DomainError):
+    status = 404
+
+
+class Conflict(DomainError):
+    status = 409
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def generate_password() -> str:
+    return secrets.token_urlsafe(12)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def get_user(session: Session, username: str) -> User:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"no user named {username!r}")
+    return user
+
+
+def create_user(session: Session, username: str, role: Role, password: str) -> User:
+    username = username.strip()
+    if not username or len(username) > 64:
+        raise DomainError("a username has 1 to 64 characters")
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise Conflict(f"user {username!r} already exists")
+    if len(password) < 8:
+        raise DomainError("a password has at least 8 characters")
+    user = User(username=username, role=role, password_hash=hash_password(password))
+    session.add(user)
+    session.flush()
+    return user
+
+
+def set_password(session: Session, user: User, password: str) -> None:
+    if len(password) < 8:
+        raise DomainError("a password has at least 8 characters")
+    user.password_hash = hash_password(password)
+    session.flush()
+
+
+def create_token(session: Session, user: User, name: str = "default") -> str:
+    """A new API token for ``user``; only its hash is stored, so it is shown once."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    session.add(ApiToken(user_id=user.id, name=name, token_hash=hash_token(token)))
+    session.flush()
+    return token
+
+
+def user_for_token(session: Session, token: str) -> User | None:
+    """The active user a live token belongs to (and note its use), else None."""
+    row = session.execute(
+        select(ApiToken, User)
+        .join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None))
+    ).first()
+    if row is None or not row.User.is_active:
+        return None
+    row.ApiToken.last_used_at = utcnow()
+    return row.User

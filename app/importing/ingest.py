@@ -1,0 +1,228 @@
+"""Writing validated rows in bulk, one chunk at a time, de-duplicated against the database.
+
+Earlier chunks of the same file are already flushed when a later one is written, so one set of
+lookups per chunk finds duplicates both within the file and against earlier imports, and the
+memory used does not grow with the file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from app.importing.rows import PromptRow
+from app.models import Candidate, Comparison, Prompt
+
+
+@dataclass
+class Counts:
+    rows: int = 0
+    prompts: int = 0
+    candidates: int = 0
+    comparisons: int = 0
+    duplicates: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(vars(self))
+
+
+@dataclass
+class _Target:
+    """Where a row's prompt lives: an existing prompt id, or a new one inserted this chunk."""
+
+    content_hash: str
+    external_id: str | None
+    id: int | None = None
+    new: bool = False
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+#: Called once per written row with the row and its candidates' ids (in the row's order).
+RowHook = Callable[[PromptRow, list[int]], None]
+
+
+class ChunkWriter:
+    def __init__(
+        self, session: Session, project_id: int, batch_id: int, on_row: RowHook | None = None
+    ) -> None:
+        self.session = session
+        self.project_id = project_id
+        self.batch_id = batch_id
+        self.on_row = on_row
+        self.counts = Counts()
+
+    def check(self, chunk: list[tuple[int, PromptRow]]) -> list[tuple[int, str, str]]:
+        """Conflicts between ids and contents, as ``(line, field, reason)``; writes nothing."""
+        _, errors = self._resolve(chunk)
+        return errors
+
+    def write(self, chunk: list[tuple[int, PromptRow]]) -> list[tuple[int, str, str]]:
+        targets, errors = self._resolve(chunk)
+        if errors:
+            return errors
+        fresh = self._insert_prompts(targets)
+        rows = [row for _, row in chunk]
+        ids = [t.id for t in targets]
+        candidate_ids, fresh_candidates = self._candidates(rows, ids)  # type: ignore[arg-type]
+        fresh_pairs = self._comparisons(rows, ids, candidate_ids)  # type: ignore[arg-type]
+        self.counts.rows += len(rows)
+        for i, row in enumerate(rows):
+            if not (i in fresh or fresh_candidates[i] or fresh_pairs[i]):
+                self.counts.duplicates += 1
+            if self.on_row is not None:
+                self.on_row(row, candidate_ids[i])
+        return []
+
+    # --- prompts ------------------------------------------------------------------------------
+
+    def _resolve(
+        self, chunk: list[tuple[int, PromptRow]]
+    ) -> tuple[list[_Target], list[tuple[int, str, str]]]:
+        hashes = {row.content_hash for _, row in chunk}
+        ext_ids = {row.external_id for _, row in chunk if row.external_id is not None}
+        known: dict[str, _Target] = {}
+        known_ext: dict[str, _Target] = {}
+        query = select(Prompt.id, Prompt.content_hash, Prompt.external_id).where(
+            Prompt.project_id == self.project_id
+        )
+        found = list(self.session.execute(query.where(Prompt.content_hash.in_(hashes))))
+        if ext_ids:
+            found += self.session.execute(query.where(Prompt.external_id.in_(ext_ids)))
+        for pid, content_hash, external_id in found:
+            target = _Target(content_hash, external_id, id=pid)
+            known[content_hash] = target
+            if external_id is not None:
+                known_ext[external_id] = target
+        targets: list[_Target] = []
+        errors: list[tuple[int, str, str]] = []
+        for line, row in chunk:
+            target, problem = self._target(row, known, known_ext)
+            if problem:
+                errors.append((line, "id", problem))
+            targets.append(target)
+        return targets, errors
+
+    def _target(
+        self, row: PromptRow, known: dict[str, _Target], known_ext: dict[str, _Target]
+    ) -> tuple[_Target, str | None]:
+        by_ext = known_ext.get(row.external_id) if row.external_id is not None else None
+        by_hash = known.get(row.content_hash)
+        if by_ext is not None and by_ext.content_hash != row.content_hash:
+            return by_ext, f"{row.external_id!r} already names a different prompt in this project"
+        if (
+            by_hash is not None
+            and by_hash.external_id != row.external_id
+            and row.external_id is not None
+            and by_ext is None
+        ):
+            where = f"as id {by_hash.external_id!r}" if by_hash.external_id else "without id"
+            return by_hash, f"this prompt is already in the project {where}"
+        target = by_ext or by_hash
+        if target is None:
+            target = _Target(row.content_hash, row.external_id, new=True)
+            target.values = {
+                "project_id": self.project_id,
+                "batch_id": self.batch_id,
+                "external_id": row.external_id,
+                "system": row.system,
+                "messages": row.messages,
+                "tools": row.tools,
+                "meta": row.meta,
+                "content_hash": row.content_hash,
+            }
+            known[row.content_hash] = target
+            if row.external_id is not None:
+                known_ext[row.external_id] = target
+        return target, None
+
+    def _insert_prompts(self, targets: list[_Target]) -> set[int]:
+        """Insert the new prompts; the indexes of the rows that introduced them."""
+        first: dict[int, int] = {}
+        for i, t in enumerate(targets):
+            if t.new:
+                first.setdefault(id(t), i)
+        new = [targets[i] for i in first.values()]
+        if not new:
+            return set()
+        stmt = insert(Prompt).returning(Prompt.id, sort_by_parameter_order=True)
+        ids = self.session.scalars(stmt, [t.values for t in new]).all()
+        for target, pid in zip(new, ids, strict=True):
+            target.id = pid
+        self.counts.prompts += len(new)
+        return set(first.values())
+
+    # --- candidates and comparisons ----------------------------------------------------------
+
+    def _existing_ids(self, prompt_ids: Iterable[int]) -> dict[tuple[int, str], int]:
+        ids = set(prompt_ids)
+        if not ids:
+            return {}
+        stmt = select(Candidate.prompt_id, Candidate.content_hash, Candidate.id).where(
+            Candidate.prompt_id.in_(ids)
+        )
+        return {(p, h): cid for p, h, cid in self.session.execute(stmt)}
+
+    def _candidates(
+        self, rows: list[PromptRow], prompt_ids: list[int]
+    ) -> tuple[list[list[int]], list[bool]]:
+        """Each row's candidate ids, inserting the missing ones; whether a row added any."""
+        existing = self._existing_ids(prompt_ids)
+        pending: dict[tuple[int, str], dict[str, Any]] = {}
+        fresh = [False] * len(rows)
+        for r, (row, pid) in enumerate(zip(rows, prompt_ids, strict=True)):
+            for c in row.candidates:
+                key = (pid, c.content_hash)
+                if key not in existing and key not in pending:
+                    fresh[r] = True
+                    pending[key] = {
+                        "prompt_id": pid,
+                        "content": c.content,
+                        "model": c.model,
+                        "meta": c.meta,
+                        "content_hash": c.content_hash,
+                    }
+        if pending:
+            stmt = insert(Candidate).returning(Candidate.id, sort_by_parameter_order=True)
+            new_ids = self.session.scalars(stmt, list(pending.values())).all()
+            existing.update(zip(pending.keys(), new_ids, strict=True))
+            self.counts.candidates += len(pending)
+        ids = [
+            [existing[(pid, c.content_hash)] for c in row.candidates]
+            for row, pid in zip(rows, prompt_ids, strict=True)
+        ]
+        return ids, fresh
+
+    def _comparisons(
+        self, rows: list[PromptRow], prompt_ids: list[int], candidate_ids: list[list[int]]
+    ) -> list[bool]:
+        """Insert the missing pairs; for each row, whether it added anything."""
+        stmt = select(
+            Comparison.prompt_id, Comparison.candidate_a_id, Comparison.candidate_b_id
+        ).where(Comparison.prompt_id.in_(set(prompt_ids)))
+        existing = set(self.session.execute(stmt).tuples())
+        pending: list[dict[str, int]] = []
+        added: list[bool] = []
+        for row, pid, cids in zip(rows, prompt_ids, candidate_ids, strict=True):
+            before = len(pending)
+            for i, j in row.pair_indexes():
+                a, b = sorted((cids[i], cids[j]))
+                if (pid, a, b) not in existing:
+                    existing.add((pid, a, b))
+                    pending.append(
+                        {
+                            "project_id": self.project_id,
+                            "batch_id": self.batch_id,
+                            "prompt_id": pid,
+                            "candidate_a_id": a,
+                            "candidate_b_id": b,
+                        }
+                    )
+            added.append(len(pending) > before)
+        if pending:
+            self.session.execute(insert(Comparison), pending)
+            self.counts.comparisons += len(pending)
+        return added

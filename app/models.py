@@ -1,0 +1,305 @@
+"""The schema. Invariants live here as constraints, not as hopes in application code."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Dialect,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base
+
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC timestamp on both databases (SQLite keeps no zone itself)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use datetime.now(UTC)")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    """A portable enum column: VARCHAR plus a named CHECK, the same on both databases."""
+    return Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=16,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
+
+
+class Role(enum.StrEnum):
+    """What a user may do."""
+
+    ADMIN = "admin"
+    """Runs projects: imports batches, manages people, exports."""
+    ANNOTATOR = "annotator"
+    """Labels comparisons in the projects open to them."""
+
+
+class RationaleMode(enum.StrEnum):
+    """Whether a judgement asks for a written reason."""
+
+    OFF = "off"
+    OPTIONAL = "optional"
+    REQUIRED = "required"
+
+
+class Verdict(enum.StrEnum):
+    """The outcome of one judgement, always in terms of candidate ids, never screen sides."""
+
+    A = "a"
+    """candidate_a is better."""
+    B = "b"
+    """candidate_b is better."""
+    TIE = "tie"
+    """Both are acceptable and equally good: no preference pair is derived."""
+    BOTH_BAD = "both_bad"
+    """Neither is acceptable: no preference pair; both may become KTO negatives."""
+
+
+class BatchStatus(enum.StrEnum):
+    """Whether a batch's comparisons are handed out."""
+
+    ACTIVE = "active"
+    """In the queue."""
+    PAUSED = "paused"
+    """Out of the queue for now; its labels stay and export."""
+    ARCHIVED = "archived"
+    """Out of the queue for good; its labels stay and export."""
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(_enum(Role, "role"))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Project(Base):
+    __tablename__ = "projects"
+    __table_args__ = (CheckConstraint("overlap >= 1", name="overlap_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    slug: Mapped[str] = mapped_column(String(200), unique=True)
+    guidelines: Mapped[str] = mapped_column(Text, default="")
+    overlap: Mapped[int] = mapped_column(Integer, default=1)
+    allow_tie: Mapped[bool] = mapped_column(Boolean, default=True)
+    allow_both_bad: Mapped[bool] = mapped_column(Boolean, default=True)
+    rationale: Mapped[RationaleMode] = mapped_column(
+        _enum(RationaleMode, "rationale"), default=RationaleMode.OFF
+    )
+    rate_singletons: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ProjectMember(Base):
+    """Who may work on a project. A project with no members is open to every annotator."""
+
+    __tablename__ = "project_members"
+
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class Batch(Base):
+    __tablename__ = "batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    source_filename: Mapped[str | None] = mapped_column(String(500))
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    counts: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    status: Mapped[BatchStatus] = mapped_column(
+        _enum(BatchStatus, "status"), default=BatchStatus.ACTIVE
+    )
+
+
+class Prompt(Base):
+    """One conversation to be answered: optional system prompt and a history ending in user."""
+
+    __tablename__ = "prompts"
+    __table_args__ = (
+        UniqueConstraint("project_id", "content_hash"),
+        UniqueConstraint("project_id", "external_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id", ondelete="CASCADE"), index=True)
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    system: Mapped[str | None] = mapped_column(Text)
+    messages: Mapped[list[dict[str, Any]]] = mapped_column(JSONType)
+    tools: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONType)
+    meta: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    content_hash: Mapped[str] = mapped_column(String(64))
+
+
+class Candidate(Base):
+    """One model response to a prompt. ``model`` and ``meta`` are never shown to annotators."""
+
+    __tablename__ = "candidates"
+    __table_args__ = (UniqueConstraint("prompt_id", "content_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    prompt_id: Mapped[int] = mapped_column(ForeignKey("prompts.id", ondelete="CASCADE"))
+    content: Mapped[str] = mapped_column(Text)
+    model: Mapped[str | None] = mapped_column(String(200))
+    meta: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    content_hash: Mapped[str] = mapped_column(String(64))
+
+
+class Comparison(Base):
+    """A pair of candidates of one prompt, stored with ``candidate_a_id < candidate_b_id``."""
+
+    __tablename__ = "comparisons"
+    __table_args__ = (
+        UniqueConstraint("prompt_id", "candidate_a_id", "candidate_b_id"),
+        CheckConstraint("candidate_a_id < candidate_b_id", name="ordered_pair"),
+        CheckConstraint("judgement_count >= 0", name="judgement_count_non_negative"),
+        Index("ix_comparisons_queue", "project_id", "judgement_count", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id", ondelete="CASCADE"), index=True)
+    prompt_id: Mapped[int] = mapped_column(ForeignKey("prompts.id", ondelete="CASCADE"))
+    candidate_a_id: Mapped[int] = mapped_column(
+        ForeignKey("candidates.id", ondelete="CASCADE"), index=True
+    )
+    candidate_b_id: Mapped[int] = mapped_column(
+        ForeignKey("candidates.id", ondelete="CASCADE"), index=True
+    )
+    judgement_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Assignment(Base):
+    """A lease of one comparison to one annotator; which candidate is shown left is random."""
+
+    __tablename__ = "assignments"
+    __table_args__ = (UniqueConstraint("comparison_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    comparison_id: Mapped[int] = mapped_column(ForeignKey("comparisons.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    left_candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id", ondelete="CASCADE"))
+    leased_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class Judgement(Base):
+    """One annotator's verdict on one comparison (at most one: a unique constraint)."""
+
+    __tablename__ = "judgements"
+    __table_args__ = (
+        UniqueConstraint("comparison_id", "user_id"),
+        CheckConstraint("strength IS NULL OR strength IN (1, 2)", name="strength_range"),
+        Index("ix_judgements_user_created", "user_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    comparison_id: Mapped[int] = mapped_column(ForeignKey("comparisons.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    verdict: Mapped[Verdict] = mapped_column(_enum(Verdict, "verdict"))
+    strength: Mapped[int | None] = mapped_column(Integer)
+    rationale: Mapped[str | None] = mapped_column(Text)
+    left_candidate_id: Mapped[int | None] = mapped_column(
+        ForeignKey("candidates.id", ondelete="CASCADE")
+    )
+    duration_ms: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Rating(Base):
+    """A good/bad mark on a single candidate (the KTO source)."""
+
+    __tablename__ = "ratings"
+    __table_args__ = (UniqueConstraint("candidate_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), index=True)
+    good: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Export(Base):
+    """Audit log: who exported what, with the manifest of the file written."""
+
+    __tablename__ = "exports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    format: Mapped[str] = mapped_column(String(32))
+    params: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    row_count: Mapped[int] = mapped_column(Integer, default=0)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    manifest: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

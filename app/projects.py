@@ -1,0 +1,116 @@
+"""Projects: creation, lookup by name or slug, membership, and their counts."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any
+
+from sqlalchemy import delete, func, or_, select
+from sqlalchemy.orm import Session
+
+from app.auth import Conflict, DomainError, NotFound
+from app.models import (
+    Candidate,
+    Comparison,
+    Judgement,
+    Project,
+    ProjectMember,
+    Prompt,
+    Rating,
+    User,
+)
+
+
+def slugify(name: str) -> str:
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
+    return slug[:80] or "project"
+
+
+def create_project(
+    session: Session, name: str, *, overlap: int = 1, guidelines: str = "", **options: Any
+) -> Project:
+    name = name.strip()
+    if not name:
+        raise DomainError("a project needs a name")
+    if overlap < 1:
+        raise DomainError("overlap is at least 1")
+    if session.scalar(select(Project.id).where(Project.name == name)) is not None:
+        raise Conflict(f"project {name!r} already exists")
+    base = slug = slugify(name)
+    n = 1
+    while session.scalar(select(Project.id).where(Project.slug == slug)) is not None:
+        n += 1
+        slug = f"{base}-{n}"
+    project = Project(name=name, slug=slug, overlap=overlap, guidelines=guidelines, **options)
+    session.add(project)
+    session.flush()
+    return project
+
+
+def get_project(session: Session, name_or_slug: str) -> Project:
+    project = session.scalar(
+        select(Project).where(or_(Project.slug == name_or_slug, Project.name == name_or_slug))
+    )
+    if project is None:
+        raise NotFound(f"no project named {name_or_slug!r}")
+    return project
+
+
+def add_member(session: Session, project: Project, user: User) -> None:
+    if session.get(ProjectMember, (project.id, user.id)) is None:
+        session.add(ProjectMember(project_id=project.id, user_id=user.id))
+        session.flush()
+
+
+def remove_member(session: Session, project: Project, user: User) -> None:
+    session.execute(
+        delete(ProjectMember).where(
+            ProjectMember.project_id == project.id, ProjectMember.user_id == user.id
+        )
+    )
+
+
+def member_names(session: Session, project: Project) -> list[str]:
+    stmt = (
+        select(User.username)
+        .join(ProjectMember, ProjectMember.user_id == User.id)
+        .where(ProjectMember.project_id == project.id)
+        .order_by(User.username)
+    )
+    return list(session.scalars(stmt))
+
+
+def project_counts(session: Session, project: Project) -> dict[str, int]:
+    """How much a project holds; one aggregate query per table."""
+    pid = project.id
+    comparisons = select(Comparison.id).where(Comparison.project_id == pid)
+    candidates = (
+        select(Candidate.id).join(Prompt, Prompt.id == Candidate.prompt_id)
+        .where(Prompt.project_id == pid)
+    )  # fmt: skip
+    count = func.count()
+    return {
+        "prompts": session.scalar(select(count).where(Prompt.project_id == pid)) or 0,
+        "candidates": session.scalar(select(count).select_from(candidates.subquery())) or 0,
+        "comparisons": session.scalar(select(count).select_from(comparisons.subquery())) or 0,
+        "judgements": session.scalar(select(count).where(Judgement.comparison_id.in_(comparisons)))
+        or 0,
+        "ratings": session.scalar(select(count).where(Rating.candidate_id.in_(candidates))) or 0,
+    }
+
+
+def project_summary(session: Session, project: Project) -> dict[str, Any]:
+    """What `arbiter project show --json` and `GET /api/v1/projects/{slug}` print."""
+    return {
+        "name": project.name,
+        "slug": project.slug,
+        "overlap": project.overlap,
+        "allow_tie": project.allow_tie,
+        "allow_both_bad": project.allow_both_bad,
+        "rationale": project.rationale.value,
+        "rate_singletons": project.rate_singletons,
+        "members": member_names(session, project),
+        **project_counts(session, project),
+    }

@@ -1,0 +1,1 @@
+"""HTTP routes, one module per area. Routers parse, authorize and render; no SQL here."""

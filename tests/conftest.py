@@ -1,0 +1,110 @@
+"""Fixtures: every data test runs on SQLite, and on Postgres too when
+ARBITER_TEST_DATABASE_URL is set. Each database is migrated once per session; each test gets
+a clean one (a copy of the migrated SQLite file; Postgres tables truncated after the test).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
+
+from app import migrate
+from app.db import Base, Database
+from app.main import create_app
+from app.settings import Settings
+
+PG_URL = os.environ.get("ARBITER_TEST_DATABASE_URL", "")
+TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
+
+BACKENDS = [
+    "sqlite",
+    pytest.param(
+        "postgres",
+        marks=pytest.mark.skipif(not PG_URL, reason="ARBITER_TEST_DATABASE_URL is not set"),
+    ),
+]
+
+
+def reset_postgres(url: str) -> None:
+    """Drop everything in the database's public schema."""
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "arbiter.db"
+    db = Database(f"sqlite:///{path}")
+    migrate.upgrade(db.engine)
+    db.dispose()  # the last connection to close checkpoints the WAL into the file
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_migrated() -> str:
+    reset_postgres(PG_URL)
+    db = Database(PG_URL)
+    migrate.upgrade(db.engine)
+    db.dispose()
+    return PG_URL
+
+
+def _truncate_all(db: Database) -> None:
+    tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+    with db.engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        path = tmp_path / "arbiter.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    url = request.getfixturevalue("postgres_migrated")
+    yield url
+    db = Database(url)
+    _truncate_all(db)
+    db.dispose()
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[Database]:
+    database = Database(database_url)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def session(db: Database) -> Iterator[Session]:
+    """A session whose work the test commits or flushes as it needs."""
+    with db.sessions() as s:
+        yield s
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=database_url,
+        secret_key=TEST_SECRET,
+        secret_key_file=tmp_path / "secret",
+    )
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    app = create_app(settings)
+    with TestClient(app) as c:
+        yield c
+    app.state.db.dispose()

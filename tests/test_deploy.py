@@ -1,0 +1,103 @@
+"""docker-compose.yml and the Dockerfile, checked without a Docker engine: their wiring is
+parsed, and their entrypoint command is run against the local Postgres."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+import yaml
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from app import ROOT
+from tests.conftest import PG_URL
+
+ENTRYPOINT = "arbiter db upgrade && arbiter serve --host 0.0.0.0 --port 8000"
+
+
+def compose() -> dict:  # type: ignore[type-arg]
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def test_compose_runs_postgres_16_with_a_volume_and_a_healthcheck() -> None:
+    db = compose()["services"]["db"]
+    assert db["image"] == "postgres:16"
+    volume = db["volumes"][0].split(":")[0]
+    assert volume in compose()["volumes"], "a named volume, not a bind mount"
+    assert "pg_isready" in " ".join(db["healthcheck"]["test"])
+
+
+def test_compose_starts_the_app_after_the_database_is_healthy() -> None:
+    app = compose()["services"]["app"]
+    assert app["build"] == "."
+    assert app["depends_on"]["db"]["condition"] == "service_healthy"
+    assert app["command"][-1] == ENTRYPOINT
+    assert app["ports"] == ["8000:8000"]
+    assert app["environment"]["ARBITER_DATABASE_URL"].startswith("postgresql+psycopg://")
+    assert "@db:5432/" in app["environment"]["ARBITER_DATABASE_URL"]
+
+
+def test_dockerfile_is_slim_non_root_and_runs_the_same_entrypoint() -> None:
+    lines = [ln.strip() for ln in (ROOT / "Dockerfile").read_text().splitlines()]
+    assert any(ln.startswith("FROM python:") and ln.endswith("-slim") for ln in lines)
+    users = [ln.split()[1] for ln in lines if ln.startswith("USER ")]
+    assert users and users[-1] not in ("root", "0")
+    cmd = next(ln for ln in lines if ln.startswith("CMD "))
+    assert ENTRYPOINT in cmd
+    for needed in ("app", "migrations", "templates", "static", "alembic.ini"):
+        assert any(ln.startswith("COPY") and needed in ln for ln in lines), needed
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.skipif(not PG_URL, reason="ARBITER_TEST_DATABASE_URL is not set")
+def test_the_entrypoint_migrates_and_serves_against_postgres(tmp_path: Path) -> None:
+    url = make_url(PG_URL).set(database="arbiter_entrypoint")
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text("DROP DATABASE IF EXISTS arbiter_entrypoint WITH (FORCE)"))
+        conn.execute(text("CREATE DATABASE arbiter_entrypoint"))
+    admin.dispose()
+    port = _free_port()
+    command = ENTRYPOINT.replace("--port 8000", f"--port {port}")
+    bin_dir = Path(sys.executable).parent
+    env = {
+        **os.environ,
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+        "ARBITER_DATABASE_URL": url.render_as_string(hide_password=False),
+        "ARBITER_SECRET_KEY_FILE": str(tmp_path / "secret"),
+    }
+    proc = subprocess.Popen(["sh", "-c", command], env=env, cwd=tmp_path, start_new_session=True)
+    try:
+        status = _wait_for_health(f"http://127.0.0.1:{port}/healthz", proc, deadline=60)
+    finally:
+        os.killpg(proc.pid, 15)
+        proc.wait(timeout=30)
+    assert status == 200
+    assert shlex.split(command)[0] == "arbiter"
+
+
+def _wait_for_health(url: str, proc: subprocess.Popen[bytes], deadline: float) -> int:
+    """Poll until the server answers (it starts in a second or two; the deadline is a bound)."""
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        if proc.poll() is not None:
+            raise AssertionError(f"the entrypoint exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                return int(response.status)
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError("the server did not answer /healthz in time")
