@@ -2,29 +2,65 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
 
 from app import ROOT, __version__
 from app.auth import DomainError
 from app.db import Database
-from app.routes import health
+from app.guards import NotAuthenticated
+from app.rendering import Renderer, is_htmx
+from app.routes import health, session
+from app.security import SecurityHeaders
 from app.settings import Settings
+
+SESSION_COOKIE = "arbiter_session"
+SESSION_MAX_AGE = 14 * 24 * 3600
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    app = FastAPI(title="Arbiter", version=__version__, docs_url="/api/docs")
+    app = FastAPI(title="Arbiter", version=__version__, docs_url=None, redoc_url=None)
     app.state.settings = settings
     app.state.db = Database(
         settings.database_url, pool_size=settings.pool_size, max_overflow=settings.max_overflow
     )
+    app.state.renderer = Renderer()
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.resolved_secret_key(),
+        session_cookie=SESSION_COOKIE,
+        max_age=SESSION_MAX_AGE,
+        same_site="lax",
+        https_only=settings.https,
+    )
+    app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
     app.include_router(health.router)
+    app.include_router(session.router)
     app.add_exception_handler(DomainError, _domain_error)  # type: ignore[arg-type]
     return app
 
 
-async def _domain_error(request: Request, exc: DomainError) -> JSONResponse:
-    return JSONResponse({"detail": str(exc)}, status_code=exc.status)
+def wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+async def _domain_error(request: Request, exc: DomainError) -> Response:
+    """One place maps domain errors to HTTP: JSON for the API, a page or redirect for people."""
+    if wants_json(request):
+        headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, NotAuthenticated) else None
+        return JSONResponse({"detail": str(exc)}, status_code=exc.status, headers=headers)
+    if isinstance(exc, NotAuthenticated):
+        target = "/login?next=" + quote(request.url.path)
+        if is_htmx(request):
+            return Response(status_code=204, headers={"HX-Redirect": target})
+        return RedirectResponse(target, status_code=303)
+    renderer: Renderer = request.app.state.renderer
+    return renderer.render(
+        request, "error.html", {"status": exc.status, "message": str(exc)}, status_code=exc.status
+    )

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from app import migrate
@@ -30,6 +31,18 @@ BACKENDS = [
         marks=pytest.mark.skipif(not PG_URL, reason="ARBITER_TEST_DATABASE_URL is not set"),
     ),
 ]
+
+
+def scratch_database(name: str) -> str:
+    """A fresh, empty Postgres database beside the test one (named after it), as a URL."""
+    base = make_url(PG_URL)
+    scratch = base.set(database=f"{base.database}_{name}")
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{scratch.database}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{scratch.database}"'))
+    admin.dispose()
+    return scratch.render_as_string(hide_password=False)
 
 
 def reset_postgres(url: str) -> None:

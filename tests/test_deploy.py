@@ -14,11 +14,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from app import ROOT
-from tests.conftest import PG_URL
+from tests.conftest import PG_URL, scratch_database
 
 ENTRYPOINT = "arbiter db upgrade && arbiter serve --host 0.0.0.0 --port 8000"
 
@@ -64,19 +62,14 @@ def _free_port() -> int:
 
 @pytest.mark.skipif(not PG_URL, reason="ARBITER_TEST_DATABASE_URL is not set")
 def test_the_entrypoint_migrates_and_serves_against_postgres(tmp_path: Path) -> None:
-    url = make_url(PG_URL).set(database="arbiter_entrypoint")
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text("DROP DATABASE IF EXISTS arbiter_entrypoint WITH (FORCE)"))
-        conn.execute(text("CREATE DATABASE arbiter_entrypoint"))
-    admin.dispose()
+    url = scratch_database("entrypoint")
     port = _free_port()
     command = ENTRYPOINT.replace("--port 8000", f"--port {port}")
     bin_dir = Path(sys.executable).parent
     env = {
         **os.environ,
         "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
-        "ARBITER_DATABASE_URL": url.render_as_string(hide_password=False),
+        "ARBITER_DATABASE_URL": url,
         "ARBITER_SECRET_KEY_FILE": str(tmp_path / "secret"),
     }
     proc = subprocess.Popen(["sh", "-c", command], env=env, cwd=tmp_path, start_new_session=True)

@@ -8,12 +8,11 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import inspect
 
 from app import migrate
 from app.db import Base, Database
-from tests.conftest import PG_URL
+from tests.conftest import PG_URL, scratch_database
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.skipif(
@@ -22,13 +21,7 @@ def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[D
     if request.param == "sqlite":
         db = Database(f"sqlite:///{tmp_path / 'empty.db'}")
     else:
-        url = make_url(PG_URL).set(database="arbiter_migrations")
-        admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text("DROP DATABASE IF EXISTS arbiter_migrations WITH (FORCE)"))
-            conn.execute(text("CREATE DATABASE arbiter_migrations"))
-        admin.dispose()
-        db = Database(url.render_as_string(hide_password=False))
+        db = Database(scratch_database("migrations"))
     yield db
     db.dispose()
 

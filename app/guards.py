@@ -1,0 +1,112 @@
+"""Who is asking, and may they: the guards routes take as dependencies.
+
+Two ways in: ``Authorization: Bearer <token>`` (the JSON API) or the signed session cookie
+(the browser). The user is loaded on every request, so deactivating someone takes effect at
+once. Every unsafe request authenticated by cookie must carry the session's CSRF token, in the
+``X-CSRF-Token`` header (htmx sends it through ``hx-headers``) or a ``csrf_token`` form field.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from app.auth import DomainError, user_for_token
+from app.deps import SessionDep
+from app.models import Role, User
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_FIELD = "csrf_token"
+
+
+class NotAuthenticated(DomainError):
+    """No valid credentials: 401 for the API, a redirect to the login page for pages."""
+
+    status = 401
+
+
+class Forbidden(DomainError):
+    status = 403
+
+
+def ensure_csrf_token(request: Request) -> str:
+    token = request.session.get("csrf")
+    if not token:
+        token = secrets.token_urlsafe(32)
+        request.session["csrf"] = token
+    return str(token)
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+async def csrf_protect(request: Request) -> None:
+    """Refuse an unsafe cookie-authenticated request without the session's CSRF token."""
+    if request.method in SAFE_METHODS or _bearer(request) is not None:
+        return
+    expected = request.session.get("csrf")
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None and "form" in request.headers.get("content-type", ""):
+        form = await request.form()
+        value = form.get(CSRF_FIELD)
+        sent = value if isinstance(value, str) else None
+    if not expected or not sent or not hmac.compare_digest(str(expected), sent):
+        raise Forbidden("missing or wrong CSRF token: reload the page and try again")
+
+
+def login_session(request: Request, user: User) -> None:
+    """Start a fresh session for ``user`` (a new CSRF token too)."""
+    request.session.clear()
+    request.session["user_id"] = user.id
+    ensure_csrf_token(request)
+
+
+def optional_user(request: Request, session: SessionDep) -> User | None:
+    token = _bearer(request)
+    if token is not None:
+        user = user_for_token(session, token)
+        if user is None:
+            raise NotAuthenticated("invalid or revoked API token")
+    else:
+        user = _cookie_user(request, session)
+    request.state.user = user
+    return user
+
+
+def _cookie_user(request: Request, session: Session) -> User | None:
+    user_id = request.session.get("user_id")
+    if user_id is None:
+        return None
+    user = session.get(User, user_id)
+    if user is None or not user.is_active:
+        request.session.clear()
+        return None
+    return user
+
+
+def require_user(
+    user: Annotated[User | None, Depends(optional_user)],
+    _csrf: Annotated[None, Depends(csrf_protect)],
+) -> User:
+    if user is None:
+        raise NotAuthenticated("log in first")
+    return user
+
+
+def require_admin(user: Annotated[User, Depends(require_user)]) -> User:
+    if user.role is not Role.ADMIN:
+        raise Forbidden("admins only")
+    return user
+
+
+OptionalUserDep = Annotated[User | None, Depends(optional_user)]
+UserDep = Annotated[User, Depends(require_user)]
+AdminDep = Annotated[User, Depends(require_admin)]
