@@ -218,6 +218,19 @@ def serve(
     uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers)
 
 
+@cli.command("backup")
+def backup(file: Annotated[Path, typer.Argument(help="where to write the copy")]) -> None:
+    """Copy the embedded SQLite database to FILE while the app keeps running."""
+    from app.backup import backup_sqlite
+
+    settings = Settings()
+    try:
+        pages = backup_sqlite(settings.database_url, file)
+    except auth.DomainError as exc:
+        raise _fail(str(exc)) from None
+    out.print(f"backed up {pages} pages to {file}; restore by copying it to the database path")
+
+
 @cli.command("demo")
 def demo(
     if_empty: Annotated[

@@ -118,6 +118,8 @@ def _skip_to_newline(stream: io.BufferedIOBase) -> None:
 def _json_reason(message: str) -> str:
     if "utf-8" in message.lower() or "surrogate" in message.lower():
         return "not valid UTF-8"
+    if "recursion" in message.lower() or "depth" in message.lower():
+        return "invalid JSON (nested too deeply)"
     return f"invalid JSON ({message.split(':')[0]})"
 
 
@@ -157,6 +159,8 @@ class _ArrayScanner:
             except json.JSONDecodeError as exc:
                 if self.eof:
                     raise _ArrayError(self._line_at(exc.pos), f"invalid JSON ({exc.msg})") from None
+            except RecursionError:
+                raise _ArrayError(self.line, "invalid JSON (nested too deeply)") from None
             else:
                 if end < len(self.buf) or self.eof:
                     self.line += self.buf.count("\n", self.pos, end)

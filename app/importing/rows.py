@@ -18,6 +18,8 @@ from pydantic import BaseModel, ConfigDict, StrictInt, StrictStr, ValidationErro
 
 MAX_CANDIDATES = 16
 MAX_CANDIDATE_CHARS = 200_000
+#: How deep ``meta`` and ``tools`` may nest; deeper data is refused, not stored.
+MAX_JSON_DEPTH = 64
 ROLES = ("system", "user", "assistant")
 
 
@@ -143,6 +145,13 @@ def parse_row(value: Any, kind: RowKind, *, allow_single: bool = False) -> Promp
         RowKind.OPENAI_DPO: OpenAIDpoRowIn,
         RowKind.TRL: TrlRowIn,
     }
+    too_deep = [
+        (key, f"nested more than {MAX_JSON_DEPTH} levels deep")
+        for key in ("meta", "tools", "input", "candidates")
+        if _depth(value.get(key)) > MAX_JSON_DEPTH
+    ]
+    if too_deep:
+        raise RowInvalid(too_deep)
     try:
         parsed = model[kind].model_validate(value)
     except ValidationError as exc:
@@ -158,6 +167,19 @@ def parse_row(value: Any, kind: RowKind, *, allow_single: bool = False) -> Promp
     if problems:
         raise RowInvalid(problems)
     return row
+
+
+def _depth(value: Any) -> int:
+    """How deeply a decoded JSON value nests (iteratively: no recursion limit to hit)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list):
+            deepest = max(deepest, level)
+            stack.extend((child, level + 1) for child in item)
+    return deepest
 
 
 def _pydantic_problem(error: Any) -> tuple[str, str]:
