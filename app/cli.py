@@ -32,9 +32,25 @@ out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
+_opened: list[Database] = []
+
+
 def _database() -> tuple[Settings, Database]:
     settings = Settings()
-    return settings, Database(settings.database_url)
+    db = Database(settings.database_url)
+    _opened.append(db)
+    return settings, db
+
+
+@cli.callback()
+def _close_databases(ctx: typer.Context) -> None:
+    """Every command closes the connections it opened when it ends."""
+    ctx.call_on_close(_dispose_all)
+
+
+def _dispose_all() -> None:
+    while _opened:
+        _opened.pop().dispose()
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:

@@ -19,6 +19,7 @@ from app.models import Batch, Candidate, Comparison, Prompt
 from app.projects import create_project
 
 ROWS = 30_000
+APP_NAME = "arbiter-killed-import-test"
 
 
 def bytes_read(pid: int) -> int:
@@ -58,7 +59,7 @@ def test_a_killed_import_leaves_nothing_and_a_rerun_imports_once(
     size = path.stat().st_size
     arbiter = str(Path(sys.executable).parent / "arbiter")
     command = [arbiter, "import", str(path), "--project", "Killed"]
-    env = {**os.environ, "ARBITER_DATABASE_URL": database_url}
+    env = {**os.environ, "ARBITER_DATABASE_URL": database_url, "PGAPPNAME": APP_NAME}
 
     proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     start = bytes_read(proc.pid)
@@ -69,7 +70,7 @@ def test_a_killed_import_leaves_nothing_and_a_rerun_imports_once(
     proc.wait()
     db.dispose()
     if database_url.startswith("postgresql"):
-        wait_for(lambda: _other_backends(db) == 0, "Postgres to notice the dead client")
+        wait_for(lambda: _import_backends(db) == 0, "Postgres to notice the dead client")
     assert counts(db) == (0, 0, 0, 0)
 
     rerun = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
@@ -77,10 +78,8 @@ def test_a_killed_import_leaves_nothing_and_a_rerun_imports_once(
     assert counts(db) == (1, ROWS, 2 * ROWS, ROWS)
 
 
-def _other_backends(db: Database) -> int:
+def _import_backends(db: Database) -> int:
+    """Backends still serving the killed import (libpq names them after PGAPPNAME)."""
     with db.engine.connect() as conn:
-        sql = (
-            "SELECT count(*) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )
-        return int(conn.exec_driver_sql(sql).scalar() or 0)
+        sql = "SELECT count(*) FROM pg_stat_activity WHERE application_name = %(name)s"
+        return int(conn.exec_driver_sql(sql, {"name": APP_NAME}).scalar() or 0)

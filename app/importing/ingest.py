@@ -8,14 +8,26 @@ memory used does not grow with the file.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
-from app.importing.rows import PromptRow
+from app.importing.bulk import allocate_ids, to_json, write_rows
+from app.importing.rows import CandidateRow, PromptRow
 from app.models import Candidate, Comparison, Prompt
+
+PROMPTS: Table = Prompt.__table__  # type: ignore[assignment]
+CANDIDATES: Table = Candidate.__table__  # type: ignore[assignment]
+COMPARISONS: Table = Comparison.__table__  # type: ignore[assignment]
+PROMPT_COLUMNS = (
+    "id", "project_id", "batch_id", "external_id", "system", "messages", "tools", "meta",
+    "content_hash",
+)  # fmt: skip
+CANDIDATE_COLUMNS = ("id", "prompt_id", "content", "model", "meta", "content_hash")
+COMPARISON_COLUMNS = (
+    "project_id", "batch_id", "prompt_id", "candidate_a_id", "candidate_b_id", "judgement_count"
+)  # fmt: skip
 
 
 @dataclass
@@ -38,7 +50,7 @@ class _Target:
     external_id: str | None
     id: int | None = None
     new: bool = False
-    values: dict[str, Any] = field(default_factory=dict)
+    row: PromptRow | None = None
 
 
 #: Called once per written row with the row and its candidates' ids (in the row's order).
@@ -123,17 +135,7 @@ class ChunkWriter:
             return by_hash, f"this prompt is already in the project {where}"
         target = by_ext or by_hash
         if target is None:
-            target = _Target(row.content_hash, row.external_id, new=True)
-            target.values = {
-                "project_id": self.project_id,
-                "batch_id": self.batch_id,
-                "external_id": row.external_id,
-                "system": row.system,
-                "messages": row.messages,
-                "tools": row.tools,
-                "meta": row.meta,
-                "content_hash": row.content_hash,
-            }
+            target = _Target(row.content_hash, row.external_id, new=True, row=row)
             known[row.content_hash] = target
             if row.external_id is not None:
                 known_ext[row.external_id] = target
@@ -148,10 +150,17 @@ class ChunkWriter:
         new = [targets[i] for i in first.values()]
         if not new:
             return set()
-        stmt = insert(Prompt).returning(Prompt.id, sort_by_parameter_order=True)
-        ids = self.session.scalars(stmt, [t.values for t in new]).all()
+        ids = allocate_ids(self.session, PROMPTS, len(new))
+        values = []
         for target, pid in zip(new, ids, strict=True):
             target.id = pid
+            row = target.row
+            assert row is not None
+            values.append(
+                (pid, self.project_id, self.batch_id, row.external_id, row.system,
+                 to_json(row.messages), to_json(row.tools), to_json(row.meta), row.content_hash)
+            )  # fmt: skip
+        write_rows(self.session, PROMPTS, PROMPT_COLUMNS, values)
         self.counts.prompts += len(new)
         return set(first.values())
 
@@ -171,23 +180,21 @@ class ChunkWriter:
     ) -> tuple[list[list[int]], list[bool]]:
         """Each row's candidate ids, inserting the missing ones; whether a row added any."""
         existing = self._existing_ids(prompt_ids)
-        pending: dict[tuple[int, str], dict[str, Any]] = {}
+        pending: dict[tuple[int, str], CandidateRow] = {}
         fresh = [False] * len(rows)
         for r, (row, pid) in enumerate(zip(rows, prompt_ids, strict=True)):
             for c in row.candidates:
                 key = (pid, c.content_hash)
                 if key not in existing and key not in pending:
                     fresh[r] = True
-                    pending[key] = {
-                        "prompt_id": pid,
-                        "content": c.content,
-                        "model": c.model,
-                        "meta": c.meta,
-                        "content_hash": c.content_hash,
-                    }
+                    pending[key] = c
         if pending:
-            stmt = insert(Candidate).returning(Candidate.id, sort_by_parameter_order=True)
-            new_ids = self.session.scalars(stmt, list(pending.values())).all()
+            new_ids = allocate_ids(self.session, CANDIDATES, len(pending))
+            values = [
+                (cid, pid, c.content, c.model, to_json(c.meta), c.content_hash)
+                for cid, ((pid, _), c) in zip(new_ids, pending.items(), strict=True)
+            ]
+            write_rows(self.session, CANDIDATES, CANDIDATE_COLUMNS, values)
             existing.update(zip(pending.keys(), new_ids, strict=True))
             self.counts.candidates += len(pending)
         ids = [
@@ -204,7 +211,7 @@ class ChunkWriter:
             Comparison.prompt_id, Comparison.candidate_a_id, Comparison.candidate_b_id
         ).where(Comparison.prompt_id.in_(set(prompt_ids)))
         existing = set(self.session.execute(stmt).tuples())
-        pending: list[dict[str, int]] = []
+        pending: list[tuple[int, ...]] = []
         added: list[bool] = []
         for row, pid, cids in zip(rows, prompt_ids, candidate_ids, strict=True):
             before = len(pending)
@@ -212,17 +219,8 @@ class ChunkWriter:
                 a, b = sorted((cids[i], cids[j]))
                 if (pid, a, b) not in existing:
                     existing.add((pid, a, b))
-                    pending.append(
-                        {
-                            "project_id": self.project_id,
-                            "batch_id": self.batch_id,
-                            "prompt_id": pid,
-                            "candidate_a_id": a,
-                            "candidate_b_id": b,
-                        }
-                    )
+                    pending.append((self.project_id, self.batch_id, pid, a, b, 0))
             added.append(len(pending) > before)
-        if pending:
-            self.session.execute(insert(Comparison), pending)
-            self.counts.comparisons += len(pending)
+        write_rows(self.session, COMPARISONS, COMPARISON_COLUMNS, pending)
+        self.counts.comparisons += len(pending)
         return added

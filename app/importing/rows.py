@@ -34,10 +34,11 @@ class CandidateRow:
     content: str
     model: str | None = None
     meta: dict[str, Any] | None = None
+    content_hash: str = field(init=False)
 
-    @property
-    def content_hash(self) -> str:
-        return hashlib.sha256(self.content.encode()).hexdigest()
+    def __post_init__(self) -> None:
+        digest = hashlib.sha256(self.content.encode()).hexdigest()
+        object.__setattr__(self, "content_hash", digest)
 
 
 @dataclass(frozen=True)
