@@ -1,0 +1,75 @@
+"""`make bench` (python -m bench): every figure beside its reference, as a table and JSON.
+
+Needs ARBITER_BENCH_DATABASE_URL: a Postgres database it may wipe. `--quick` runs tiny sizes
+once (the smoke test in the suite uses it, so the harness never rots).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+import orjson
+from rich.console import Console
+from rich.table import Table
+
+from bench import import_bench
+from bench.figures import Figure
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, one run each")
+    parser.add_argument("--only", choices=["import"], action="append", help="sections to run")
+    parser.add_argument("--output", type=Path, default=RESULTS / "latest.json")
+    args = parser.parse_args(argv)
+    url = os.environ.get("ARBITER_BENCH_DATABASE_URL", "")
+    if not url.startswith("postgresql"):
+        print("set ARBITER_BENCH_DATABASE_URL to a Postgres database the benchmark may wipe",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    runs = 1 if args.quick else 3
+    sections = args.only or ["import"]
+    figures: list[Figure] = []
+    if "import" in sections:
+        sizes = (200,) if args.quick else (10_000, 100_000)
+        figures += import_bench.run(url, sizes, runs)
+    show(figures)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_bytes(
+        orjson.dumps([f.as_dict() for f in figures], option=orjson.OPT_INDENT_2)
+    )
+    print(f"wrote {args.output}")
+    return 0
+
+
+def _fmt(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}"
+
+
+def show(figures: list[Figure]) -> None:
+    table = Table(title="Arbiter benchmark (median of runs; min–max)")
+    for column in ("section", "figure", "median", "min–max", "unit", "reference", "ratio",
+                   "target", "more"):  # fmt: skip
+        table.add_column(column)
+    for f in figures:
+        more = ", ".join(
+            f"{k} {_fmt(sorted(v)[len(v) // 2]) if isinstance(v, list) else _fmt(v)}"
+            for k, v in f.extra.items()
+        )
+        table.add_row(
+            f.section, f.name, _fmt(f.median), f"{_fmt(min(f.runs))}–{_fmt(max(f.runs))}", f.unit,
+            f"{_fmt(f.reference_median)} {f.reference_name}".strip(), _fmt(f.ratio), f.target,
+            more,
+        )  # fmt: skip
+    Console(width=200).print(table)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,95 @@
+"""Import through Arbiter's CLI path beside a raw COPY of the same rows into one bare table.
+
+Each import runs in a child process (`arbiter import`, exactly what an operator runs) on a
+fresh schema, and reports its own wall time and peak memory (ru_maxrss), so one run's
+allocations cannot hide in another's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import orjson
+import psycopg
+
+from bench.data import write_batch
+from bench.figures import Figure
+from bench.pg import psycopg_url, reset_schema
+
+# The child runs `arbiter import` in-process, timing the command itself (not the start-up
+# of Python and its imports, which an operator pays once whatever the file's size).
+CHILD = """
+import io, json, resource, sys, time, contextlib
+from app.cli import cli
+start = time.perf_counter()
+with contextlib.redirect_stdout(io.StringIO()):
+    cli(sys.argv[1:], standalone_mode=False)
+elapsed = time.perf_counter() - start
+peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"seconds": elapsed, "peak_mb": peak_kb / 1024}))
+"""
+
+
+def _arbiter() -> str:
+    return str(Path(sys.executable).parent / "arbiter")
+
+
+def arbiter_import(url: str, path: Path) -> dict[str, float]:
+    """One import on a freshly migrated schema; seconds and peak MB of the importer."""
+    reset_schema(url)
+    env = {**os.environ, "ARBITER_DATABASE_URL": url}
+    subprocess.run([_arbiter(), "db", "upgrade"], env=env, check=True, capture_output=True)
+    subprocess.run([_arbiter(), "project", "create", "Bench"], env=env, check=True,
+                   capture_output=True)  # fmt: skip
+    command = [sys.executable, "-c", CHILD, "import", str(path), "--project", "Bench"]
+    out = subprocess.run(command, env=env, check=True, capture_output=True, text=True)
+    result: dict[str, float] = json.loads(out.stdout)
+    return result
+
+
+def raw_copy(url: str, path: Path) -> float:
+    """Seconds to COPY the same rows (parsed from the same file) into one bare table."""
+    reset_schema(url)
+    with psycopg.connect(psycopg_url(url)) as conn:
+        conn.execute(
+            "CREATE TABLE bare (id bigserial PRIMARY KEY, external_id text, prompt text,"
+            " candidate_a text, candidate_b text)"
+        )
+        conn.commit()
+        start = time.perf_counter()
+        with path.open("rb") as fh, conn.cursor() as cur:
+            sql = "COPY bare (external_id, prompt, candidate_a, candidate_b) FROM STDIN"
+            with cur.copy(sql) as copy:
+                for line in fh:
+                    row = orjson.loads(line)
+                    a, b = row["candidates"]
+                    copy.write_row((row["id"], row["prompt"], a, b))
+        conn.commit()
+        return time.perf_counter() - start
+
+
+def run(url: str, sizes: tuple[int, ...], runs: int) -> list[Figure]:
+    figures = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in sizes:
+            path = Path(tmp) / f"batch-{n}.jsonl"
+            size_mb = write_batch(path, n) / 1e6
+            ours = [arbiter_import(url, path) for _ in range(runs)]
+            ref = [raw_copy(url, path) for _ in range(runs)]
+            seconds = [r["seconds"] for r in ours]
+            figures.append(Figure(
+                "import", f"{n:,} prompts", "prompts/s", [n / s for s in seconds],
+                reference=[n / s for s in ref], reference_name="raw COPY, bare table",
+                target="≥ 12,000 prompts/s; time ≤ 3× raw COPY",
+                extra={"MB/s": [size_mb / s for s in seconds], "file_mb": size_mb,
+                       "peak_mb": [r["peak_mb"] for r in ours],
+                       "time_ratio": [s / r for s, r in zip(sorted(seconds), sorted(ref),
+                                                            strict=True)]},
+            ))  # fmt: skip
+    return figures
