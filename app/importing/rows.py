@@ -149,7 +149,7 @@ def parse_row(value: Any, kind: RowKind, *, allow_single: bool = False) -> Promp
     too_deep = [
         (key, f"nested more than {MAX_JSON_DEPTH} levels deep")
         for key in ("meta", "tools", "input", "candidates")
-        if _depth(value.get(key)) > MAX_JSON_DEPTH
+        if isinstance(value.get(key), dict | list) and _depth(value[key]) > MAX_JSON_DEPTH
     ]
     if too_deep:
         raise RowInvalid(too_deep)
@@ -303,14 +303,18 @@ def _native(row: NativeRowIn, problems: list[tuple[str, str]], allow_single: boo
         problems.append(("messages", "give either prompt or messages (exactly one)"))
         messages: list[MessageIn] = []
     else:
-        messages = row.messages or [MessageIn(role="user", content=row.prompt or "")]
+        messages = row.messages or [
+            MessageIn.model_construct(role="user", content=row.prompt or "")
+        ]
     where = "messages" if row.messages is not None else "prompt"
     system, turns = _conversation(messages, row.system, where, problems)
     candidates = []
     for i, c in enumerate(row.candidates):
-        raw = CandidateIn(content=c) if isinstance(c, str) else c
-        text = _text(raw.content, f"candidates[{i}].content", problems)
-        candidates.append(CandidateRow(text, raw.model, raw.meta))
+        if isinstance(c, str):
+            candidates.append(CandidateRow(c))
+            continue
+        text = _text(c.content, f"candidates[{i}].content", problems)
+        candidates.append(CandidateRow(text, c.model, c.meta))
     _check_candidates(candidates, problems, 1 if allow_single else 2)
     pairs = None
     if row.pairs is not None:
@@ -367,7 +371,9 @@ def _openai(row: OpenAIDpoRowIn, problems: list[tuple[str, str]]) -> PromptRow:
 
 def _trl(row: TrlRowIn, problems: list[tuple[str, str]]) -> PromptRow:
     messages = (
-        [MessageIn(role="user", content=row.prompt)] if isinstance(row.prompt, str) else row.prompt
+        [MessageIn.model_construct(role="user", content=row.prompt)]
+        if isinstance(row.prompt, str)
+        else row.prompt
     )
     system, turns = _conversation(messages, None, "prompt", problems)
     chosen = _single_assistant(row.chosen, "chosen", problems)
