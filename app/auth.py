@@ -31,6 +31,12 @@ class Conflict(DomainError):
     status = 409
 
 
+class Unprocessable(DomainError):
+    """Well-formed but refused: a body that breaks a rule."""
+
+    status = 422
+
+
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
