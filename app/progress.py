@@ -24,8 +24,6 @@ class Progress:
     """Judgements the project has, counted up to ``overlap`` per comparison."""
     wanted: int
     """Comparisons in active batches × overlap."""
-    open_to_me: int
-    """Comparisons this person holds a live lease on, or could be handed now."""
 
     @property
     def remaining(self) -> int:
@@ -37,18 +35,32 @@ class Progress:
 
 
 def progress_by_project(
-    session: Session, user: User, projects: list[Project], now: datetime | None = None
+    session: Session, user: User, projects: list[Project]
 ) -> dict[int, Progress]:
-    """Each project's progress for ``user``, in four grouped queries whatever the count."""
-    now = now or utcnow()
+    """Each project's progress for ``user``, in two grouped queries whatever the count."""
     ids = [p.id for p in projects]
-    in_projects = Comparison.project_id.in_(ids)
     mine = _grouped(
         session,
         select(Comparison.project_id, func.count(Judgement.id))
         .join(Comparison, Comparison.id == Judgement.comparison_id)
-        .where(Judgement.user_id == user.id, in_projects),
+        .where(Judgement.user_id == user.id, Comparison.project_id.in_(ids)),
     )
+    totals = _totals(session, ids)
+    return {pid: Progress(mine.get(pid, 0), *totals.get(pid, (0, 0))) for pid in ids}
+
+
+def project_progress(session: Session, user: User, project: Project) -> Progress:
+    return progress_by_project(session, user, [project])[project.id]
+
+
+def open_to(
+    session: Session, user: User, projects: list[Project], now: datetime | None = None
+) -> dict[int, int]:
+    """Per project, the pairs ``user`` holds a live lease on or could be handed now.
+
+    It walks every open comparison, so the home page asks, not every verdict."""
+    now = now or utcnow()
+    in_projects = Comparison.project_id.in_([p.id for p in projects])
     open_ = _grouped(
         session,
         open_comparisons(user, now)
@@ -61,13 +73,7 @@ def progress_by_project(
         .join(Assignment, Assignment.comparison_id == Comparison.id)
         .where(Assignment.user_id == user.id, Assignment.expires_at > now, in_projects),
     )
-    totals = _totals(session, ids)
-    return {
-        pid: Progress(
-            mine.get(pid, 0), *totals.get(pid, (0, 0)), open_.get(pid, 0) + held.get(pid, 0)
-        )
-        for pid in ids
-    }
+    return {p.id: open_.get(p.id, 0) + held.get(p.id, 0) for p in projects}
 
 
 def _totals(session: Session, ids: list[int]) -> dict[int, tuple[int, int]]:
@@ -89,7 +95,3 @@ def _totals(session: Session, ids: list[int]) -> dict[int, tuple[int, int]]:
 def _grouped(session: Session, stmt: Select[int, int]) -> dict[int, int]:
     rows = session.execute(stmt.group_by(Comparison.project_id)).tuples()
     return {pid: int(n) for pid, n in rows}
-
-
-def project_progress(session: Session, user: User, project: Project) -> Progress:
-    return progress_by_project(session, user, [project])[project.id]

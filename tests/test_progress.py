@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from app.assignment import next_assignment
 from app.judging import ScreenVerdict, VerdictIn, record_verdict
 from app.models import Batch, BatchStatus, utcnow
-from app.progress import progress_by_project, project_progress
+from app.progress import open_to, project_progress
 from tests.factories import import_rows, make_annotator, make_project, native_rows
 
 
@@ -18,14 +18,14 @@ def test_progress_counts_judgements_up_to_the_overlap(session: Session) -> None:
     project = make_project(session, overlap=2)
     import_rows(session, project, native_rows(3))
     ann, bob = make_annotator(session), make_annotator(session)
-    assert project_progress(session, ann, project).open_to_me == 3
+    assert open_to(session, ann, [project]) == {project.id: 3}
     held = next_assignment(session, ann, project, lease_seconds=900)
     assert held is not None
     record_verdict(session, held, project, VerdictIn(ScreenVerdict.LEFT))
     progress = project_progress(session, ann, project)
     assert (progress.mine, progress.done, progress.wanted, progress.remaining) == (1, 1, 6, 5)
-    assert progress.open_to_me == 2
-    assert project_progress(session, bob, project).open_to_me == 3
+    assert open_to(session, ann, [project]) == {project.id: 2}
+    assert open_to(session, bob, [project]) == {project.id: 3}
     assert project_progress(session, bob, project).percent == 16
 
 
@@ -34,10 +34,10 @@ def test_a_live_lease_is_still_open_to_its_holder(session: Session) -> None:
     import_rows(session, project, native_rows(1))
     ann, bob = make_annotator(session), make_annotator(session)
     next_assignment(session, ann, project, lease_seconds=900)
-    assert project_progress(session, ann, project).open_to_me == 1
-    assert project_progress(session, bob, project).open_to_me == 0
+    assert open_to(session, ann, [project]) == {project.id: 1}
+    assert open_to(session, bob, [project]) == {project.id: 0}
     later = utcnow() + timedelta(seconds=901)
-    assert progress_by_project(session, bob, [project], now=later)[project.id].open_to_me == 1
+    assert open_to(session, bob, [project], now=later) == {project.id: 1}
 
 
 def test_paused_batches_are_not_wanted(session: Session) -> None:
@@ -46,5 +46,6 @@ def test_paused_batches_are_not_wanted(session: Session) -> None:
     for batch in session.scalars(select(Batch).where(Batch.project_id == project.id)):
         batch.status = BatchStatus.PAUSED
     session.flush()
-    progress = project_progress(session, make_annotator(session), project)
-    assert (progress.wanted, progress.open_to_me) == (0, 0)
+    ann = make_annotator(session)
+    assert project_progress(session, ann, project).wanted == 0
+    assert open_to(session, ann, [project]) == {project.id: 0}

@@ -29,7 +29,7 @@ from app.judging import (
     undo,
 )
 from app.models import Assignment, Project, User
-from app.progress import Progress, progress_by_project, project_progress
+from app.progress import Progress, open_to, progress_by_project, project_progress
 from app.projects import annotatable_projects
 from app.rendering import get_renderer, is_htmx
 from app.settings import Settings
@@ -76,7 +76,8 @@ class AnnotateView:
 def home(request: Request, session: SessionDep, user: UserDep) -> Response:
     projects = annotatable_projects(session, user)
     progress = progress_by_project(session, user, projects)
-    rows = [(p, progress[p.id]) for p in projects]
+    available = open_to(session, user, projects)
+    rows = [(p, progress[p.id], available[p.id]) for p in projects]
     return get_renderer(request).render(
         request, "annotate/home.html", {"rows": rows}, block="projects"
     )
