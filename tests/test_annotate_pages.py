@@ -302,3 +302,39 @@ def test_someone_elses_assignment_is_not_found(
         f"/projects/pairs/annotate/{other.id}/verdict", data={"verdict": "left", "csrf_token": csrf}
     )
     assert response.status_code == 404
+
+
+def test_a_different_verdict_on_a_judged_pair_keeps_the_first_and_moves_on(
+    client: TestClient, csrf: str, session: Session, ann: User
+) -> None:
+    first = assignment_of(client.get("/projects/pairs/annotate").text)
+    url = f"/projects/pairs/annotate/{first}/verdict"
+    client.post(url, data={"verdict": "left", "csrf_token": csrf})
+    response = client.post(url, data={"verdict": "right", "csrf_token": csrf}, headers=HX)
+    assert response.status_code == 409
+    assert "undo it first" in work(response.text).get_text()
+    assert assignment_of(response.text) != first
+    assert judgements(session, ann) == 1
+
+
+def test_the_login_page_as_a_fragment_is_only_the_form(client: TestClient) -> None:
+    response = client.get("/login", headers=HX)
+    assert "<html" not in response.text
+    assert soup(response.text).find("form", {"action": "/login"}) is not None
+
+
+def test_the_labelling_page_carries_the_security_headers(client: TestClient, csrf: str) -> None:
+    for headers in ({}, HX):
+        response = client.get("/projects/pairs/annotate", headers=headers)
+        assert "script-src 'self'" in response.headers["content-security-policy"]
+        assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_a_deactivated_annotator_is_refused_at_once(
+    client: TestClient, csrf: str, session: Session, ann: User
+) -> None:
+    ann.is_active = False
+    session.commit()
+    response = client.get("/projects/pairs/annotate", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/login")

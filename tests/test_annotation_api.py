@@ -209,3 +209,12 @@ def test_the_api_with_the_session_cookie_needs_the_csrf_header(
     url = "/api/v1/projects/pairs/assignments"
     assert client.post(url).status_code == 403
     assert client.post(url, headers={"X-CSRF-Token": csrf}).status_code == 201
+
+
+def test_a_deactivated_users_token_is_refused_at_once(
+    client: TestClient, auth: Headers, session: Session, ann: User
+) -> None:
+    lease(client, auth)
+    ann.is_active = False
+    session.commit()
+    assert client.post("/api/v1/projects/pairs/assignments", headers=auth).status_code == 401

@@ -101,8 +101,11 @@ def post_verdict(
     assignment = _in(project, owned)
     try:
         record_verdict(session, assignment, project, form.given())
-    except (Invalid, Conflict) as exc:
+    except Invalid as exc:  # the same pair again, with the reason
         view = _view(session, settings, user, project, show=assignment, error=str(exc))
+        return _render(request, view, status_code=exc.status)
+    except Conflict as exc:  # judged already: the first verdict stands; on to the next pair
+        view = _view(session, settings, user, project, error=str(exc))
         return _render(request, view, status_code=exc.status)
     return _done(request, session, settings, user, project, "Saved.")
 
