@@ -30,8 +30,8 @@ P = "/projects/closed/annotate"
 ROUTES = [
     ("GET", "/", ("login", "ok", "ok", "ok")),
     ("GET", P, ("login", "ok", "forbidden", "ok")),
-    ("POST", P + "/{own}/verdict", ("login", "ok", "forbidden", "ok")),
-    ("POST", P + "/{own}/skip", ("login", "ok", "forbidden", "ok")),
+    ("POST", P + "/{own}/verdict", ("login", "ok", "not_found", "ok")),
+    ("POST", P + "/{own}/skip", ("login", "ok", "not_found", "ok")),
     ("POST", P + "/undo", ("login", "ok", "forbidden", "ok")),
     ("POST", "/api/v1/projects/closed/assignments", ("login", "ok", "forbidden", "ok")),
     ("POST", "/api/v1/assignments/{own}/judgement", ("login", "ok", "not_found", "ok")),

@@ -338,3 +338,15 @@ def test_a_deactivated_annotator_is_refused_at_once(
     response = client.get("/projects/pairs/annotate", follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"].startswith("/login")
+
+
+def test_an_assignment_posted_under_another_projects_path_is_not_found(
+    client: TestClient, csrf: str, session: Session
+) -> None:
+    make_project(session, name="Other")
+    session.commit()
+    mine = assignment_of(client.get("/projects/pairs/annotate").text)
+    response = client.post(
+        f"/projects/other/annotate/{mine}/verdict", data={"verdict": "left", "csrf_token": csrf}
+    )
+    assert response.status_code == 404

@@ -94,11 +94,10 @@ def annotate_page(
 
 @router.post("/projects/{slug}/annotate/{assignment_id}/verdict")
 def post_verdict(
-    request: Request, session: SessionDep, settings: SettingsDep, user: UserDep,
-    project: AnnotatableProjectDep, owned: OwnedAssignmentDep,
-    form: Annotated[VerdictForm, Form()],
+    request: Request, session: SessionDep, settings: SettingsDep, user: UserDep, slug: str,
+    owned: OwnedAssignmentDep, form: Annotated[VerdictForm, Form()],
 ) -> Response:  # fmt: skip
-    assignment = _in(project, owned)
+    assignment, project = _in(slug, owned), owned.project
     try:
         record_verdict(session, assignment, project, form.given())
     except Invalid as exc:  # the same pair again, with the reason
@@ -112,11 +111,11 @@ def post_verdict(
 
 @router.post("/projects/{slug}/annotate/{assignment_id}/skip")
 def post_skip(
-    request: Request, session: SessionDep, settings: SettingsDep, user: UserDep,
-    project: AnnotatableProjectDep, owned: OwnedAssignmentDep,
+    request: Request, session: SessionDep, settings: SettingsDep, user: UserDep, slug: str,
+    owned: OwnedAssignmentDep,
 ) -> Response:  # fmt: skip
-    release(_in(project, owned))
-    return _done(request, session, settings, user, project, "Skipped.")
+    release(_in(slug, owned))
+    return _done(request, session, settings, user, owned.project, "Skipped.")
 
 
 @router.post("/projects/{slug}/annotate/undo")
@@ -135,9 +134,9 @@ def post_undo(
     return _done(request, session, settings, user, project, "Undone: here is that pair again.")
 
 
-def _in(project: Project, owned: Owned) -> Assignment:
-    """The owned assignment, if it belongs to the project in the path."""
-    if owned.project.id != project.id:
+def _in(slug: str, owned: Owned) -> Assignment:
+    """The owned assignment (the project checked by its guard), if the path names its project."""
+    if owned.project.slug != slug:
         raise NotFound(f"no assignment {owned.assignment.id} of yours in this project")
     return owned.assignment
 
