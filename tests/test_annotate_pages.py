@@ -58,30 +58,6 @@ def csrf(client: TestClient, session: Session, ann: User, project: Project) -> s
     return browser_login(client, ann)
 
 
-def test_home_lists_my_projects_with_progress(
-    client: TestClient, csrf: str, session: Session
-) -> None:
-    page = soup(client.get("/").text)
-    card = page.select_one(".project-card")
-    assert card is not None
-    assert card.select_one("a[href='/projects/pairs/annotate']") is not None
-    assert "0 of 3 judgements" in card.get_text(" ", strip=True)
-    assert "3 pairs you could judge now" in card.get_text(" ", strip=True)
-
-
-def test_home_as_a_fragment_is_only_the_project_list(client: TestClient, csrf: str) -> None:
-    response = client.get("/", headers=HX)
-    assert "HX-Request" in response.headers["vary"]
-    assert "<html" not in response.text
-    assert soup(response.text).find(id="projects") is not None
-
-
-def test_home_without_a_login_redirects_to_the_login_page(client: TestClient) -> None:
-    response = client.get("/", follow_redirects=False)
-    assert response.status_code == 303
-    assert response.headers["location"] == "/login?next=/"
-
-
 def test_the_labelling_page_shows_the_conversation_two_candidates_and_guidelines(
     client: TestClient, csrf: str
 ) -> None:
@@ -315,12 +291,6 @@ def test_a_different_verdict_on_a_judged_pair_keeps_the_first_and_moves_on(
     assert "undo it first" in work(response.text).get_text()
     assert assignment_of(response.text) != first
     assert judgements(session, ann) == 1
-
-
-def test_the_login_page_as_a_fragment_is_only_the_form(client: TestClient) -> None:
-    response = client.get("/login", headers=HX)
-    assert "<html" not in response.text
-    assert soup(response.text).find("form", {"action": "/login"}) is not None
 
 
 def test_the_labelling_page_carries_the_security_headers(client: TestClient, csrf: str) -> None:
