@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from app.auth import create_token
 from app.models import User
 from tests.test_session import csrf_of, login
+
+HX = {"HX-Request": "true"}
+"""What htmx sends: ask for the page's fragment."""
+
+
+def soup(html: str) -> BeautifulSoup:
+    return BeautifulSoup(html, "html.parser")
 
 
 def browser_login(client: TestClient, user: User) -> str:

@@ -6,20 +6,14 @@ from __future__ import annotations
 import re
 
 import pytest
-from bs4 import BeautifulSoup, Tag
+from bs4 import Tag
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.models import Judgement, Project, Rating, RationaleMode, User
-from tests.clients import browser_login
+from tests.clients import HX, browser_login, soup
 from tests.factories import import_rows, make_annotator, make_project, native_rows
-
-HX = {"HX-Request": "true"}
-
-
-def soup(html: str) -> BeautifulSoup:
-    return BeautifulSoup(html, "html.parser")
 
 
 def work(html: str) -> Tag:

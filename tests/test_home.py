@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from app.models import Project, User
 from app.projects import add_member
-from tests.clients import browser_login
+from tests.clients import HX, browser_login, soup
 from tests.factories import import_rows, make_annotator, make_project, native_rows
-
-HX = {"HX-Request": "true"}
-
-
-def soup(html: str) -> BeautifulSoup:
-    return BeautifulSoup(html, "html.parser")
 
 
 @pytest.fixture
