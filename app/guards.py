@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.auth import DomainError, user_for_token
+from app.assignment import get_assignment
+from app.auth import DomainError, NotFound, user_for_token
 from app.deps import SessionDep
-from app.models import Role, User
+from app.models import Assignment, Comparison, Project, Role, User
+from app.projects import may_annotate
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_HEADER = "X-CSRF-Token"
@@ -69,6 +73,16 @@ def login_session(request: Request, user: User) -> None:
     ensure_csrf_token(request)
 
 
+@dataclass(frozen=True)
+class Viewer:
+    """Who is asking, as pages show it: plain values, so an error page can still be rendered
+    after the request's transaction has been rolled back (which expires every ORM object)."""
+
+    id: int
+    username: str
+    role: Role
+
+
 def optional_user(request: Request, session: SessionDep) -> User | None:
     token = _bearer(request)
     if token is not None:
@@ -77,7 +91,7 @@ def optional_user(request: Request, session: SessionDep) -> User | None:
             raise NotAuthenticated("invalid or revoked API token")
     else:
         user = _cookie_user(request, session)
-    request.state.user = user
+    request.state.user = Viewer(user.id, user.username, user.role) if user else None
     return user
 
 
@@ -92,12 +106,13 @@ def _cookie_user(request: Request, session: Session) -> User | None:
     return user
 
 
-def require_user(
-    user: Annotated[User | None, Depends(optional_user)],
-    _csrf: Annotated[None, Depends(csrf_protect)],
+async def require_user(
+    request: Request, user: Annotated[User | None, Depends(optional_user)]
 ) -> User:
+    """A signed-in user (else 401 / the login page), then the CSRF check (else 403)."""
     if user is None:
         raise NotAuthenticated("log in first")
+    await csrf_protect(request)
     return user
 
 
@@ -110,3 +125,38 @@ def require_admin(user: Annotated[User, Depends(require_user)]) -> User:
 OptionalUserDep = Annotated[User | None, Depends(optional_user)]
 UserDep = Annotated[User, Depends(require_user)]
 AdminDep = Annotated[User, Depends(require_admin)]
+
+
+def _may_annotate(session: Session, user: User, project: Project) -> Project:
+    if not may_annotate(session, user, project):
+        raise Forbidden("this project is open to its members only")
+    return project
+
+
+def annotatable_project(slug: str, user: UserDep, session: SessionDep) -> Project:
+    """The project named by ``slug`` in the path: 404 if none, 403 if the user may not label it."""
+    project = session.scalar(select(Project).where(Project.slug == slug))
+    if project is None:
+        raise NotFound(f"no project {slug!r}")
+    return _may_annotate(session, user, project)
+
+
+@dataclass(frozen=True)
+class Owned:
+    """One of the user's assignments (row-locked for the request) and what it belongs to."""
+
+    assignment: Assignment
+    comparison: Comparison
+    project: Project
+
+
+def owned_assignment(assignment_id: int, user: UserDep, session: SessionDep) -> Owned:
+    """404 unless the assignment is the user's; 403 if they may no longer label its project."""
+    assignment = get_assignment(session, user, assignment_id, lock=True)
+    comparison = session.get_one(Comparison, assignment.comparison_id)
+    project = _may_annotate(session, user, session.get_one(Project, comparison.project_id))
+    return Owned(assignment, comparison, project)
+
+
+AnnotatableProjectDep = Annotated[Project, Depends(annotatable_project)]
+OwnedAssignmentDep = Annotated[Owned, Depends(owned_assignment)]

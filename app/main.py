@@ -5,16 +5,17 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from app import ROOT, __version__
-from app.auth import DomainError
+from app.auth import DomainError, Unprocessable
 from app.db import Database
 from app.guards import NotAuthenticated
 from app.rendering import Renderer, is_htmx
-from app.routes import health, session
+from app.routes import annotate, annotation_api, health, session
 from app.security import SecurityHeaders
 from app.settings import Settings
 
@@ -42,7 +43,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
     app.include_router(health.router)
     app.include_router(session.router)
+    app.include_router(annotate.router)
+    app.include_router(annotation_api.router)
     app.add_exception_handler(DomainError, _domain_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _invalid_request)  # type: ignore[arg-type]
     return app
 
 
@@ -64,3 +68,12 @@ async def _domain_error(request: Request, exc: DomainError) -> Response:
     return renderer.render(
         request, "error.html", {"status": exc.status, "message": str(exc)}, status_code=exc.status
     )
+
+
+async def _invalid_request(request: Request, exc: RequestValidationError) -> Response:
+    """A malformed body or form: 422 with one readable line per problem."""
+    problems = []
+    for error in exc.errors():
+        where = ".".join(str(part) for part in error["loc"] if part != "body")
+        problems.append(f"{where}: {error['msg']}" if where else str(error["msg"]))
+    return await _domain_error(request, Unprocessable("; ".join(problems)))

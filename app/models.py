@@ -237,14 +237,21 @@ class Comparison(Base):
 
 
 class Assignment(Base):
-    """A lease of one comparison to one annotator; which candidate is shown left is random."""
+    """A lease of one comparison to one annotator; which candidate is shown left is random.
+
+    The lease is live while ``expires_at`` is in the future; a verdict or a skip ends it. The
+    row stays, so the comparison is never handed to that annotator again (app/assignment.py).
+    """
 
     __tablename__ = "assignments"
-    __table_args__ = (UniqueConstraint("comparison_id", "user_id"),)
+    __table_args__ = (
+        UniqueConstraint("comparison_id", "user_id"),
+        Index("ix_assignments_user_expires", "user_id", "expires_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     comparison_id: Mapped[int] = mapped_column(ForeignKey("comparisons.id", ondelete="CASCADE"))
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     left_candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id", ondelete="CASCADE"))
     leased_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
@@ -303,3 +310,18 @@ class Export(Base):
     sha256: Mapped[str | None] = mapped_column(String(64))
     manifest: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LoginFailure(Base):
+    """One failed login, kept while it counts towards the throttle (app/throttle.py)."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (
+        Index("ix_login_failures_username_created", "username", "created_at"),
+        Index("ix_login_failures_address_created", "address", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

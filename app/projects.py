@@ -6,7 +6,7 @@ import re
 import unicodedata
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import ColumnElement, delete, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.auth import Conflict, DomainError, NotFound
@@ -18,6 +18,7 @@ from app.models import (
     ProjectMember,
     Prompt,
     Rating,
+    Role,
     User,
 )
 
@@ -114,3 +115,28 @@ def project_summary(session: Session, project: Project) -> dict[str, Any]:
         "members": member_names(session, project),
         **project_counts(session, project),
     }
+
+
+def _open_or_member(user: User) -> ColumnElement[bool]:
+    """Projects ``user`` may label: those with no members, and those listing them."""
+    has_members = exists().where(ProjectMember.project_id == Project.id)
+    is_member = exists().where(
+        ProjectMember.project_id == Project.id, ProjectMember.user_id == user.id
+    )
+    return or_(~has_members, is_member)
+
+
+def may_annotate(session: Session, user: User, project: Project) -> bool:
+    """The policy: admins may label every project, annotators the open ones and their own."""
+    if user.role is Role.ADMIN:
+        return True
+    stmt = select(Project.id).where(Project.id == project.id, _open_or_member(user))
+    return session.scalar(stmt) is not None
+
+
+def annotatable_projects(session: Session, user: User) -> list[Project]:
+    """The projects ``user`` may label, by name."""
+    stmt = select(Project).order_by(Project.name)
+    if user.role is not Role.ADMIN:
+        stmt = stmt.where(_open_or_member(user))
+    return list(session.scalars(stmt))

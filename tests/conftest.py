@@ -11,12 +11,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from app import migrate
+from app import auth, migrate
 from app.db import Base, Database
 from app.main import create_app
 from app.settings import Settings
@@ -31,6 +32,16 @@ BACKENDS = [
         marks=pytest.mark.skipif(not PG_URL, reason="ARBITER_TEST_DATABASE_URL is not set"),
     ),
 ]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def cheap_password_hashing() -> Iterator[None]:
+    """argon2 at its production cost takes about 0.2 s per hash and per check; tests hash at
+    the lowest cost instead (a hash carries its parameters, so checking stays exact)."""
+    production = auth._hasher
+    auth._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    yield
+    auth._hasher = production
 
 
 def scratch_database(name: str) -> str:

@@ -93,3 +93,9 @@ def test_login_never_redirects_off_site(client: TestClient, session: Session) ->
         follow_redirects=False,
     )  # fmt: skip
     assert response.headers["location"] == "/"
+
+
+def test_the_login_page_as_a_fragment_is_only_the_form(client: TestClient) -> None:
+    response = client.get("/login", headers={"HX-Request": "true"})
+    assert "<html" not in response.text
+    assert BeautifulSoup(response.text, "html.parser").find("form", {"action": "/login"})

@@ -1,0 +1,204 @@
+"""Leases: which comparison an annotator is handed next.
+
+The rules. A comparison may be leased to a user when it belongs to the project, its batch is
+active, its judgements plus live leases are fewer than the project's ``overlap``, and the user
+has never judged it nor been leased it (a skip counts: the assignment row stays). Those with
+the most judgements come first, so overlap sets complete early; then import order. Which
+candidate is shown on the left is drawn at random and stored on the assignment.
+
+A lease is live while ``expires_at`` is in the future; a verdict or a skip ends it by setting
+``expires_at`` to now, so "judgements + live leases" never counts one person twice. A lease
+that runs out simply stops counting: the comparison is back in the pool (app/judging.py still
+keeps a late verdict on it).
+
+Concurrency. Postgres: the user's row is locked first (``FOR NO KEY UPDATE``), so one person's
+requests take turns and asking twice at once yields one lease. A candidate comparison is
+locked ``FOR UPDATE SKIP LOCKED`` (other processes pass over it) and its count is then read
+again by a fresh statement, which under READ COMMITTED sees every lease committed by whoever
+held that lock before. SQLite: every read-write transaction begins IMMEDIATE (app/db.py), so
+one writer at a time.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import ScalarSelect, Select, exists, func, select
+from sqlalchemy.orm import Session
+
+from app.auth import NotFound
+from app.models import (
+    Assignment,
+    Batch,
+    BatchStatus,
+    Candidate,
+    Comparison,
+    Judgement,
+    Project,
+    Prompt,
+    User,
+    utcnow,
+)
+
+
+@dataclass(frozen=True)
+class Pair:
+    """What an annotator is shown: the prompt and the two candidates as placed on screen."""
+
+    assignment: Assignment
+    prompt: Prompt
+    left: Candidate
+    right: Candidate
+
+
+def next_assignment(
+    session: Session,
+    user: User,
+    project: Project,
+    *,
+    lease_seconds: int,
+    now: datetime | None = None,
+    rng: random.Random | None = None,
+) -> Assignment | None:
+    """The user's live lease in ``project``, else a new one; None when nothing is left."""
+    now = now or utcnow()
+    session.execute(select(User.id).where(User.id == user.id).with_for_update(key_share=True))
+    live = live_assignment(session, user, project, now)
+    if live is not None:
+        return live
+    comparison = _claim(session, user, project, now)
+    if comparison is None:
+        return None
+    pick = (rng or random).choice((comparison.candidate_a_id, comparison.candidate_b_id))
+    assignment = Assignment(
+        comparison_id=comparison.id,
+        user_id=user.id,
+        left_candidate_id=pick,
+        leased_at=now,
+        expires_at=now + timedelta(seconds=lease_seconds),
+    )
+    session.add(assignment)
+    session.flush()
+    return assignment
+
+
+def live_assignment(
+    session: Session, user: User, project: Project, now: datetime
+) -> Assignment | None:
+    """The user's most recently (re)leased live assignment in ``project``."""
+    stmt = (
+        select(Assignment)
+        .join(Comparison, Comparison.id == Assignment.comparison_id)
+        .where(
+            Assignment.user_id == user.id,
+            Assignment.expires_at > now,
+            Comparison.project_id == project.id,
+        )
+        .order_by(Assignment.leased_at.desc(), Assignment.id.desc())
+        .limit(1)
+    )
+    return session.scalar(stmt)
+
+
+def _live_leases(now: datetime) -> ScalarSelect[int]:
+    return (
+        select(func.count())
+        .where(Assignment.comparison_id == Comparison.id, Assignment.expires_at > now)
+        .scalar_subquery()
+    )
+
+
+def open_comparisons(user: User, now: datetime) -> Select[Comparison]:
+    """Every comparison, in any project, that could be leased to ``user`` now."""
+    leased_before = exists().where(
+        Assignment.comparison_id == Comparison.id, Assignment.user_id == user.id
+    )
+    judged = exists().where(Judgement.comparison_id == Comparison.id, Judgement.user_id == user.id)
+    return (
+        select(Comparison)
+        .join(Batch, Batch.id == Comparison.batch_id)
+        .join(Project, Project.id == Comparison.project_id)
+        .where(
+            Batch.status == BatchStatus.ACTIVE,
+            Comparison.judgement_count + _live_leases(now) < Project.overlap,
+            ~leased_before,
+            ~judged,
+        )
+    )
+
+
+def _claim(session: Session, user: User, project: Project, now: datetime) -> Comparison | None:
+    """Lock and return the first open comparison: most judgements first, then import order.
+
+    One judgement count at a time, so each query walks the queue index in order.
+    """
+    for level in range(project.overlap - 1, -1, -1):
+        passed: list[int] = []
+        while True:
+            stmt = open_comparisons(user, now).where(
+                Comparison.project_id == project.id, Comparison.judgement_count == level
+            )
+            if passed:
+                stmt = stmt.where(Comparison.id.not_in(passed))
+            stmt = stmt.order_by(Comparison.id).limit(1)
+            comparison = session.scalar(stmt.with_for_update(of=Comparison, skip_locked=True))
+            if comparison is None:
+                break
+            if _taken(session, comparison.id, now) < project.overlap:
+                return comparison
+            passed.append(comparison.id)  # filled by someone who committed meanwhile
+    return None
+
+
+def _taken(session: Session, comparison_id: int, now: datetime) -> int:
+    """Judgements plus live leases, read afresh (after the row lock is ours)."""
+    stmt = select(Comparison.judgement_count + _live_leases(now)).where(
+        Comparison.id == comparison_id
+    )
+    return session.scalar(stmt) or 0
+
+
+def get_assignment(
+    session: Session, user: User, assignment_id: int, *, lock: bool = False
+) -> Assignment:
+    """One of the user's own assignments (locked for the transaction when ``lock``)."""
+    stmt = select(Assignment).where(Assignment.id == assignment_id, Assignment.user_id == user.id)
+    if lock:
+        stmt = stmt.with_for_update()
+    assignment = session.scalar(stmt)
+    if assignment is None:
+        raise NotFound(f"no assignment {assignment_id} of yours")
+    return assignment
+
+
+def release(assignment: Assignment, now: datetime | None = None) -> None:
+    """End a live lease (a skip): the comparison returns to the pool, never to this user."""
+    now = now or utcnow()
+    if assignment.expires_at > now:
+        assignment.expires_at = now
+
+
+def renew(assignment: Assignment, lease_seconds: int, now: datetime | None = None) -> None:
+    """Lease the comparison to its user again, from now (after an undo)."""
+    now = now or utcnow()
+    assignment.leased_at = now
+    assignment.expires_at = now + timedelta(seconds=lease_seconds)
+
+
+def right_candidate_id(assignment: Assignment, comparison: Comparison) -> int:
+    if assignment.left_candidate_id == comparison.candidate_a_id:
+        return comparison.candidate_b_id
+    return comparison.candidate_a_id
+
+
+def load_pair(session: Session, assignment: Assignment) -> Pair:
+    comparison = session.get_one(Comparison, assignment.comparison_id)
+    right = right_candidate_id(assignment, comparison)
+    return Pair(
+        assignment=assignment,
+        prompt=session.get_one(Prompt, comparison.prompt_id),
+        left=session.get_one(Candidate, assignment.left_candidate_id),
+        right=session.get_one(Candidate, right),
+    )

@@ -1,0 +1,29 @@
+"""Signing in from tests: a browser-like session with its CSRF token, or an API token."""
+
+from __future__ import annotations
+
+from bs4 import BeautifulSoup
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from app.auth import create_token
+from app.models import User
+from tests.test_session import csrf_of, login
+
+HX = {"HX-Request": "true"}
+"""What htmx sends: ask for the page's fragment."""
+
+
+def soup(html: str) -> BeautifulSoup:
+    return BeautifulSoup(html, "html.parser")
+
+
+def browser_login(client: TestClient, user: User) -> str:
+    """Log ``client`` in as ``user`` (committed); the session's CSRF token."""
+    assert login(client, user.username) == 303
+    return csrf_of(client.get("/login").text)
+
+
+def bearer(session: Session, user: User) -> dict[str, str]:
+    """Headers carrying a new API token of ``user`` (the caller commits)."""
+    return {"Authorization": f"Bearer {create_token(session, user)}"}

@@ -1,0 +1,64 @@
+"""Home: the projects I may label, my progress and what is left in each."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from app.models import Project, User
+from app.projects import add_member
+from tests.clients import HX, browser_login, soup
+from tests.factories import import_rows, make_annotator, make_project, native_rows
+
+
+@pytest.fixture
+def ann(session: Session) -> User:
+    return make_annotator(session, username="ann")
+
+
+@pytest.fixture
+def project(session: Session) -> Project:
+    p = make_project(session, name="Pairs")
+    import_rows(session, p, native_rows(3))
+    return p
+
+
+@pytest.fixture
+def csrf(client: TestClient, session: Session, ann: User, project: Project) -> str:
+    session.commit()
+    return browser_login(client, ann)
+
+
+def test_home_lists_my_projects_with_progress(
+    client: TestClient, csrf: str, session: Session
+) -> None:
+    page = soup(client.get("/").text)
+    card = page.select_one(".project-card")
+    assert card is not None
+    assert card.select_one("a[href='/projects/pairs/annotate']") is not None
+    assert "0 of 3 judgements" in card.get_text(" ", strip=True)
+    assert "3 pairs you could judge now" in card.get_text(" ", strip=True)
+
+
+def test_home_as_a_fragment_is_only_the_project_list(client: TestClient, csrf: str) -> None:
+    response = client.get("/", headers=HX)
+    assert "HX-Request" in response.headers["vary"]
+    assert "<html" not in response.text
+    assert soup(response.text).find(id="projects") is not None
+
+
+def test_home_without_a_login_redirects_to_the_login_page(client: TestClient) -> None:
+    response = client.get("/", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login?next=/"
+
+
+def test_home_leaves_out_projects_open_to_their_members_only(
+    client: TestClient, csrf: str, session: Session
+) -> None:
+    closed = make_project(session, name="Closed")
+    add_member(session, closed, make_annotator(session))
+    session.commit()
+    names = [a.get_text() for a in soup(client.get("/").text).select(".project-card h2 a")]
+    assert names == ["Pairs"]
