@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
 from app import auth, migrate, projects
+from app.cli_export import export_command
 from app.db import Database
 from app.importing import ImportRefused, import_batch
 from app.models import Role
@@ -27,6 +28,7 @@ cli.add_typer(db_cli, name="db")
 cli.add_typer(user_cli, name="user")
 cli.add_typer(token_cli, name="token")
 cli.add_typer(project_cli, name="project")
+cli.command("export")(export_command)
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)

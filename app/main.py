@@ -14,7 +14,7 @@ from app.auth import DomainError
 from app.db import Database
 from app.guards import NotAuthenticated
 from app.rendering import Renderer, is_htmx
-from app.routes import health, session
+from app.routes import exports_api, health, session
 from app.security import SecurityHeaders
 from app.settings import Settings
 
@@ -42,6 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
     app.include_router(health.router)
     app.include_router(session.router)
+    app.include_router(exports_api.router)
     app.add_exception_handler(DomainError, _domain_error)  # type: ignore[arg-type]
     return app
 

@@ -4,15 +4,30 @@ judging service lives elsewhere), and one labelled project of mixed languages an
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import Candidate, Comparison, Judgement, Project, Rating, User, Verdict
-from tests.factories import import_rows, make_annotator, make_project
+from app.auth import hash_password
+from app.models import Candidate, Comparison, Judgement, Project, Rating, Role, User, Verdict
+from tests.factories import PASSWORD, import_rows, make_project
 
 T0 = datetime(2026, 1, 2, 9, 0, tzinfo=UTC)
+
+
+@cache
+def _password_hash() -> str:
+    return hash_password(PASSWORD)
+
+
+def make_labeller(session: Session, username: str) -> User:
+    """An annotator (password ``PASSWORD``), without paying for a fresh argon2 hash."""
+    user = User(username=username, role=Role.ANNOTATOR, password_hash=_password_hash())
+    session.add(user)
+    session.flush()
+    return user
 
 
 def make_judgement(
@@ -113,7 +128,7 @@ def make_mixed_project(session: Session, name: str = "Mixed") -> Project:
     """Every shape FORMATS.md cares about, labelled; the golden files are exported from it."""
     project = make_project(session, name=name, rate_singletons=True)
     import_rows(session, project, MIXED_ROWS, batch_name="mixed")
-    ann1, ann2, ann3 = (make_annotator(session, username=f"ann{i}") for i in (1, 2, 3))
+    ann1, ann2, ann3 = (make_labeller(session, f"ann{i}") for i in (1, 2, 3))
     times = (T0 + timedelta(minutes=i) for i in range(100))
 
     def vote(first: str, second: str, votes: list[tuple[User, str]], **details: Any) -> None:
