@@ -60,7 +60,7 @@ def export_command(
     db = Database(settings.database_url)
     try:
         written = _run(db, settings, project, params, output)
-    except DomainError as exc:
+    except (DomainError, OSError) as exc:
         err.print(f"error: {exc}")
         raise typer.Exit(1) from None
     finally:

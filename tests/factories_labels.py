@@ -22,9 +22,9 @@ def _password_hash() -> str:
     return hash_password(PASSWORD)
 
 
-def make_labeller(session: Session, username: str) -> User:
-    """An annotator (password ``PASSWORD``), without paying for a fresh argon2 hash."""
-    user = User(username=username, role=Role.ANNOTATOR, password_hash=_password_hash())
+def make_labeller(session: Session, username: str, role: Role = Role.ANNOTATOR) -> User:
+    """A user (password ``PASSWORD``, annotator unless said), without a fresh argon2 hash."""
+    user = User(username=username, role=role, password_hash=_password_hash())
     session.add(user)
     session.flush()
     return user

@@ -16,11 +16,10 @@ from typer.testing import CliRunner
 from app.auth import create_token
 from app.cli import cli
 from app.db import Database
-from app.models import Export
+from app.models import Export, Role
 from tests.conftest import TEST_SECRET
 from tests.export_helpers import rows_of
-from tests.factories import make_admin, make_annotator
-from tests.factories_labels import make_mixed_project
+from tests.factories_labels import make_labeller, make_mixed_project
 from tests.test_session import login
 
 FORMATS = ["openai-dpo", "openai-sft", "nova-dpo", "kto", "trl-dpo", "judgements"]
@@ -30,7 +29,7 @@ FORMATS = ["openai-dpo", "openai-sft", "nova-dpo", "kto", "trl-dpo", "judgements
 def admin_token(db: Database) -> str:
     with db.scope() as session:
         make_mixed_project(session)
-        return create_token(session, make_admin(session, username="ada"))
+        return create_token(session, make_labeller(session, "ada", Role.ADMIN))
 
 
 def auth(token: str) -> dict[str, str]:
@@ -72,9 +71,7 @@ def test_every_download_is_recorded_with_its_manifest(
     assert entry["exported_by"] == "ada"
     assert entry["left_out"] == {"both_bad": 1, "disputed": 1, "tie": 1}
     assert entry["params"]["min_votes"] == 1
-    assert entry["warnings"] == [
-        "1 rows come from prompts with tools, which this format does not carry"
-    ]
+    assert entry["warnings"] == ["1 row from prompts with tools, which this format does not carry"]
     audit = session.scalars(select(Export)).one()
     assert (audit.format, audit.row_count, audit.sha256) == ("trl-dpo", 8, entry["sha256"])
     assert audit.user_id is not None
@@ -85,6 +82,22 @@ def test_the_newest_export_is_listed_first(client: TestClient, admin_token: str)
         download(client, admin_token, format=fmt)
     listed = client.get("/api/v1/projects/mixed/exports", headers=auth(admin_token)).json()
     assert [e["format"] for e in listed["exports"]] == ["nova-dpo", "kto"]
+
+
+def test_repeated_and_typed_parameters_reach_the_export(
+    client: TestClient, admin_token: str
+) -> None:
+    params = {"format": "judgements", "exclude_annotator": ["ann1", "ann2"], "batch": ["mixed"],
+              "since": "2026-01-02T09:05:00+00:00", "until": "2026-01-03"}  # fmt: skip
+    body = download(client, admin_token, **params).content
+    (entry,) = client.get("/api/v1/projects/mixed/exports", headers=auth(admin_token)).json()[
+        "exports"
+    ]
+    assert entry["params"]["exclude_annotator"] == ["ann1", "ann2"]
+    assert entry["params"]["batch"] == ["mixed"]
+    assert entry["params"]["since"] == "2026-01-02T09:05:00Z"
+    assert entry["params"]["until"] == "2026-01-03T00:00:00Z"
+    assert len(rows_of(body)) == entry["rows"] == 2, "only ann3 is left: 09:05 and 09:16"
 
 
 @pytest.mark.parametrize(
@@ -118,7 +131,7 @@ def test_only_admins_may_export(
     url = "/api/v1/projects/mixed" + path
     assert client.get(url).status_code == 401
     with db.scope() as session:
-        annotator_token = create_token(session, make_annotator(session, username="bo"))
+        annotator_token = create_token(session, make_labeller(session, "bo"))
     assert client.get(url, headers=auth(annotator_token)).status_code == 403
     assert client.get(url, headers=auth(admin_token)).status_code == 200
 
@@ -126,7 +139,7 @@ def test_only_admins_may_export(
 def test_an_admin_session_cookie_may_export(client: TestClient, db: Database) -> None:
     with db.scope() as session:
         make_mixed_project(session)
-        make_admin(session, username="ada")
+        make_labeller(session, "ada", Role.ADMIN)
     assert login(client, "ada") == 303
     assert client.get("/api/v1/projects/mixed/export?format=kto").status_code == 200
 

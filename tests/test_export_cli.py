@@ -121,3 +121,10 @@ def test_an_unknown_project_fails(arbiter, tmp_path: Path) -> None:  # type: ign
     printed = arbiter("export", "--project", "nope", "--format", "kto", "--output",
                       str(tmp_path / "x.jsonl"), code=1)  # fmt: skip
     assert "no project named 'nope'" in printed
+
+
+def test_an_output_folder_that_does_not_exist_fails_cleanly(arbiter, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    missing = tmp_path / "no" / "such" / "x.jsonl"
+    printed = arbiter("export", "--project", "mixed", "--format", "kto", "--output", str(missing),
+                      code=1)  # fmt: skip
+    assert "error:" in printed and "No such file or directory" in printed

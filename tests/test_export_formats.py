@@ -13,9 +13,11 @@ from typing import Any
 
 import pytest
 
+from app import ROOT
 from app.db import Database
+from app.exports import FORMATS, ExportParams
 from app.exports.pseudonyms import pseudonymizer
-from tests.export_helpers import RULES, assert_nova_dpo, nova_texts, rows_of, run_export
+from tests.export_helpers import RULES, SCHEMAS, assert_nova_dpo, nova_texts, rows_of, run_export
 from tests.factories_labels import make_mixed_project
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -146,7 +148,7 @@ def test_kto_derives_pairs_only_when_asked(db: Database, mixed: str) -> None:
     assert "Pack for summer heat." not in texts, "won one pair and lost another: a conflict"
     assert manifest["left_out"] == {"conflict": 2, "disputed": 1, "tie": 1}
     assert manifest["warnings"] == [
-        "2 rows come from prompts with tools, which this format does not carry"
+        "2 rows from prompts with tools, which this format does not carry"
     ]
 
 
@@ -167,3 +169,22 @@ def test_a_pseudonym_is_stable_per_project_and_secret_keyed() -> None:
     assert one(7) != one(8)
     assert one(7) != pseudonymizer("k" * 40, 2)(7), "another project, another pseudonym"
     assert one(7) != pseudonymizer("j" * 40, 1)(7), "unguessable without the secret"
+
+
+def test_the_schema_copies_are_openais_as_shared() -> None:
+    shared = ROOT.parent / "shared" / "schemas"
+    if not shared.is_dir():
+        pytest.skip("../shared/schemas is not beside this checkout")
+    copies = sorted(SCHEMAS.glob("*.json"))
+    assert [p.name for p in copies] == sorted(p.name for p in shared.glob("*.json"))
+    for path in copies:
+        assert path.read_bytes() == (shared / path.name).read_bytes()
+
+
+def test_every_format_and_parameter_is_in_the_readme() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for name in FORMATS:
+        assert f"| `{name}` |" in readme, f"format {name} is not documented"
+    rows = [line.split(" | ")[0] for line in readme.splitlines() if line.startswith("| `")]
+    for name in ExportParams.model_fields:
+        assert any(f"`{name}`" in row for row in rows), f"parameter {name} is not documented"

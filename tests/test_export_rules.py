@@ -6,12 +6,13 @@ The exporters build valid rows, so these feed each format's ``check`` broken row
 from __future__ import annotations
 
 import copy
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from app.exports.base import Options
+from app.exports.base import FileStats, Options
 from app.exports.registry import FORMATS
 from tests.export_helpers import openai_validator
 
@@ -102,7 +103,7 @@ BROKEN: list[tuple[str, str, Edit, str]] = [
     ("openai-dpo", "user output", _set("preferred_output.0.role", "user"), "bad_output"),
     ("openai-sft", "history weight 1", _set("messages.2.weight", 1), "bad_weights"),
     ("openai-sft", "no final answer", _set("messages.4.role", "user"), "bad_output"),
-    ("openai-sft", "weighted answer", _set("messages.4.weight", 1), "bad_output"),
+    ("openai-sft", "weighted answer", _set("messages.4.weight", 1), "bad_message_keys"),
     ("openai-sft", "bad tools", _set("tools", [{"type": "function"}]), "invalid_tools"),
     ("nova-dpo", "reserved word", _set("messages.1.candidates.0.content.0.text", "User: hi"),
      "nova_reserved_word"),
@@ -163,3 +164,33 @@ def test_the_six_formats_are_registered_by_name() -> None:
     assert sorted(FORMATS) == sorted(
         ["openai-dpo", "openai-sft", "nova-dpo", "kto", "trl-dpo", "judgements"]
     )
+
+
+@pytest.mark.parametrize(
+    ("fmt", "rows", "notes", "expected"),
+    [
+        ("openai-dpo", 0, {}, ["no rows were written"]),
+        ("openai-dpo", 9, {}, ["9 rows: OpenAI needs at least 10 examples in a file"]),
+        ("openai-dpo", 10, {}, []),
+        ("openai-sft", 1, {}, ["1 row: OpenAI needs at least 10 examples in a file"]),
+        ("nova-dpo", 7, {}, ["7 rows: Nova training jobs need at least 8",
+                             "7 rows: AWS recommends at least 1,000 for Nova DPO"]),
+        ("nova-dpo", 999, {}, ["999 rows: AWS recommends at least 1,000 for Nova DPO"]),
+        ("nova-dpo", 1_000, {}, []),
+        ("nova-dpo", 20_000, {}, []),
+        ("nova-dpo", 20_001, {}, ["20,001 rows: more than the 20,000 rows Nova DPO accepts"]),
+        ("kto", 3, {"label_true": 3}, ["every label is true: KTO needs both desirable and "
+                                       "undesirable examples"]),
+        ("kto", 2, {"label_false": 2}, ["every label is false: KTO needs both desirable and "
+                                        "undesirable examples"]),
+        ("kto", 2, {"label_true": 1, "label_false": 1}, []),
+        ("trl-dpo", 2, {"tools_dropped": 2},
+         ["2 rows from prompts with tools, which this format does not carry"]),
+        ("judgements", 1, {}, []),
+    ],
+)  # fmt: skip
+def test_the_manifest_warns_about_what_a_training_service_would_refuse(
+    fmt: str, rows: int, notes: dict[str, int], expected: list[str]
+) -> None:
+    stats = FileStats(rows=rows, notes=Counter(notes))
+    assert FORMATS[fmt].all_warnings(stats) == expected

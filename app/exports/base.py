@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from app.exports.consensus import Thresholds
@@ -50,6 +51,16 @@ class FileStats:
     rows: int = 0
     left_out: Counter[str] = field(default_factory=Counter)
     notes: Counter[str] = field(default_factory=Counter)
+
+
+def timestamp(value: datetime) -> str:
+    """ISO 8601 in UTC with microseconds and a ``Z``: one spelling on both databases."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def rows_text(n: int) -> str:
+    """``1 row``, ``2 rows``, ``20,000 rows``."""
+    return f"{n:,} row" if n == 1 else f"{n:,} rows"
 
 
 def no_warnings(stats: FileStats) -> list[str]:

@@ -21,9 +21,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
+from functools import cached_property
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, select
+from sqlalchemy import ColumnElement, and_, bindparam, case, func, select
 from sqlalchemy.orm import Session
 
 from app.models import Candidate, Comparison, Judgement, Rating, Verdict
@@ -49,9 +50,14 @@ class Thresholds:
     min_votes: int = 1
     min_agreement: float = 0.5
 
+    @cached_property
+    def _agreement(self) -> Fraction:
+        return Fraction(str(self.min_agreement))
+
     def agree(self, votes_for: int, total: int) -> bool:
-        """Exact comparison (2/3 >= 0.6667 must not depend on float rounding)."""
-        return Fraction(votes_for, total) >= Fraction(str(self.min_agreement))
+        """``votes_for / total >= min_agreement``, exactly (no float rounding)."""
+        needed = self._agreement
+        return votes_for * needed.denominator >= needed.numerator * total
 
 
 @dataclass(frozen=True)
@@ -65,7 +71,7 @@ class Votes:
     def total(self) -> int:
         return self.a + self.b + self.tie + self.both_bad
 
-    @property
+    @cached_property
     def outcome(self) -> Outcome | None:
         if not self.total:
             return None
@@ -162,6 +168,16 @@ class Selection:
         return [Comparison.batch_id.in_(self.batch_ids)]
 
 
+def among(column: Any, ids: Iterable[int]) -> ColumnElement[bool]:
+    """``column IN (ids)`` with the ids written into the SQL. They are integers from the
+    database, and psycopg is slow to parse a statement with a thousand placeholders."""
+    values = [int(i) for i in ids]
+    result: ColumnElement[bool] = column.in_(
+        bindparam(None, values, literal_execute=True, expanding=True)
+    )
+    return result
+
+
 _VERDICT_FIELD = {Verdict.A: "a", Verdict.B: "b", Verdict.TIE: "tie", Verdict.BOTH_BAD: "both_bad"}
 
 
@@ -177,11 +193,11 @@ def comparison_votes(
     stmt = (
         select(*key, Judgement.verdict, func.count(Judgement.id))
         .outerjoin(Judgement, joined)
-        .where(Comparison.prompt_id.in_(prompt_ids), *selection.comparison_filters())
+        .where(among(Comparison.prompt_id, prompt_ids), *selection.comparison_filters())
         .group_by(*key, Judgement.verdict)
         .order_by(Comparison.id)
     )
-    yield from _fold(session.execute(stmt).tuples())
+    yield from _fold(session.connection().execute(stmt).tuples())
 
 
 def _fold(rows: Iterable[tuple[Any, ...]]) -> Iterator[ComparisonVotes]:
@@ -210,9 +226,9 @@ def rating_votes(
     stmt = (
         select(Candidate.prompt_id, Rating.candidate_id, good, bad)
         .join(Candidate, Candidate.id == Rating.candidate_id)
-        .where(Candidate.prompt_id.in_(prompt_ids), *selection.label_filters(Rating))
+        .where(among(Candidate.prompt_id, prompt_ids), *selection.label_filters(Rating))
         .group_by(Candidate.prompt_id, Rating.candidate_id)
         .order_by(Rating.candidate_id)
     )
-    for prompt_id, candidate_id, g, b in session.execute(stmt).tuples():
+    for prompt_id, candidate_id, g, b in session.connection().execute(stmt).tuples():
         yield prompt_id, candidate_id, RatingVotes(int(g), int(b))

@@ -8,21 +8,15 @@ window, excluded annotators) does.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
-from app.exports.base import Format, Item, Options, Row
+from app.exports.base import Format, Item, Options, Row, timestamp
 from app.exports.source import Needs, PromptLabels
 
 VERDICTS = frozenset({"a", "b", "tie", "both_bad"})
 KEYS = ("comparison_id", "prompt_id", "prompt_external_id", "candidate_a_id", "candidate_b_id",
         "verdict", "left_candidate_id", "annotator", "strength", "rationale", "duration_ms",
         "created_at")  # fmt: skip
-
-
-def timestamp(value: datetime) -> str:
-    """ISO 8601 in UTC with microseconds and a ``Z``: one spelling on both databases."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def build(group: PromptLabels, options: Options) -> Iterator[Item]:

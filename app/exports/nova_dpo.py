@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from app.exports.base import FileStats, Format, Item, LeftOut, Options, Row
+from app.exports.base import FileStats, Format, Item, LeftOut, Options, Row, rows_text
 from app.exports.chat import has_text, system_text
 from app.exports.derive import preferences
 from app.exports.source import PromptLabels
@@ -155,11 +155,13 @@ def warnings(stats: FileStats) -> list[str]:
     rows = stats.rows
     found = []
     if 0 < rows < NOVA_MIN_ROWS:
-        found.append(f"{rows} rows: Nova training jobs need at least {NOVA_MIN_ROWS}")
+        found.append(f"{rows_text(rows)}: Nova training jobs need at least {NOVA_MIN_ROWS}")
     if 0 < rows < NOVA_RECOMMENDED_ROWS:
-        found.append(f"{rows} rows: AWS recommends at least {NOVA_RECOMMENDED_ROWS:,} for Nova DPO")
+        found.append(
+            f"{rows_text(rows)}: AWS recommends at least {NOVA_RECOMMENDED_ROWS:,} for Nova DPO"
+        )
     if rows > NOVA_MAX_ROWS:
-        found.append(f"{rows:,} rows: more than the {NOVA_MAX_ROWS:,} rows Nova DPO accepts")
+        found.append(f"{rows_text(rows)}: more than the {NOVA_MAX_ROWS:,} rows Nova DPO accepts")
     return found
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from app.exports.base import FileStats, Format, Item, LeftOut, Options, Row
+from app.exports.base import FileStats, Format, Item, LeftOut, Options, Row, rows_text
 from app.exports.chat import (
     assistant,
     check_pair,
@@ -59,7 +59,9 @@ def check(row: dict[str, Any], options: Options) -> str | None:
 
 def openai_warnings(stats: FileStats) -> list[str]:
     if 0 < stats.rows < OPENAI_MIN_ROWS:
-        return [f"{stats.rows} rows: OpenAI needs at least {OPENAI_MIN_ROWS} examples in a file"]
+        return [
+            f"{rows_text(stats.rows)}: OpenAI needs at least {OPENAI_MIN_ROWS} examples in a file"
+        ]
     return []
 
 

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from app.exports.base import Format, Item, LeftOut, Options, Row
-from app.exports.chat import check_prompt, check_tools, has_text, prompt_messages, tools_of
+from app.exports.chat import check_output, check_prompt, check_tools, prompt_messages, tools_of
 from app.exports.derive import Evidence, candidate_evidence
 from app.exports.openai_dpo import openai_warnings
 from app.exports.source import Needs, PromptLabels
@@ -57,21 +57,9 @@ def check(row: dict[str, Any], options: Options) -> str | None:
     if not isinstance(messages, list) or len(messages) < 2:
         return "bad_roles"
     *prompt, answer = messages
-    if any(m.get("role") == "assistant" and m.get("weight") != 0 for m in prompt):
-        return "bad_weights"
-    if (
-        not isinstance(answer, dict)
-        or answer.get("role") != "assistant"
-        or set(answer)
-        != {
-            "role",
-            "content",
-        }
-    ):
-        return "bad_output"
-    if not has_text(answer["content"]):
-        return "empty_text"
-    reason = check_prompt(prompt, weights=True)
+    reason = check_prompt(prompt, weights=True) or check_output([answer])
+    if reason is None and any(m["role"] == "assistant" and m.get("weight") != 0 for m in prompt):
+        reason = "bad_weights"
     if reason is None and "tools" in row:
         reason = check_tools(row["tools"])
     return reason

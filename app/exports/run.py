@@ -19,9 +19,8 @@ from sqlalchemy.orm import Session
 
 from app import __version__
 from app.auth import DomainError
-from app.exports.base import FileStats, Format, Item, LeftOut, Options
+from app.exports.base import FileStats, Format, Item, LeftOut, Options, timestamp
 from app.exports.consensus import Selection, Thresholds
-from app.exports.judgements import timestamp
 from app.exports.params import ExportParams, Split
 from app.exports.pseudonyms import pseudonymizer
 from app.exports.registry import FORMATS

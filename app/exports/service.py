@@ -89,7 +89,8 @@ def _write_parts(
     progress: Callable[[int], None] | None,
 ) -> ExportRun:
     with db.read_only() as session, ExitStack() as stack:
-        files = {split: stack.enter_context(path.open("wb")) for split, path in parts.items()}
+        files = {split: stack.enter_context(path.open("wb", buffering=CHUNK_BYTES))
+                 for split, path in parts.items()}  # fmt: skip
         if total is not None:
             total(count_prompts(session, plan.selection))
         run = ExportRun(session, plan, progress)

@@ -1,10 +1,10 @@
 """The labels of a project, streamed one prompt at a time.
 
-The prompts come from a server-side cursor (``yield_per``) in the caller's read-only
-transaction; for each slice of ``SLICE`` prompts, a handful of aggregate queries fetch the
-votes, ratings, judgements and candidate texts of that slice only. Memory therefore depends on
-the slice, never on the size of the project. Everything is ordered by id, so the same data
-always comes out in the same order.
+The prompts come from a server-side cursor (``yield_per``, which implies ``stream_results``)
+in the caller's read-only transaction; for each slice of ``SLICE`` prompts, a handful of
+aggregate queries fetch the votes, ratings, judgements and candidate texts of that slice
+only. Memory therefore depends on the slice, never on the size of the project. Everything is
+ordered by id, so the same data always comes out in the same order.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from app.exports.consensus import (
     ComparisonVotes,
     RatingVotes,
     Selection,
+    among,
     comparison_votes,
     rating_votes,
 )
@@ -96,8 +97,10 @@ def prompt_labels(
     progress: Callable[[int], None] | None = None,
 ) -> Iterator[PromptLabels]:
     """Every selected prompt of the project with its labels, in prompt id order."""
+    # On the statement, not the connection: Connection.execution_options() changes the
+    # connection in place, which would stream every later query of the snapshot too.
     stmt = _prompts(selection).order_by(Prompt.id).execution_options(yield_per=SLICE)
-    for rows in session.execute(stmt).partitions():
+    for rows in session.connection().execute(stmt).partitions():
         yield from _slice(session, selection, needs, rows)
         if progress is not None:
             progress(len(rows))
@@ -121,10 +124,9 @@ def _slice(
     yield from groups.values()
 
 
-def _view(row: Row[Any]) -> PromptView:
-    return PromptView(
-        row.id, row.external_id, row.system, row.messages, row.tools or None, row.content_hash
-    )
+def _view(row: Sequence[Any]) -> PromptView:
+    pid, external_id, system, messages, tools, content_hash, _ = row
+    return PromptView(pid, external_id, system, messages, tools or None, content_hash)
 
 
 def _in_batches(batch_id: int, selection: Selection) -> bool:
@@ -148,11 +150,11 @@ def _judgements(
             Judgement.left_candidate_id, Judgement.duration_ms, Judgement.created_at,
         )
         .join(Comparison, Comparison.id == Judgement.comparison_id)
-        .where(Comparison.prompt_id.in_(prompt_ids), *selection.comparison_filters())
+        .where(among(Comparison.prompt_id, prompt_ids), *selection.comparison_filters())
         .where(*selection.label_filters(Judgement))
         .order_by(Comparison.prompt_id, Judgement.comparison_id, Judgement.id)
     )  # fmt: skip
-    for row in session.execute(stmt):
+    for row in session.connection().execute(stmt):
         prompt_id, jid, cid, uid, verdict, *rest = row
         yield prompt_id, JudgementView(jid, cid, uid, str(verdict), *rest)
 
@@ -169,9 +171,9 @@ def _add_texts(session: Session, groups: dict[int, PromptLabels]) -> None:
         return
     by_prompt: dict[int, dict[int, str]] = defaultdict(dict)
     stmt = select(Candidate.id, Candidate.prompt_id, Candidate.content).where(
-        Candidate.id.in_(sorted(wanted))
+        among(Candidate.id, sorted(wanted))
     )
-    for cid, pid, content in session.execute(stmt).tuples():
+    for cid, pid, content in session.connection().execute(stmt).tuples():
         by_prompt[pid][cid] = content
     for pid, texts in by_prompt.items():
         groups[pid].texts = texts

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from app.exports.base import FileStats, Format, Item, LeftOut, Options, Row
+from app.exports.base import FileStats, Format, Item, LeftOut, Options, Row, rows_text
 from app.exports.chat import assistant, check_pair, check_prompt, prompt_messages
 from app.exports.derive import preferences
 from app.exports.source import PromptLabels
@@ -37,7 +37,7 @@ def check(row: dict[str, Any], options: Options) -> str | None:
 def tools_warning(stats: FileStats) -> list[str]:
     dropped = stats.notes["tools_dropped"]
     if dropped:
-        return [f"{dropped} rows come from prompts with tools, which this format does not carry"]
+        return [f"{rows_text(dropped)} from prompts with tools, which this format does not carry"]
     return []
 
 
