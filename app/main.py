@@ -15,7 +15,7 @@ from app.auth import DomainError, Unprocessable
 from app.db import Database
 from app.guards import NotAuthenticated
 from app.rendering import Renderer, is_htmx
-from app.routes import annotate, annotation_api, health, session
+from app.routes import annotate, annotation_api, exports_api, health, session
 from app.security import SecurityHeaders
 from app.settings import Settings
 
@@ -45,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(session.router)
     app.include_router(annotate.router)
     app.include_router(annotation_api.router)
+    app.include_router(exports_api.router)
     app.add_exception_handler(DomainError, _domain_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _invalid_request)  # type: ignore[arg-type]
     return app

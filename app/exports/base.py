@@ -1,0 +1,81 @@
+"""What every format module provides, and the values they exchange with the export runner.
+
+A format is a pure generator: given one prompt with its labels (``PromptLabels``) and the
+export's options, it yields ``Row``s (a dict to write) and ``LeftOut``s (a reason). The runner
+then checks every row with the format's ``check`` (the FORMATS.md rules, on the finished
+dict), encodes it, and counts what it left out by reason.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from app.exports.consensus import Thresholds
+from app.exports.source import Needs, PromptLabels
+
+
+@dataclass(frozen=True)
+class Row:
+    data: dict[str, Any]
+    #: Things worth counting about the row (e.g. ``label_true``), for the manifest warnings.
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class LeftOut:
+    reason: str
+
+
+Item = Row | LeftOut
+
+
+@dataclass(frozen=True)
+class Options:
+    """The parameters a format sees (names already resolved, defaults applied)."""
+
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    derive_pairs: bool = False
+    keep_reserved: bool = False
+    #: The annotator pseudonym of a user id (stable per project, never the username).
+    pseudonym: Callable[[int], str] = str
+
+
+@dataclass
+class FileStats:
+    """What has been written to one file so far."""
+
+    rows: int = 0
+    left_out: Counter[str] = field(default_factory=Counter)
+    notes: Counter[str] = field(default_factory=Counter)
+
+
+def timestamp(value: datetime) -> str:
+    """ISO 8601 in UTC with microseconds and a ``Z``: one spelling on both databases."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def rows_text(n: int) -> str:
+    """``1 row``, ``2 rows``, ``20,000 rows``."""
+    return f"{n:,} row" if n == 1 else f"{n:,} rows"
+
+
+def no_warnings(stats: FileStats) -> list[str]:
+    return []
+
+
+@dataclass(frozen=True)
+class Format:
+    name: str
+    summary: str
+    build: Callable[[PromptLabels, Options], Iterator[Item]]
+    check: Callable[[dict[str, Any], Options], str | None]
+    warnings: Callable[[FileStats], list[str]] = no_warnings
+    needs: Needs = field(default_factory=Needs)
+
+    def all_warnings(self, stats: FileStats) -> list[str]:
+        found = [] if stats.rows else ["no rows were written"]
+        return found + self.warnings(stats)

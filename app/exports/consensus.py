@@ -1,0 +1,234 @@
+"""Consensus per comparison, as FORMATS.md "Consensus" defines it.
+
+Votes are counted in the database (one ``GROUP BY`` over the judgements of a slice of
+prompts); the outcome is decided here from those four numbers:
+
+- ``outcome`` is the verdict with the most votes; a draw between verdicts is ``disputed``;
+- ``agreement`` is the votes for the outcome divided by all votes;
+- a comparison gives a preference pair when its outcome is ``a`` or ``b``, it has at least
+  ``min_votes`` votes and its agreement is at least ``min_agreement``.
+
+Why a comparison gives no pair is one reason, checked in this order: ``no_votes``,
+``too_few_votes``, ``disputed``, ``low_agreement``, then ``tie`` or ``both_bad`` (so ``tie``
+and ``both_bad`` mean a tie or both-bad consensus that met the thresholds). Good/bad ratings of
+one candidate follow the same rule, with a draw between good and bad reported as ``conflict``.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from fractions import Fraction
+from functools import cached_property
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, bindparam, case, func, select
+from sqlalchemy.orm import Session
+
+from app.models import Candidate, Comparison, Judgement, Rating, Verdict
+
+
+class Outcome(enum.StrEnum):
+    """What the votes on one comparison add up to."""
+
+    A = "a"
+    """candidate_a is better."""
+    B = "b"
+    """candidate_b is better."""
+    TIE = "tie"
+    """Most votes say both are equally good."""
+    BOTH_BAD = "both_bad"
+    """Most votes say neither is acceptable."""
+    DISPUTED = "disputed"
+    """Two or more verdicts share the most votes."""
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    min_votes: int = 1
+    min_agreement: float = 0.5
+
+    @cached_property
+    def _agreement(self) -> Fraction:
+        return Fraction(str(self.min_agreement))
+
+    def agree(self, votes_for: int, total: int) -> bool:
+        """``votes_for / total >= min_agreement``, exactly (no float rounding)."""
+        needed = self._agreement
+        return votes_for * needed.denominator >= needed.numerator * total
+
+
+@dataclass(frozen=True)
+class Votes:
+    a: int = 0
+    b: int = 0
+    tie: int = 0
+    both_bad: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.a + self.b + self.tie + self.both_bad
+
+    @cached_property
+    def outcome(self) -> Outcome | None:
+        if not self.total:
+            return None
+        counts = {Outcome.A: self.a, Outcome.B: self.b, Outcome.TIE: self.tie,
+                  Outcome.BOTH_BAD: self.both_bad}  # fmt: skip
+        top = max(counts.values())
+        leaders = [o for o, n in counts.items() if n == top]
+        return leaders[0] if len(leaders) == 1 else Outcome.DISPUTED
+
+    @property
+    def top(self) -> int:
+        """The most votes any one verdict has."""
+        return max(self.a, self.b, self.tie, self.both_bad)
+
+    @property
+    def agreement(self) -> float:
+        """Votes for the outcome / all votes (0 without votes)."""
+        return self.top / self.total if self.total else 0.0
+
+    def left_out_reason(self, thresholds: Thresholds) -> str | None:
+        """Why this comparison gives no preference pair; None when it gives one."""
+        outcome = self.outcome
+        if outcome is None:
+            return "no_votes"
+        if self.total < thresholds.min_votes:
+            return "too_few_votes"
+        if outcome is Outcome.DISPUTED:
+            return "disputed"
+        if not thresholds.agree(self.top, self.total):
+            return "low_agreement"
+        if outcome in (Outcome.TIE, Outcome.BOTH_BAD):
+            return outcome.value
+        return None
+
+
+@dataclass(frozen=True)
+class ComparisonVotes:
+    id: int
+    prompt_id: int
+    candidate_a_id: int
+    candidate_b_id: int
+    votes: Votes
+
+    def ranked(self) -> tuple[int, int]:
+        """(winner, loser) candidate ids; only meaningful for an ``a`` or ``b`` outcome."""
+        if self.votes.outcome is Outcome.A:
+            return self.candidate_a_id, self.candidate_b_id
+        return self.candidate_b_id, self.candidate_a_id
+
+
+@dataclass(frozen=True)
+class RatingVotes:
+    good: int = 0
+    bad: int = 0
+
+    def label(self, thresholds: Thresholds) -> bool | str:
+        """The majority label (True = good), or why there is none."""
+        total = self.good + self.bad
+        if total == 0:
+            return "no_votes"
+        if total < thresholds.min_votes:
+            return "too_few_votes"
+        if self.good == self.bad:
+            return "conflict"
+        if not thresholds.agree(max(self.good, self.bad), total):
+            return "low_agreement"
+        return self.good > self.bad
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which labels an export reads: a project, optionally some batches, a time window
+    (on the label's ``created_at``, half-open ``[since, until)``), minus some annotators."""
+
+    project_id: int
+    batch_ids: tuple[int, ...] | None = None
+    excluded_user_ids: tuple[int, ...] = ()
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def label_filters(self, model: type[Judgement] | type[Rating]) -> list[ColumnElement[bool]]:
+        filters: list[ColumnElement[bool]] = []
+        if self.excluded_user_ids:
+            filters.append(model.user_id.not_in(self.excluded_user_ids))
+        if self.since is not None:
+            filters.append(model.created_at >= self.since)
+        if self.until is not None:
+            filters.append(model.created_at < self.until)
+        return filters
+
+    def comparison_filters(self) -> list[ColumnElement[bool]]:
+        if self.batch_ids is None:
+            return []
+        return [Comparison.batch_id.in_(self.batch_ids)]
+
+
+def among(column: Any, ids: Iterable[int]) -> ColumnElement[bool]:
+    """``column IN (ids)`` with the ids written into the SQL. They are integers from the
+    database, and psycopg is slow to parse a statement with a thousand placeholders."""
+    values = [int(i) for i in ids]
+    result: ColumnElement[bool] = column.in_(
+        bindparam(None, values, literal_execute=True, expanding=True)
+    )
+    return result
+
+
+_VERDICT_FIELD = {Verdict.A: "a", Verdict.B: "b", Verdict.TIE: "tie", Verdict.BOTH_BAD: "both_bad"}
+
+
+def comparison_votes(
+    session: Session, prompt_ids: Sequence[int], selection: Selection
+) -> Iterator[ComparisonVotes]:
+    """The votes on every selected comparison of these prompts, in comparison id order."""
+    if not prompt_ids:
+        return
+    joined = and_(Judgement.comparison_id == Comparison.id, *selection.label_filters(Judgement))
+    c = Comparison
+    key = (c.id, c.prompt_id, c.candidate_a_id, c.candidate_b_id)
+    stmt = (
+        select(*key, Judgement.verdict, func.count(Judgement.id))
+        .outerjoin(Judgement, joined)
+        .where(among(Comparison.prompt_id, prompt_ids), *selection.comparison_filters())
+        .group_by(*key, Judgement.verdict)
+        .order_by(Comparison.id)
+    )
+    yield from _fold(session.connection().execute(stmt).tuples())
+
+
+def _fold(rows: Iterable[tuple[Any, ...]]) -> Iterator[ComparisonVotes]:
+    """One ComparisonVotes per run of (comparison, verdict, count) rows."""
+    current: tuple[int, int, int, int] | None = None
+    counts: dict[str, int] = {}
+    for cid, pid, a, b, verdict, n in rows:
+        if current is not None and current[0] != cid:
+            yield ComparisonVotes(*current, Votes(**counts))
+            counts = {}
+        current = (cid, pid, a, b)
+        if verdict is not None:
+            counts[_VERDICT_FIELD[Verdict(verdict)]] = n
+    if current is not None:
+        yield ComparisonVotes(*current, Votes(**counts))
+
+
+def rating_votes(
+    session: Session, prompt_ids: Sequence[int], selection: Selection
+) -> Iterator[tuple[int, int, RatingVotes]]:
+    """``(prompt_id, candidate_id, votes)`` for each rated candidate of these prompts."""
+    if not prompt_ids:
+        return
+    good = func.sum(case((Rating.good.is_(True), 1), else_=0))
+    bad = func.sum(case((Rating.good.is_(True), 0), else_=1))
+    stmt = (
+        select(Candidate.prompt_id, Rating.candidate_id, good, bad)
+        .join(Candidate, Candidate.id == Rating.candidate_id)
+        .where(among(Candidate.prompt_id, prompt_ids), *selection.label_filters(Rating))
+        .group_by(Candidate.prompt_id, Rating.candidate_id)
+        .order_by(Rating.candidate_id)
+    )
+    for prompt_id, candidate_id, g, b in session.connection().execute(stmt).tuples():
+        yield prompt_id, candidate_id, RatingVotes(int(g), int(b))

@@ -1,0 +1,172 @@
+"""One export run: labels in, checked and encoded lines out, tallied per file.
+
+``plan_export`` resolves the parameters against the database (names to ids); ``ExportRun``
+streams the lines of one or both files of a train/validation split in a single pass over the
+caller's read-only snapshot, and afterwards gives each file's manifest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app import __version__
+from app.auth import DomainError
+from app.exports.base import FileStats, Format, Item, LeftOut, Options, timestamp
+from app.exports.consensus import Selection, Thresholds
+from app.exports.params import ExportParams, Split
+from app.exports.pseudonyms import pseudonymizer
+from app.exports.registry import FORMATS
+from app.exports.source import prompt_labels
+from app.models import Batch, Project, User
+
+
+@dataclass(frozen=True)
+class ExportPlan:
+    """An export's parameters, resolved and ready to run."""
+
+    project_id: int
+    project_slug: str
+    params: ExportParams
+    format: Format
+    selection: Selection
+    options: Options
+
+    @property
+    def splits(self) -> tuple[Split, ...]:
+        """The files this export writes: train only, or train and validation."""
+        if self.params.validation_fraction is None:
+            return ("train",)
+        return (self.params.split,) if self.params.split else ("train", "validation")
+
+
+def plan_export(
+    session: Session, project: Project, params: ExportParams, *, secret: str
+) -> ExportPlan:
+    """Check the names in ``params`` against the project; raise DomainError if one is unknown."""
+    batch_ids = _batch_ids(session, project, params.batch) if params.batch else None
+    excluded = _user_ids(session, params.exclude_annotator)
+    selection = Selection(project.id, batch_ids, excluded, params.since, params.until)
+    options = Options(
+        thresholds=Thresholds(params.min_votes, params.min_agreement),
+        derive_pairs=params.derive == "pairs",
+        keep_reserved=params.keep_reserved,
+        pseudonym=pseudonymizer(secret, project.id),
+    )
+    return ExportPlan(project.id, project.slug, params, FORMATS[params.format], selection, options)
+
+
+def _batch_ids(session: Session, project: Project, names: list[str]) -> tuple[int, ...]:
+    stmt = select(Batch.name, Batch.id).where(Batch.project_id == project.id, Batch.name.in_(names))
+    found = dict(session.execute(stmt).tuples().all())
+    missing = sorted(set(names) - set(found))
+    if missing:
+        raise DomainError(f"no batch named {', '.join(map(repr, missing))} in {project.name!r}")
+    return tuple(sorted(found.values()))
+
+
+def _user_ids(session: Session, names: list[str]) -> tuple[int, ...]:
+    if not names:
+        return ()
+    stmt = select(User.username, User.id).where(User.username.in_(names))
+    found = dict(session.execute(stmt).tuples().all())
+    missing = sorted(set(names) - set(found))
+    if missing:
+        raise DomainError(f"no annotator named {', '.join(map(repr, missing))}")
+    return tuple(sorted(found.values()))
+
+
+def split_of(content_hash: str, fraction: float | None) -> Split:
+    """Train or validation, by a hash of the prompt: one prompt never lands in both, and the
+    same data always splits the same way."""
+    if fraction is None:
+        return "train"
+    return "validation" if int(content_hash[:16], 16) / 2**64 < fraction else "train"
+
+
+@dataclass
+class FileTally(FileStats):
+    size: int = 0
+    digest: Any = field(default_factory=hashlib.sha256)
+
+    def add(self, line: bytes, notes: tuple[str, ...]) -> None:
+        self.rows += 1
+        self.size += len(line)
+        self.digest.update(line)
+        self.notes.update(notes)
+
+
+def encode(row: dict[str, Any]) -> bytes:
+    """Compact JSON, UTF-8 written as is, one ``\\n``-terminated line."""
+    return orjson.dumps(row) + b"\n"
+
+
+class ExportRun:
+    """Iterate ``lines()`` once inside a read-only snapshot, then read ``manifest(split)``."""
+
+    def __init__(
+        self, session: Session, plan: ExportPlan, progress: Callable[[int], None] | None = None
+    ) -> None:
+        self.session = session
+        self.plan = plan
+        self.progress = progress
+        self.tallies: dict[Split, FileTally] = {split: FileTally() for split in plan.splits}
+
+    def lines(self) -> Iterator[tuple[Split, bytes]]:
+        """``(split, line)`` for every row written, in a stable order."""
+        plan = self.plan
+        fraction = plan.params.validation_fraction
+        groups = prompt_labels(self.session, plan.selection, plan.format.needs, self.progress)
+        for group in groups:
+            split = split_of(group.prompt.content_hash, fraction)
+            tally = self.tallies.get(split)
+            if tally is None:
+                continue
+            for item in plan.format.build(group, plan.options):
+                line = self._accept(item, tally)
+                if line is not None:
+                    yield split, line
+
+    def _accept(self, item: Item, tally: FileTally) -> bytes | None:
+        if isinstance(item, LeftOut):
+            tally.left_out[item.reason] += 1
+            return None
+        reason = self.plan.format.check(item.data, self.plan.options)
+        if reason is None:
+            try:
+                line = encode(item.data)
+            except orjson.JSONEncodeError:
+                reason = "unencodable"
+        if reason is not None:
+            tally.left_out[reason] += 1
+            return None
+        tally.add(line, item.notes)
+        return line
+
+    def manifest(
+        self, split: Split, *, exported_by: str, created_at: datetime, file: str
+    ) -> dict[str, Any]:
+        """What FORMATS.md asks a manifest to record, for one file of this run."""
+        tally = self.tallies[split]
+        params = self.plan.params
+        return {
+            "format": params.format,
+            "project": self.plan.project_slug,
+            "params": params.for_split(split if params.validation_fraction else None).recorded(),
+            "file": file,
+            "rows": tally.rows,
+            "left_out": dict(sorted(tally.left_out.items())),
+            "warnings": self.plan.format.all_warnings(tally),
+            "sha256": tally.digest.hexdigest(),
+            "bytes": tally.size,
+            "created_at": timestamp(created_at),
+            "exported_by": exported_by,
+            "arbiter_version": __version__,
+        }

@@ -1,0 +1,158 @@
+"""Running an export to files (the CLI) or to an HTTP client, and the audit log of exports.
+
+Both read one read-only snapshot (``Database.read_only``) and produce the same bytes for the
+same parameters. They take the ``Database`` rather than a session because they own their
+transactions: the snapshot while rows stream, then a short write that records the export once
+its sha256 is known.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.db import Database
+from app.exports.params import Split
+from app.exports.run import ExportPlan, ExportRun
+from app.exports.source import count_prompts
+from app.models import Export, Project, utcnow
+
+CHUNK_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True)
+class WrittenFile:
+    split: Split
+    path: Path
+    manifest: dict[str, Any]
+
+
+def validation_twin(path: Path) -> Path:
+    """``train.jsonl`` → ``train.validation.jsonl``."""
+    return path.with_name(f"{path.stem}.validation{path.suffix}")
+
+
+def manifest_path(path: Path) -> Path:
+    return path.with_name(path.name + ".manifest.json")
+
+
+def download_name(plan: ExportPlan, when: datetime) -> str:
+    """``<project>-<format>-<date>.jsonl`` (``.validation.jsonl`` for a validation split)."""
+    twin = ".validation" if plan.splits == ("validation",) else ""
+    return f"{plan.project_slug}-{plan.params.format}-{when:%Y-%m-%d}{twin}.jsonl"
+
+
+def export_to_files(
+    db: Database,
+    plan: ExportPlan,
+    output: Path,
+    *,
+    exported_by: str,
+    total: Callable[[int], None] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> list[WrittenFile]:
+    """Write ``output`` (and its validation twin) with a manifest beside each; record them."""
+    paths: dict[Split, Path] = {"train": output, "validation": validation_twin(output)}
+    parts = {split: paths[split].with_name(paths[split].name + ".part") for split in plan.splits}
+    try:
+        run = _write_parts(db, plan, parts, total, progress)
+    except BaseException:
+        for part in parts.values():
+            part.unlink(missing_ok=True)
+        raise
+    created = utcnow()
+    written = []
+    for split, part in parts.items():
+        path = part.replace(paths[split])
+        manifest = run.manifest(split, exported_by=exported_by, created_at=created, file=path.name)
+        manifest_path(path).write_text(_pretty(manifest), encoding="utf-8")
+        written.append(WrittenFile(split, path, manifest))
+    with db.scope() as session:
+        for file in written:
+            record_export(session, plan.project_id, file.manifest, user_id=None, created_at=created)
+    return written
+
+
+def _write_parts(
+    db: Database,
+    plan: ExportPlan,
+    parts: dict[Split, Path],
+    total: Callable[[int], None] | None,
+    progress: Callable[[int], None] | None,
+) -> ExportRun:
+    with db.read_only() as session, ExitStack() as stack:
+        files = {split: stack.enter_context(path.open("wb", buffering=CHUNK_BYTES))
+                 for split, path in parts.items()}  # fmt: skip
+        if total is not None:
+            total(count_prompts(session, plan.selection))
+        run = ExportRun(session, plan, progress)
+        for split, line in run.lines():
+            files[split].write(line)
+    return run
+
+
+def _pretty(manifest: dict[str, Any]) -> str:
+    return json.dumps(manifest, ensure_ascii=False, indent=2) + "\n"
+
+
+def stream_download(
+    db: Database, plan: ExportPlan, *, filename: str, exported_by: str, user_id: int | None
+) -> Iterator[bytes]:
+    """The file's bytes in chunks; once the last is sent, the export is recorded."""
+    (split,) = plan.splits
+    with db.read_only() as session:
+        run = ExportRun(session, plan)
+        buffer = bytearray()
+        for _, line in run.lines():
+            buffer += line
+            if len(buffer) >= CHUNK_BYTES:
+                yield bytes(buffer)
+                buffer.clear()
+        if buffer:
+            yield bytes(buffer)
+    created = utcnow()
+    manifest = run.manifest(split, exported_by=exported_by, created_at=created, file=filename)
+    with db.scope() as session:
+        record_export(session, plan.project_id, manifest, user_id=user_id, created_at=created)
+
+
+def record_export(
+    session: Session,
+    project_id: int,
+    manifest: dict[str, Any],
+    *,
+    user_id: int | None,
+    created_at: datetime,
+) -> Export:
+    export = Export(
+        project_id=project_id,
+        user_id=user_id,
+        format=manifest["format"],
+        params=manifest["params"],
+        row_count=manifest["rows"],
+        sha256=manifest["sha256"],
+        manifest=manifest,
+        created_at=created_at,
+    )
+    session.add(export)
+    session.flush()
+    return export
+
+
+def list_exports(session: Session, project: Project, limit: int = 50) -> list[dict[str, Any]]:
+    """The project's exports, newest first, each with its manifest."""
+    stmt = (
+        select(Export.id, Export.manifest)
+        .where(Export.project_id == project.id)
+        .order_by(Export.id.desc())
+        .limit(limit)
+    )
+    return [{"id": eid, **manifest} for eid, manifest in session.execute(stmt).tuples()]

@@ -1,0 +1,179 @@
+"""The labels of a project, streamed one prompt at a time.
+
+The prompts come from a server-side cursor (``yield_per``, which implies ``stream_results``)
+in the caller's read-only transaction; for each slice of ``SLICE`` prompts, a handful of
+aggregate queries fetch the votes, ratings, judgements and candidate texts of that slice
+only. Memory therefore depends on the slice, never on the size of the project. Everything is
+ordered by id, so the same data always comes out in the same order.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, Select, func, or_, select
+from sqlalchemy.orm import Session
+
+from app.exports.consensus import (
+    ComparisonVotes,
+    RatingVotes,
+    Selection,
+    among,
+    comparison_votes,
+    rating_votes,
+)
+from app.models import Candidate, Comparison, Judgement, Prompt
+
+SLICE = 500
+
+
+@dataclass(frozen=True)
+class Needs:
+    """What a format reads besides the votes."""
+
+    ratings: bool = False
+    judgements: bool = False
+    texts: bool = True
+
+
+@dataclass(frozen=True)
+class PromptView:
+    id: int
+    external_id: str | None
+    system: str | None
+    messages: list[dict[str, str]]
+    tools: list[dict[str, Any]] | None
+    content_hash: str
+
+
+@dataclass(frozen=True)
+class JudgementView:
+    id: int
+    comparison_id: int
+    user_id: int
+    verdict: str
+    strength: int | None
+    rationale: str | None
+    left_candidate_id: int | None
+    duration_ms: int | None
+    created_at: datetime
+
+
+@dataclass
+class PromptLabels:
+    """One prompt with the labels an export may use: the unit every format works on."""
+
+    prompt: PromptView
+    comparisons: list[ComparisonVotes] = field(default_factory=list)
+    ratings: dict[int, RatingVotes] = field(default_factory=dict)
+    judgements: list[JudgementView] = field(default_factory=list)
+    texts: dict[int, str] = field(default_factory=dict)
+
+
+def _prompts(selection: Selection) -> Select[Any]:
+    stmt = select(
+        Prompt.id, Prompt.external_id, Prompt.system, Prompt.messages, Prompt.tools,
+        Prompt.content_hash, Prompt.batch_id,
+    ).where(Prompt.project_id == selection.project_id)  # fmt: skip
+    if selection.batch_ids is not None:
+        added = select(Comparison.prompt_id).where(Comparison.batch_id.in_(selection.batch_ids))
+        stmt = stmt.where(or_(Prompt.batch_id.in_(selection.batch_ids), Prompt.id.in_(added)))
+    return stmt
+
+
+def count_prompts(session: Session, selection: Selection) -> int:
+    """How many prompts an export will read (for a progress bar)."""
+    return session.scalar(select(func.count()).select_from(_prompts(selection).subquery())) or 0
+
+
+def prompt_labels(
+    session: Session,
+    selection: Selection,
+    needs: Needs,
+    progress: Callable[[int], None] | None = None,
+) -> Iterator[PromptLabels]:
+    """Every selected prompt of the project with its labels, in prompt id order."""
+    # On the statement, not the connection: Connection.execution_options() changes the
+    # connection in place, which would stream every later query of the snapshot too.
+    stmt = _prompts(selection).order_by(Prompt.id).execution_options(yield_per=SLICE)
+    for rows in session.connection().execute(stmt).partitions():
+        yield from _slice(session, selection, needs, rows)
+        if progress is not None:
+            progress(len(rows))
+
+
+def _slice(
+    session: Session, selection: Selection, needs: Needs, rows: Sequence[Row[Any]]
+) -> Iterator[PromptLabels]:
+    groups = {r.id: PromptLabels(_view(r)) for r in rows}
+    for votes in comparison_votes(session, list(groups), selection):
+        groups[votes.prompt_id].comparisons.append(votes)
+    if needs.ratings:
+        # Ratings belong to a candidate, so to its prompt's batch.
+        rated = [r.id for r in rows if _in_batches(r.batch_id, selection)]
+        _add_ratings(session, groups, rated, selection)
+    if needs.judgements:
+        for prompt_id, judgement in _judgements(session, list(groups), selection):
+            groups[prompt_id].judgements.append(judgement)
+    if needs.texts:
+        _add_texts(session, groups)
+    yield from groups.values()
+
+
+def _view(row: Sequence[Any]) -> PromptView:
+    pid, external_id, system, messages, tools, content_hash, _ = row
+    return PromptView(pid, external_id, system, messages, tools or None, content_hash)
+
+
+def _in_batches(batch_id: int, selection: Selection) -> bool:
+    return selection.batch_ids is None or batch_id in selection.batch_ids
+
+
+def _add_ratings(
+    session: Session, groups: dict[int, PromptLabels], prompt_ids: list[int], selection: Selection
+) -> None:
+    for prompt_id, candidate_id, votes in rating_votes(session, prompt_ids, selection):
+        groups[prompt_id].ratings[candidate_id] = votes
+
+
+def _judgements(
+    session: Session, prompt_ids: list[int], selection: Selection
+) -> Iterator[tuple[int, JudgementView]]:
+    stmt = (
+        select(
+            Comparison.prompt_id, Judgement.id, Judgement.comparison_id, Judgement.user_id,
+            Judgement.verdict, Judgement.strength, Judgement.rationale,
+            Judgement.left_candidate_id, Judgement.duration_ms, Judgement.created_at,
+        )
+        .join(Comparison, Comparison.id == Judgement.comparison_id)
+        .where(among(Comparison.prompt_id, prompt_ids), *selection.comparison_filters())
+        .where(*selection.label_filters(Judgement))
+        .order_by(Comparison.prompt_id, Judgement.comparison_id, Judgement.id)
+    )  # fmt: skip
+    for row in session.connection().execute(stmt):
+        prompt_id, jid, cid, uid, verdict, *rest = row
+        yield prompt_id, JudgementView(jid, cid, uid, str(verdict), *rest)
+
+
+def _add_texts(session: Session, groups: dict[int, PromptLabels]) -> None:
+    """Texts of the candidates that carry a label (votes or ratings), and no others."""
+    wanted: set[int] = set()
+    for group in groups.values():
+        wanted.update(group.ratings)
+        for c in group.comparisons:
+            if c.votes.total:
+                wanted.update((c.candidate_a_id, c.candidate_b_id))
+    if not wanted:
+        return
+    by_prompt: dict[int, dict[int, str]] = defaultdict(dict)
+    stmt = select(Candidate.id, Candidate.prompt_id, Candidate.content).where(
+        among(Candidate.id, sorted(wanted))
+    )
+    for cid, pid, content in session.connection().execute(stmt).tuples():
+        by_prompt[pid][cid] = content
+    for pid, texts in by_prompt.items():
+        groups[pid].texts = texts

@@ -1,0 +1,50 @@
+"""TRL DPO (FORMATS.md §6): conversational ``prompt`` / ``chosen`` / ``rejected`` rows that
+``datasets.load_dataset("json", ...)`` loads and TRL's ``DPOTrainer`` trains on unchanged.
+
+TRL's preference rows have no place for tools: a prompt's tools are not written, and the
+manifest warns how many rows came from prompts that had some.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from app.exports.base import FileStats, Format, Item, LeftOut, Options, Row, rows_text
+from app.exports.chat import assistant, check_pair, check_prompt, prompt_messages
+from app.exports.derive import preferences
+from app.exports.source import PromptLabels
+
+
+def build(group: PromptLabels, options: Options) -> Iterator[Item]:
+    messages = prompt_messages(group.prompt)
+    notes = ("tools_dropped",) if group.prompt.tools else ()
+    for pair in preferences(group, options.thresholds):
+        if isinstance(pair, LeftOut):
+            yield pair
+            continue
+        chosen, rejected = pair
+        row = {"prompt": messages, "chosen": assistant(chosen), "rejected": assistant(rejected)}
+        yield Row(row, notes)
+
+
+def check(row: dict[str, Any], options: Options) -> str | None:
+    if set(row) != {"prompt", "chosen", "rejected"}:
+        return "bad_keys"
+    return check_prompt(row["prompt"]) or check_pair(row["chosen"], row["rejected"])
+
+
+def tools_warning(stats: FileStats) -> list[str]:
+    dropped = stats.notes["tools_dropped"]
+    if dropped:
+        return [f"{rows_text(dropped)} from prompts with tools, which this format does not carry"]
+    return []
+
+
+FORMAT = Format(
+    name="trl-dpo",
+    summary="TRL DPOTrainer: conversational prompt, chosen, rejected",
+    build=build,
+    check=check,
+    warnings=tools_warning,
+)

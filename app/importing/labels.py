@@ -1,0 +1,130 @@
+"""``--keep-labels``: bring a preference set's own labels in as a source annotator.
+
+OpenAI DPO and TRL rows say which of their two outputs the source preferred. With
+``keep_labels`` each such preference becomes the judgement of an inactive annotator named
+after the source (``source:<name>``), so it takes part in consensus and exports like any
+other, can be compared with human judgements, and can be left out of an export by excluding
+that annotator. Re-importing adds no second judgement (one per annotator and comparison), and
+``judgement_count`` stays exact.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from app.importing import ImportResult, import_batch
+from app.importing.rows import PromptRow
+from app.models import Comparison, Judgement, Project, Role, User, Verdict
+
+SOURCE_PREFIX = "source:"
+FLUSH_ROWS = 1000
+
+
+def source_username(name: str) -> str:
+    """``source:<name>``, cut to the 64 characters a username may have."""
+    return (SOURCE_PREFIX + name.strip())[:64]
+
+
+def source_annotator(session: Session, name: str) -> User:
+    """The source annotator of this name, created inactive with no usable password."""
+    username = source_username(name)
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        # "!" is not an argon2 hash, so no password ever matches it.
+        user = User(
+            username=username,
+            role=Role.ANNOTATOR,
+            is_active=False,
+            password_hash="!" + secrets.token_hex(16),
+        )
+        session.add(user)
+        session.flush()
+    return user
+
+
+@dataclass
+class LabelCounts:
+    labels: int = 0
+    recorded: int = 0
+
+    @property
+    def already_present(self) -> int:
+        return self.labels - self.recorded
+
+
+class SourceLabels:
+    """An import row hook that records each row's preference as a source judgement."""
+
+    def __init__(self, session: Session, source_name: str) -> None:
+        self.session = session
+        self.source_name = source_name
+        self.user: User | None = None
+        self.pending: dict[tuple[int, int], Verdict] = {}
+        self.counts = LabelCounts()
+
+    def __call__(self, row: PromptRow, candidate_ids: list[int]) -> None:
+        if row.preferred is None or len(candidate_ids) != 2:
+            return
+        preferred = candidate_ids[row.preferred]
+        a, b = sorted(candidate_ids)
+        self.pending.setdefault((a, b), Verdict.A if preferred == a else Verdict.B)
+        if len(self.pending) >= FLUSH_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        if self.user is None:
+            self.user = source_annotator(self.session, self.source_name)
+        found = self._comparisons()
+        done = self._already_judged(found.values())
+        fresh = [(cid, self.pending[pair]) for pair, cid in found.items() if cid not in done]
+        self.counts.labels += len(found)
+        self.counts.recorded += len(fresh)
+        self.pending = {}
+        if fresh:
+            self._record(fresh)
+
+    def _comparisons(self) -> dict[tuple[int, int], int]:
+        stmt = select(Comparison.candidate_a_id, Comparison.candidate_b_id, Comparison.id).where(
+            Comparison.candidate_a_id.in_({a for a, _ in self.pending})
+        )
+        return {(a, b): cid for a, b, cid in self.session.execute(stmt) if (a, b) in self.pending}
+
+    def _already_judged(self, comparison_ids: Any) -> set[int]:
+        assert self.user is not None
+        stmt = select(Judgement.comparison_id).where(
+            Judgement.user_id == self.user.id, Judgement.comparison_id.in_(list(comparison_ids))
+        )
+        return set(self.session.scalars(stmt))
+
+    def _record(self, fresh: list[tuple[int, Verdict]]) -> None:
+        assert self.user is not None
+        rows = [{"comparison_id": cid, "user_id": self.user.id, "verdict": v} for cid, v in fresh]
+        self.session.execute(insert(Judgement), rows)
+        self.session.execute(
+            update(Comparison)
+            .where(Comparison.id.in_([cid for cid, _ in fresh]))
+            .values(judgement_count=Comparison.judgement_count + 1)
+        )
+
+
+def import_with_labels(
+    session: Session,
+    project: Project,
+    source: Path | BinaryIO,
+    *,
+    source_name: str,
+    **options: Any,
+) -> tuple[ImportResult, LabelCounts]:
+    """``import_batch`` that also keeps the rows' own preferences as ``source:<source_name>``."""
+    hook = SourceLabels(session, source_name)
+    result = import_batch(session, project, source, on_row=hook, **options)
+    hook.flush()
+    return result, hook.counts
