@@ -233,6 +233,8 @@ class Comparison(Base):
     candidate_b_id: Mapped[int] = mapped_column(
         ForeignKey("candidates.id", ondelete="CASCADE"), index=True
     )
+    #: Human judgements handed out through the queue (what ``Project.overlap`` asks for);
+    #: a source's imported labels (``--keep-labels``) are judgements but are not counted here.
     judgement_count: Mapped[int] = mapped_column(Integer, default=0)
 
 

@@ -13,13 +13,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
+from app.assignment import next_assignment
 from app.auth import verify_password
 from app.cli import cli
 from app.db import Database
 from app.importing.labels import import_with_labels
+from app.judging import ScreenVerdict, VerdictIn, record_verdict
 from app.models import Comparison, Judgement, Role, User
 from tests.export_helpers import assert_openai_dpo, rows_of, run_export
-from tests.factories import PASSWORD, import_rows, jsonl, make_project
+from tests.factories import PASSWORD, import_rows, jsonl, make_annotator, make_project
 from tests.factories_labels import WEATHER_TOOL, judge, make_labeller
 
 
@@ -60,7 +62,7 @@ def test_each_preference_becomes_a_source_judgement(session: Session) -> None:
     assert (source.role, source.is_active) == (Role.ANNOTATOR, False)
     assert not verify_password(source.password_hash, PASSWORD)
     counts = session.scalars(select(Comparison.judgement_count)).all()
-    assert counts == [1] * 12, "judgement_count stays exact"
+    assert counts == [0] * 12, "a source's labels leave the pairs in the humans' queue"
     assert session.scalar(select(func.count()).select_from(Judgement)) == 12
 
 
@@ -70,8 +72,21 @@ def test_reimporting_adds_no_second_label(session: Session) -> None:
     result, labels = keep(session, project, SOURCE_ROWS)
     assert result.added_nothing
     assert (labels.labels, labels.recorded, labels.already_present) == (12, 0, 12)
-    assert session.scalars(select(Comparison.judgement_count)).all() == [1] * 12
+    assert session.scalars(select(Comparison.judgement_count)).all() == [0] * 12
     assert session.scalar(select(func.count()).select_from(User)) == 1
+
+
+def test_pairs_with_source_labels_are_still_shown_to_people(session: Session) -> None:
+    project = make_project(session)  # overlap 1
+    keep(session, project, SOURCE_ROWS)
+    annotator = make_annotator(session)
+    seen = set()
+    while (
+        assignment := next_assignment(session, annotator, project, lease_seconds=900)
+    ) is not None:
+        seen.add(assignment.comparison_id)
+        record_verdict(session, assignment, project, VerdictIn(ScreenVerdict("left")))
+    assert len(seen) == 12
 
 
 def test_trl_rows_keep_their_labels_too(session: Session) -> None:

@@ -4,8 +4,12 @@ OpenAI DPO and TRL rows say which of their two outputs the source preferred. Wit
 ``keep_labels`` each such preference becomes the judgement of an inactive annotator named
 after the source (``source:<name>``), so it takes part in consensus and exports like any
 other, can be compared with human judgements, and can be left out of an export by excluding
-that annotator. Re-importing adds no second judgement (one per annotator and comparison), and
-``judgement_count`` stays exact.
+that annotator. Re-importing adds no second judgement (one per annotator and comparison).
+
+A source's labels do not count toward a comparison's ``judgement_count``: that counter is the
+queue's, the human judgements a project's ``overlap`` asks for. Were they counted, a project
+with overlap 1 would treat every imported pair as done and never show it to a person, which
+defeats bringing a preference set in to have humans relabel it.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from app.importing import ImportResult, import_batch
@@ -108,11 +112,6 @@ class SourceLabels:
         assert self.user is not None
         rows = [{"comparison_id": cid, "user_id": self.user.id, "verdict": v} for cid, v in fresh]
         self.session.execute(insert(Judgement), rows)
-        self.session.execute(
-            update(Comparison)
-            .where(Comparison.id.in_([cid for cid, _ in fresh]))
-            .values(judgement_count=Comparison.judgement_count + 1)
-        )
 
 
 def import_with_labels(
