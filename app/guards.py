@@ -92,12 +92,13 @@ def _cookie_user(request: Request, session: Session) -> User | None:
     return user
 
 
-def require_user(
-    user: Annotated[User | None, Depends(optional_user)],
-    _csrf: Annotated[None, Depends(csrf_protect)],
+async def require_user(
+    request: Request, user: Annotated[User | None, Depends(optional_user)]
 ) -> User:
+    """Who is asking first (401 or the login page), then whether the request is forged."""
     if user is None:
         raise NotAuthenticated("log in first")
+    await csrf_protect(request)
     return user
 
 
