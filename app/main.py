@@ -18,7 +18,7 @@ from app.db import Database, read_only_engine
 from app.guards import NotAuthenticated
 from app.models import User
 from app.rendering import Renderer, is_htmx
-from app.routes import health, session
+from app.routes import admin, admin_api, health, session
 from app.security import SecurityHeaders
 from app.settings import Settings
 
@@ -46,6 +46,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
     app.include_router(health.router)
     app.include_router(session.router)
+    app.include_router(admin.router)
+    app.include_router(admin_api.router)
     app.add_exception_handler(DomainError, _domain_error)  # type: ignore[arg-type]
     return app
 
