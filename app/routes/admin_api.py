@@ -16,7 +16,8 @@ from app import projects
 from app.deps import SessionDep, SettingsDep
 from app.guards import AdminDep, require_admin
 from app.importing import ImportRefused, import_batch
-from app.models import Project, RationaleMode
+from app.models import RationaleMode
+from app.routes.loaders import ProjectDep
 
 router = APIRouter(prefix="/api/v1", tags=["admin"], dependencies=[Depends(require_admin)])
 
@@ -64,13 +65,6 @@ class ImportErrorOut(BaseModel):
 class ImportRefusedOut(BaseModel):
     errors: list[ImportErrorOut] = Field(description="The first 50 errors, by line.")
     error_count: int
-
-
-def project_or_404(slug: str, session: SessionDep) -> Project:
-    return projects.get_project(session, slug)
-
-
-ProjectDep = Annotated[Project, Depends(project_or_404)]
 
 
 @router.post("/projects", status_code=201, response_model=ProjectOut)

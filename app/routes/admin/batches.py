@@ -22,7 +22,8 @@ from app.importing import ImportRefused, RowError, import_batch
 from app.models import BatchStatus, Project
 from app.projects import member_names, project_counts
 from app.rendering import is_htmx
-from app.routes.admin.common import ProjectDep, admin_router, done, render
+from app.routes.admin.common import admin_router, done, render
+from app.routes.loaders import ProjectDep
 from app.stats.progress import batches_progress, project_progress, queue_open
 
 router = admin_router()

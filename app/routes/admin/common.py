@@ -1,4 +1,4 @@
-"""What every admin page shares: the guarded router, the project loader, rendering, flashes.
+"""What every admin page shares: the guarded router, rendering, flash messages.
 
 Every route under ``/admin`` is guarded by the router itself (``require_admin``), so a new
 page cannot forget it: annotators get 403, anonymous visitors the login page.
@@ -6,15 +6,12 @@ page cannot forget it: annotators get 403, anonymous visitors the login page.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from app.deps import SessionDep
 from app.guards import require_admin
-from app.models import Project
-from app.projects import get_project
 from app.rendering import get_renderer
 
 
@@ -22,13 +19,6 @@ def admin_router() -> APIRouter:
     return APIRouter(
         prefix="/admin", dependencies=[Depends(require_admin)], include_in_schema=False
     )
-
-
-def project_or_404(slug: str, session: SessionDep) -> Project:
-    return get_project(session, slug)
-
-
-ProjectDep = Annotated[Project, Depends(project_or_404)]
 
 
 def render(

@@ -9,7 +9,8 @@ from fastapi.responses import Response
 
 from app import charts
 from app.deps import SessionDep
-from app.routes.admin.common import ProjectDep, admin_router, render
+from app.routes.admin.common import admin_router, render
+from app.routes.loaders import ProjectDep
 from app.stats.annotators import BIAS_MIN_VERDICTS, BIAS_P
 from app.stats.dashboard import Dashboard, build_dashboard
 

@@ -15,7 +15,8 @@ from app.deps import SessionDep
 from app.models import Project, Role, User
 from app.people import get_person
 from app.rendering import is_htmx
-from app.routes.admin.common import ProjectDep, admin_router, done, render
+from app.routes.admin.common import admin_router, done, render
+from app.routes.loaders import ProjectDep
 
 router = admin_router()
 

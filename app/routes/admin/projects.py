@@ -16,7 +16,8 @@ from app.deps import SessionDep
 from app.models import Project, RationaleMode
 from app.projects import ProjectSettings
 from app.rendering import render_markdown
-from app.routes.admin.common import ProjectDep, admin_router, done, render
+from app.routes.admin.common import admin_router, done, render
+from app.routes.loaders import ProjectDep
 from app.stats.progress import projects_progress
 
 router = admin_router()
