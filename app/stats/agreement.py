@@ -87,21 +87,25 @@ def _unit_values(project: Project) -> Any:
 
 
 def agreement(session: Session, project: Project) -> Agreement:
+    """One grouped query; per-unit sums are rewritten as sums over (unit, verdict) rows:
+    ``Σ_u m_u (m_u - 1) = Σ_uc n_uc (m_u - 1)`` and ``units = Σ_uc n_uc / m_u``."""
     uv = _unit_values(project)
-    pairs_agreeing = cast(uv.c.n * (uv.c.n - 1), Float)
+    n, m = cast(uv.c.n, Float), cast(uv.c.m, Float)
     rows = session.execute(
-        select(uv.c.verdict, func.sum(uv.c.n), func.sum(pairs_agreeing / (uv.c.m - 1)))
-        .group_by(uv.c.verdict)
+        select(
+            uv.c.verdict,
+            func.sum(n),
+            func.sum(n * (n - 1) / (m - 1)),
+            func.sum(n * (n - 1)),
+            func.sum(n * (m - 1)),
+            func.sum(n / m),
+        ).group_by(uv.c.verdict)
     ).tuples().all()  # fmt: skip
-    margins = Margins({v: float(n) for v, n, _ in rows}, {v: float(o) for v, _, o in rows})
-    units = select(uv.c.comparison_id, uv.c.m).distinct().subquery()
-    all_pairs, comparisons = session.execute(
-        select(func.sum(units.c.m * (units.c.m - 1)), func.count())
-    ).one()
-    same_pairs = session.scalar(select(func.sum(uv.c.n * (uv.c.n - 1))))
+    margins = Margins({v: float(t) for v, t, *_ in rows}, {v: float(o) for v, _, o, *_ in rows})
+    same_pairs, all_pairs, units = (sum(float(r[i]) for r in rows) for i in (3, 4, 5))
+    percent = same_pairs / all_pairs if all_pairs else None
     judged = int(sum(margins.totals.values()))
-    percent = float(same_pairs or 0) / float(all_pairs) if all_pairs else None
-    return Agreement(int(comparisons), judged, percent, nominal_alpha(margins))
+    return Agreement(round(units), judged, percent, nominal_alpha(margins))
 
 
 def majority_by_user(session: Session, project: Project) -> dict[int, tuple[int, int]]:

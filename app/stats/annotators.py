@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.models import Comparison, Judgement, Project, User, Verdict
@@ -76,38 +76,36 @@ def _of_project(project: Project) -> Any:
     )
 
 
-def verdicts_by_user(session: Session, project: Project) -> dict[int, Verdicts]:
-    def share(verdict: Verdict) -> Any:
-        return func.coalesce(func.sum(case((Judgement.verdict == verdict, 1), else_=0)), 0)
+def _count(condition: Any) -> Any:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
+
+def tallies_by_user(session: Session, project: Project) -> dict[int, tuple[Verdicts, Bias]]:
+    """Per annotator, in one pass: verdict counts, and the decisive verdicts whose side is
+    known with how many of them went to the candidate shown on the left."""
+    decisive = and_(
+        Judgement.verdict.in_([Verdict.A, Verdict.B]), Judgement.left_candidate_id.is_not(None)
+    )
+    went_left = or_(
+        and_(Judgement.verdict == Verdict.A,
+             Judgement.left_candidate_id == Comparison.candidate_a_id),
+        and_(Judgement.verdict == Verdict.B,
+             Judgement.left_candidate_id == Comparison.candidate_b_id),
+    )  # fmt: skip
     stmt = _of_project(project).add_columns(
-        Judgement.user_id, func.count(), share(Verdict.TIE), share(Verdict.BOTH_BAD)
+        Judgement.user_id,
+        func.count(),
+        _count(Judgement.verdict == Verdict.TIE),
+        _count(Judgement.verdict == Verdict.BOTH_BAD),
+        _count(decisive),
+        _count(went_left),
     )
     return {
-        uid: Verdicts(int(n), int(t), int(b))
-        for uid, n, t, b in session.execute(stmt.group_by(Judgement.user_id)).tuples()
+        uid: (Verdicts(int(n), int(ties), int(bad)), Bias(int(known), int(left)))
+        for uid, n, ties, bad, known, left in session.execute(
+            stmt.group_by(Judgement.user_id)
+        ).tuples()
     }
-
-
-def bias_by_user(session: Session, project: Project) -> dict[int, Bias]:
-    """Decisive verdicts whose side is known, and how many went to the left candidate."""
-    went_left = case(
-        (and_(Judgement.verdict == Verdict.A,
-              Judgement.left_candidate_id == Comparison.candidate_a_id), 1),
-        (and_(Judgement.verdict == Verdict.B,
-              Judgement.left_candidate_id == Comparison.candidate_b_id), 1),
-        else_=0,
-    )  # fmt: skip
-    stmt = (
-        _of_project(project)
-        .add_columns(Judgement.user_id, func.count(), func.coalesce(func.sum(went_left), 0))
-        .where(
-            Judgement.verdict.in_([Verdict.A, Verdict.B]),
-            Judgement.left_candidate_id.is_not(None),
-        )
-        .group_by(Judgement.user_id)
-    )
-    return {uid: Bias(int(n), int(left)) for uid, n, left in session.execute(stmt).tuples()}
 
 
 def median_seconds(session: Session, project: Project, *, by_user: bool) -> dict[int | None, float]:

@@ -10,14 +10,7 @@ from sqlalchemy.orm import Session
 from app.models import Project
 from app.stats import progress as prog
 from app.stats.agreement import Agreement, agreement, majority_by_user
-from app.stats.annotators import (
-    Bias,
-    Verdicts,
-    bias_by_user,
-    median_seconds,
-    usernames,
-    verdicts_by_user,
-)
+from app.stats.annotators import Bias, Verdicts, median_seconds, tallies_by_user, usernames
 
 #: How many days the per-annotator activity covers, ending on the last day with judgements.
 ACTIVITY_DAYS = 28
@@ -50,8 +43,8 @@ class Activity:
 class AnnotatorRow:
     username: str
     verdicts: Verdicts
-    median_seconds: float | None
     bias: Bias
+    median_seconds: float | None
     agreed: int = 0
     disagreed: int = 0
 
@@ -90,11 +83,12 @@ def timeline(session: Session, project: Project, needed: int) -> list[DayPoint]:
 
 
 def activity(session: Session, project: Project, names: dict[int, str]) -> Activity:
-    last = prog.last_judgement_day(session, project)
-    if last is None:
+    counts = {(u, d): n for u, d, n in prog.judgements_per_user_day(session, project)}
+    if not counts:
         return Activity([], [])
+    last = max(d for _, d in counts)
     first = last - timedelta(days=ACTIVITY_DAYS - 1)
-    counts = {(u, d): n for u, d, n in prog.judgements_per_user_day(session, project, first)}
+    counts = {(u, d): n for (u, d), n in counts.items() if d >= first}
     users = sorted({u for u, _ in counts}, key=lambda u: names.get(u, ""))
     rows = []
     for day in _days(first, last):
@@ -104,20 +98,13 @@ def activity(session: Session, project: Project, names: dict[int, str]) -> Activ
 
 
 def annotators(session: Session, project: Project) -> tuple[list[AnnotatorRow], dict[int, str]]:
-    verdicts = verdicts_by_user(session, project)
+    tallies = tallies_by_user(session, project)
     medians = median_seconds(session, project, by_user=True)
-    bias = bias_by_user(session, project)
     majority = majority_by_user(session, project) if project.overlap >= 2 else {}
-    names = usernames(session, set(verdicts))
+    names = usernames(session, set(tallies))
     rows = [
-        AnnotatorRow(
-            names[uid],
-            verdicts[uid],
-            medians.get(uid),
-            bias.get(uid, Bias()),
-            *majority.get(uid, (0, 0)),
-        )
-        for uid in sorted(verdicts, key=lambda u: names[u])
+        AnnotatorRow(names[uid], *tallies[uid], medians.get(uid), *majority.get(uid, (0, 0)))
+        for uid in sorted(tallies, key=lambda u: names[u])
     ]
     return rows, names
 
@@ -130,7 +117,7 @@ def overall(session: Session, project: Project, rows: list[AnnotatorRow]) -> Ann
     bias = Bias(total("decisive", "bias"), total("left", "bias"))
     median = median_seconds(session, project, by_user=False).get(None)
     agreed, disagreed = sum(r.agreed for r in rows), sum(r.disagreed for r in rows)
-    return AnnotatorRow("All annotators", verdicts, median, bias, agreed, disagreed)
+    return AnnotatorRow("All annotators", verdicts, bias, median, agreed, disagreed)
 
 
 def build_dashboard(session: Session, project: Project) -> Dashboard:

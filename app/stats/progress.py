@@ -8,7 +8,7 @@ will never be finished); each batch's own progress is shown whatever its status.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import date
 from typing import Any
 
 from sqlalchemy import ColumnElement, case, func, select
@@ -121,29 +121,13 @@ def counted_per_day(session: Session, project: Project) -> list[tuple[date, int]
     return [(as_date(d), int(n)) for d, n in session.execute(stmt).tuples()]
 
 
-def judgements_per_user_day(
-    session: Session, project: Project, since: date
-) -> list[tuple[int, date, int]]:
-    """``(user_id, day, judgements)`` for every UTC day from ``since`` on."""
+def judgements_per_user_day(session: Session, project: Project) -> list[tuple[int, date, int]]:
+    """``(user_id, day, judgements)`` for every UTC day someone judged in the project."""
     day = utc_day(session, Judgement.created_at)
     stmt = (
         select(Judgement.user_id, day, func.count())
         .join(Comparison, Comparison.id == Judgement.comparison_id)
-        .where(
-            Comparison.project_id == project.id,
-            Judgement.created_at >= datetime.combine(since, time(), UTC),
-        )
+        .where(Comparison.project_id == project.id)
         .group_by(Judgement.user_id, day)
     )
     return [(uid, as_date(d), int(n)) for uid, d, n in session.execute(stmt).tuples()]
-
-
-def last_judgement_day(session: Session, project: Project) -> date | None:
-    day = utc_day(session, Judgement.created_at)
-    stmt = (
-        select(func.max(day))
-        .join(Comparison, Comparison.id == Judgement.comparison_id)
-        .where(Comparison.project_id == project.id)
-    )
-    value = session.scalar(stmt)
-    return as_date(value) if value is not None else None
