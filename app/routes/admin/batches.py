@@ -21,8 +21,7 @@ from app.guards import AdminDep
 from app.importing import ImportRefused, RowError, import_batch
 from app.models import BatchStatus, Project
 from app.projects import member_names, project_counts
-from app.rendering import is_htmx
-from app.routes.admin.common import admin_router, done, render
+from app.routes.admin.common import admin_router, after_action, render
 from app.routes.loaders import ProjectDep
 from app.stats.progress import batches_progress, project_progress, queue_open
 
@@ -69,6 +68,13 @@ def _batches(
     return render(request, "project.html", context, block="batches", status_code=status_code)
 
 
+def _after(request: Request, session: Session, project: Project, message: str) -> Response:
+    def fragment(message: str) -> Response:
+        return _batches(request, session, project, message=message)
+
+    return after_action(request, f"/admin/projects/{project.slug}", message, fragment)
+
+
 @router.get("/projects/{slug}")
 def project_page(request: Request, session: SessionDep, project: ProjectDep) -> Response:
     return _batches(request, session, project)
@@ -96,9 +102,7 @@ def upload_batch(
             refused = exc
         else:
             message = f"{file.filename}: {result.summary()}"
-            if is_htmx(request):
-                return _batches(request, session, project, message=message)
-            return done(request, f"/admin/projects/{project.slug}", message)
+            return _after(request, session, project, message)
     return _batches(
         request, session, project, status_code=422, errors=refused.errors,
         error_count=refused.error_count, batch_name=name, filename=file.filename if file else "",
@@ -115,7 +119,4 @@ def change_status(
 ) -> Response:
     batch = batches.get_batch(session, project, batch_id)
     batches.set_status(session, batch, status)
-    message = f"Batch {batch.name} is now {status.value}."
-    if is_htmx(request):
-        return _batches(request, session, project, message=message)
-    return done(request, f"/admin/projects/{project.slug}", message)
+    return _after(request, session, project, f"Batch {batch.name} is now {status.value}.")

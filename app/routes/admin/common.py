@@ -6,13 +6,14 @@ page cannot forget it: annotators get 403, anonymous visitors the login page.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.guards import require_admin
-from app.rendering import get_renderer
+from app.rendering import get_renderer, is_htmx
 
 
 def admin_router() -> APIRouter:
@@ -47,3 +48,13 @@ def done(request: Request, url: str, message: str | None = None) -> RedirectResp
     if message:
         request.session["flash"] = message
     return RedirectResponse(url, status_code=303)
+
+
+def after_action(
+    request: Request, url: str, message: str, fragment: Callable[[str], Response]
+) -> Response:
+    """The answer to a successful action: for htmx the changed fragment, showing ``message``;
+    for a plain form post a redirect back to ``url``, where the message is flashed."""
+    if is_htmx(request):
+        return fragment(message)
+    return done(request, url, message)

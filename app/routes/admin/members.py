@@ -14,8 +14,7 @@ from app.auth import get_user
 from app.deps import SessionDep
 from app.models import Project, Role, User
 from app.people import get_person
-from app.rendering import is_htmx
-from app.routes.admin.common import admin_router, done, render
+from app.routes.admin.common import admin_router, after_action, render
 from app.routes.loaders import ProjectDep
 
 router = admin_router()
@@ -28,16 +27,22 @@ def _candidates(session: Session, members: list[User]) -> list[User]:
     return [u for u in session.scalars(stmt) if u.id not in taken]
 
 
-def _page(request: Request, session: Session, project: Project) -> Response:
+def _page(
+    request: Request, session: Session, project: Project, message: str | None = None
+) -> Response:
     members = projects.members(session, project)
-    context = {"project": project, "members": members, "others": _candidates(session, members)}
+    context = {
+        "project": project,
+        "members": members,
+        "others": _candidates(session, members),
+        "message": message,
+    }
     return render(request, "members.html", context, block="members")
 
 
 def _after(request: Request, session: Session, project: Project, message: str) -> Response:
-    if is_htmx(request):
-        return _page(request, session, project)
-    return done(request, f"/admin/projects/{project.slug}/members", message)
+    url = f"/admin/projects/{project.slug}/members"
+    return after_action(request, url, message, lambda m: _page(request, session, project, m))
 
 
 @router.get("/projects/{slug}/members")

@@ -14,8 +14,7 @@ from app.auth import DomainError, create_user, generate_password
 from app.deps import SessionDep
 from app.guards import AdminDep
 from app.models import Role, User
-from app.rendering import is_htmx
-from app.routes.admin.common import admin_router, done, render
+from app.routes.admin.common import admin_router, after_action, render
 
 router = admin_router()
 
@@ -74,9 +73,10 @@ def _person(request: Request, session: Session, user: User, **extra: Any) -> Res
 
 
 def _after(request: Request, session: Session, user: User, message: str) -> Response:
-    if is_htmx(request):
+    def fragment(message: str) -> Response:
         return _person(request, session, user, message=message)
-    return done(request, f"/admin/people/{user.id}", message)
+
+    return after_action(request, f"/admin/people/{user.id}", message, fragment)
 
 
 @router.get("/people/{user_id}")
