@@ -192,3 +192,19 @@ def test_paused_and_archived_batches_leave_the_queue_but_keep_their_labels(
     set_status(session, first, BatchStatus.ARCHIVED)
     assert project_progress(session, project).needed == 2, "archived work is not"
     assert session.scalar(select(func.count()).select_from(Judgement)) == 1
+
+
+def test_the_plain_form_post_carries_its_csrf_token_in_the_multipart_body(
+    client: TestClient, session: Session, db: Database
+) -> None:
+    project = make_project(session)
+    admin_client(client, session)
+    token = client.headers.pop("X-CSRF-Token")
+    files = {"file": ("batch.jsonl", jsonl(native_rows(2)), "application/jsonl")}
+    url = f"/admin/projects/{project.slug}/batches"
+    refused = client.post(url, files=files, data={"name": "x"})
+    assert refused.status_code == 403
+    assert prompts_in(db) == 0
+    accepted = client.post(url, files=files, data={"csrf_token": token}, follow_redirects=False)
+    assert accepted.status_code == 303
+    assert prompts_in(db) == 2

@@ -207,3 +207,18 @@ def test_an_unknown_project_is_a_404_page(client: TestClient, session: Session) 
     response = client.get("/admin/projects/nope")
     assert response.status_code == 404
     assert soup(response.text).find("h1").get_text() == "Not found"
+
+
+def test_settings_refuse_another_projects_name_and_change_nothing(
+    client: TestClient, session: Session, db: Database
+) -> None:
+    project, _ = project_with_comparisons(session, 1, name="Mine", overlap=2)
+    project_with_comparisons(session, 1, name="Theirs")
+    admin_client(client, session)
+    url = f"/admin/projects/{project.slug}/settings"
+    response = client.post(url, data={"name": "Theirs", "overlap": "3"})
+    assert response.status_code == 422
+    assert "already exists" in _errors(response.text)["name"]
+    with reading(db) as s:
+        assert _settings_of(get_project(s, project.slug))["overlap"] == 2
+    assert client.post(f"/admin/projects/{project.slug}/members/999/remove").status_code == 404
