@@ -9,6 +9,16 @@ document.addEventListener("htmx:beforeSwap", (event) => {
   }
 });
 
+// After htmx swaps in an answer, move focus to what it says (a message, an error list), so
+// keyboard and screen reader users are not left on a button that no longer exists.
+document.addEventListener("htmx:afterSettle", () => {
+  const target = document.querySelector("[data-autofocus]");
+  if (target) {
+    target.removeAttribute("data-autofocus");
+    target.focus();
+  }
+});
+
 // Batch upload: the bytes sent (a real progress bar), then an honest "importing" state
 // while the server validates and writes the file (that part has no percentage).
 document.addEventListener("htmx:beforeSend", (event) => {

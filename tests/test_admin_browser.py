@@ -121,12 +121,14 @@ def test_an_admin_sees_a_bad_files_errors_then_uploads_a_good_one(page: Any) -> 
     errors = page.locator("#import-errors")
     expect(errors).to_contain_text("bad.jsonl was refused: 2 errors; nothing was imported")
     expect(errors.locator("li")).to_have_count(2)
+    expect(errors).to_be_focused()  # not left on a button that was swapped away
     expect(errors.locator("li").first).to_contain_text("line 3 candidates at least 2 required")
     expect(page.get_by_text("No batches yet")).to_be_visible()
 
     _upload(page, "good.jsonl", jsonl(native_rows(3, candidates=3)))
     expect(page.locator("#import-result")).to_contain_text("3 prompts, 9 candidates, 9 comparisons")
     expect(errors).to_have_count(0)
+    expect(page.locator("#import-result")).to_be_focused()
     row = page.locator("#batches tbody tr")
     expect(row).to_have_count(1)
     expect(row).to_contain_text("good.jsonl")
