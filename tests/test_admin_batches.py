@@ -60,7 +60,7 @@ def test_a_good_file_is_imported_and_listed_with_its_counts(
     row = page.find("span", string="Erste Charge").find_parent("tr")
     cells = [td.get_text(" ", strip=True) for td in row.find_all("td")]
     assert cells[0] == "active"
-    assert cells[1:3] == ["3", "9"]
+    assert cells[2:4] == ["3", "9"]
     assert row.find("progress")["max"] == "9"
     with reading(db) as s:
         batch = s.scalars(select(Batch)).one()
