@@ -8,14 +8,18 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy import inspect
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware.sessions import SessionMiddleware
 
 from app import ROOT, __version__
 from app.auth import DomainError, Unprocessable
-from app.db import Database
+from app.db import Database, read_only_engine
 from app.guards import NotAuthenticated
+from app.models import User
 from app.rendering import Renderer, is_htmx
-from app.routes import annotate, annotation_api, exports_api, health, session
+from app.routes import admin, admin_api, annotate, annotation_api, exports_api, health, session
 from app.security import SecurityHeaders
 from app.settings import Settings
 
@@ -46,6 +50,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(annotate.router)
     app.include_router(annotation_api.router)
     app.include_router(exports_api.router)
+    app.include_router(admin.router)
+    app.include_router(admin_api.router)
     app.add_exception_handler(DomainError, _domain_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _invalid_request)  # type: ignore[arg-type]
     return app
@@ -53,6 +59,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/")
+
+
+def _reload_user(request: Request) -> None:
+    """The request's transaction was rolled back, which expired the user the page header
+    shows; load them again, briefly, so an error page can still say who is logged in."""
+    user = getattr(request.state, "user", None)
+    if user is None:
+        return
+    db: Database = request.app.state.db
+    with Session(read_only_engine(db.engine)) as session:  # closing detaches, loaded
+        request.state.user = session.get(User, inspect(user).identity[0])
 
 
 async def _domain_error(request: Request, exc: DomainError) -> Response:
@@ -65,6 +82,7 @@ async def _domain_error(request: Request, exc: DomainError) -> Response:
         if is_htmx(request):
             return Response(status_code=204, headers={"HX-Redirect": target})
         return RedirectResponse(target, status_code=303)
+    await run_in_threadpool(_reload_user, request)
     renderer: Renderer = request.app.state.renderer
     return renderer.render(
         request, "error.html", {"status": exc.status, "message": str(exc)}, status_code=exc.status

@@ -6,6 +6,7 @@ import re
 import unicodedata
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import ColumnElement, delete, exists, func, or_, select
 from sqlalchemy.orm import Session
 
@@ -18,9 +19,37 @@ from app.models import (
     ProjectMember,
     Prompt,
     Rating,
+    RationaleMode,
     Role,
     User,
 )
+
+MAX_OVERLAP = 50
+
+
+class ProjectSettings(BaseModel):
+    """Everything an admin chooses about a project: the API body and the settings form."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200, description="Unique; the slug derives from it.")
+    guidelines: str = Field("", max_length=100_000, description="Markdown shown to annotators.")
+    overlap: int = Field(1, ge=1, le=MAX_OVERLAP, description="Judgements wanted per comparison.")
+    allow_tie: bool = Field(True, description="Offer the tie verdict.")
+    allow_both_bad: bool = Field(True, description="Offer the both-bad verdict.")
+    rationale: RationaleMode = Field(RationaleMode.OFF, description="Ask for a written reason.")
+    rate_singletons: bool = Field(False, description="Good/bad buttons per response (for KTO).")
+
+    @field_validator("name")
+    @classmethod
+    def _stripped(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("a project needs a name")
+        return value.strip()
+
+    @classmethod
+    def of(cls, project: Project) -> ProjectSettings:
+        return cls.model_validate({name: getattr(project, name) for name in cls.model_fields})
 
 
 def slugify(name: str) -> str:
@@ -50,6 +79,24 @@ def create_project(
     return project
 
 
+def create_project_with(session: Session, settings: ProjectSettings) -> Project:
+    return create_project(session, **settings.model_dump())
+
+
+def update_project(session: Session, project: Project, settings: ProjectSettings) -> None:
+    """Apply new settings; the slug stays, so links keep working after a rename."""
+    taken = select(Project.id).where(Project.name == settings.name, Project.id != project.id)
+    if session.scalar(taken) is not None:
+        raise Conflict(f"project {settings.name!r} already exists")
+    for name, value in settings.model_dump().items():
+        setattr(project, name, value)
+    session.flush()
+
+
+def list_projects(session: Session) -> list[Project]:
+    return list(session.scalars(select(Project).order_by(Project.name)))
+
+
 def get_project(session: Session, name_or_slug: str) -> Project:
     project = session.scalar(
         select(Project).where(or_(Project.slug == name_or_slug, Project.name == name_or_slug))
@@ -73,14 +120,18 @@ def remove_member(session: Session, project: Project, user: User) -> None:
     )
 
 
-def member_names(session: Session, project: Project) -> list[str]:
+def members(session: Session, project: Project) -> list[User]:
     stmt = (
-        select(User.username)
+        select(User)
         .join(ProjectMember, ProjectMember.user_id == User.id)
         .where(ProjectMember.project_id == project.id)
         .order_by(User.username)
     )
     return list(session.scalars(stmt))
+
+
+def member_names(session: Session, project: Project) -> list[str]:
+    return [user.username for user in members(session, project)]
 
 
 def project_counts(session: Session, project: Project) -> dict[str, int]:

@@ -1,0 +1,184 @@
+"""Geometry for the dashboard's SVG charts: plain numbers and labels, never markup.
+
+Templates draw the shapes (``templates/admin/_charts.html``); this module only decides where
+they go, so the pages stay free of arithmetic and no HTML is built in Python. Colours come
+from CSS classes (``series-N``), so the charts follow the light and dark themes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+SERIES_COLOURS = 8
+LABEL_CHARS = 16
+
+
+@dataclass(frozen=True)
+class Frame:
+    """The drawing (``width × height``, in viewBox units) and the plot area inside it."""
+
+    width: int = 720
+    height: int = 240
+    left: int = 56
+    right: int = 16
+    top: int = 12
+    bottom: int = 30
+
+    @property
+    def x1(self) -> int:
+        return self.width - self.right
+
+    @property
+    def y1(self) -> int:
+        return self.height - self.bottom
+
+    @property
+    def inner_width(self) -> int:
+        return self.x1 - self.left
+
+    @property
+    def inner_height(self) -> int:
+        return self.y1 - self.top
+
+
+@dataclass(frozen=True)
+class Tick:
+    pos: float
+    label: str
+
+
+def nice_ceiling(value: float) -> int:
+    """The smallest 1, 2 or 5 × 10^k at or above ``value`` (at least 1)."""
+    if value <= 1:
+        return 1
+    power = 10 ** math.floor(math.log10(value))
+    return next(int(m * power) for m in (1, 2, 5, 10) if m * power >= value)
+
+
+def _steps(top: int) -> int:
+    """How many gridlines divide ``top`` (from ``nice_ceiling``) into round numbers."""
+    if top <= 5:
+        return top
+    leading = top // 10 ** math.floor(math.log10(top))
+    return 4 if leading == 2 else 5
+
+
+def _y_ticks(frame: Frame, top: int) -> list[Tick]:
+    steps = _steps(top)
+    values = [top * i // steps for i in range(steps + 1)]
+    return [Tick(frame.y1 - frame.inner_height * v / top, f"{v:,}") for v in values]
+
+
+def _day_ticks(days: Sequence[date], xs: Sequence[float]) -> list[Tick]:
+    picks = sorted({0, len(days) // 2, len(days) - 1}) if days else []
+    return [Tick(xs[i], days[i].isoformat()) for i in picks]
+
+
+def short(label: str) -> str:
+    return label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1] + "…"
+
+
+@dataclass(frozen=True)
+class LineChart:
+    frame: Frame
+    points: str
+    area: str
+    target_y: float
+    y_ticks: list[Tick]
+    x_ticks: list[Tick]
+
+
+def line_chart(days: Sequence[date], values: Sequence[int], target: int) -> LineChart:
+    """A cumulative line against a horizontal target line."""
+    frame = Frame()
+    top = nice_ceiling(max([target, *values]))
+    if len(days) > 1:
+        xs = [frame.left + i * frame.inner_width / (len(days) - 1) for i in range(len(days))]
+    else:
+        xs = [frame.left + frame.inner_width / 2] * len(days)
+    ys = [frame.y1 - frame.inner_height * v / top for v in values]
+    line = " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(xs, ys, strict=True))
+    area = f"{xs[0]:.1f},{frame.y1} {line} {xs[-1]:.1f},{frame.y1}" if xs else ""
+    target_y = frame.y1 - frame.inner_height * target / top
+    return LineChart(frame, line, area, target_y, _y_ticks(frame, top), _day_ticks(days, xs))
+
+
+@dataclass(frozen=True)
+class Rect:
+    x: float
+    y: float
+    width: float
+    height: float
+    series: int
+    title: str
+
+
+@dataclass(frozen=True)
+class BarChart:
+    frame: Frame
+    rects: list[Rect]
+    y_ticks: list[Tick]
+    x_ticks: list[Tick]
+    legend: list[tuple[int, str]] = field(default_factory=list)
+
+
+def stacked_bars(
+    days: Sequence[date], names: Sequence[str], counts: Sequence[Sequence[int]]
+) -> BarChart:
+    """One bar per day, stacked by series (``counts[day][series]``)."""
+    frame = Frame()
+    top = nice_ceiling(max((sum(c) for c in counts), default=0))
+    slot = frame.inner_width / max(len(days), 1)
+    rects, centres = [], []
+    for i, (day, row) in enumerate(zip(days, counts, strict=True)):
+        x = frame.left + i * slot + slot * 0.15
+        centres.append(x + slot * 0.35)
+        base = float(frame.y1)
+        for s, n in enumerate(row):
+            if n:
+                h = frame.inner_height * n / top
+                base -= h
+                title = f"{names[s]}: {n} on {day.isoformat()}"
+                rects.append(Rect(x, base, slot * 0.7, h, s % SERIES_COLOURS, title))
+    legend = [(s % SERIES_COLOURS, name) for s, name in enumerate(names)]
+    return BarChart(frame, rects, _y_ticks(frame, top), _day_ticks(days, centres), legend)
+
+
+@dataclass(frozen=True)
+class ShareBar:
+    label: str
+    y: float
+    width: float
+    value: str
+    flagged: bool
+
+
+@dataclass(frozen=True)
+class ShareChart:
+    frame: Frame
+    bars: list[ShareBar]
+    reference_x: float | None
+    x_ticks: list[Tick]
+    bar_height: int = 18
+
+
+ROW = 28
+
+
+def share_chart(
+    items: Sequence[tuple[str, float | None, bool]], reference: float | None = None
+) -> ShareChart:
+    """Horizontal bars of shares (0–1), one per ``(label, share, flagged)``; None is skipped."""
+    shown = [(label, share, flag) for label, share, flag in items if share is not None]
+    frame = Frame(height=12 + ROW * max(len(shown), 1) + 30, left=140, right=56)
+    bars = [
+        ShareBar(short(label), frame.top + i * ROW + 5, frame.inner_width * share,
+                 f"{share:.0%}", flagged)
+        for i, (label, share, flagged) in enumerate(shown)
+    ]  # fmt: skip
+    ticks = [Tick(frame.left + frame.inner_width * q, f"{q:.0%}") for q in (0, 0.25, 0.5, 0.75, 1)]
+    ref = None if reference is None else frame.left + frame.inner_width * reference
+    return ShareChart(frame, bars, ref, ticks)

@@ -1,0 +1,11 @@
+"""The admin console (``/admin``): one module per noun, all behind ``require_admin``."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from app.routes.admin import batches, dashboard, members, people, projects
+
+router = APIRouter()
+for module in (projects, batches, members, dashboard, people):
+    router.include_router(module.router)

@@ -1,0 +1,186 @@
+"""In a real browser: an admin uploads a bad file and sees its errors, then a good one; and a
+new admin's first run: create a project (guidelines previewed as typed), upload a batch, add an
+annotator and make them a member, look at the dashboard. (Downloading an export joins this
+test with the export page.)
+
+Drives Debian's Chromium (/usr/bin/chromium) against a uvicorn server on a free port and an
+SQLite file. No sleeps: every step waits on something the page shows.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app import ROOT, migrate
+from app.auth import create_user
+from app.db import Database
+from app.models import Role
+from tests.conftest import TEST_SECRET
+from tests.factories import jsonl, native_rows
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]  # fmt: skip
+PASSWORD = "browser-test-password"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="needs Debian's Chromium at /usr/bin/chromium"
+    ),
+]
+playwright = pytest.importorskip("playwright.sync_api")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """uvicorn serving a migrated SQLite file with one admin, on a socket it inherits."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('browser') / 'arbiter.db'}"
+    db = Database(url)
+    migrate.upgrade(db.engine)
+    with db.scope() as session:
+        create_user(session, "admin", Role.ADMIN, PASSWORD)
+    db.dispose()
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(64)
+    env = {**os.environ, "ARBITER_DATABASE_URL": url, "ARBITER_SECRET_KEY": TEST_SECRET}
+    command = [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory",
+               "--fd", str(sock.fileno()), "--log-level", "info"]  # fmt: skip
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=env, pass_fds=[sock.fileno()], stderr=subprocess.PIPE, text=True
+    )
+    assert process.stderr is not None
+    for line in process.stderr:  # wait until it says it is ready
+        if "Application startup complete" in line:
+            break
+    else:
+        pytest.fail(f"uvicorn did not start (exit {process.wait()})")
+    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    process.terminate()
+    process.wait()
+    sock.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with playwright.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+def _is_error(message: Any) -> bool:
+    return message.type == "error" and not message.text.startswith("Failed to load resource")
+
+
+@pytest.fixture
+def page(browser: Any, server: str) -> Iterator[Any]:
+    """A logged-in admin's tab; fails the test on a console error such as a CSP refusal
+    (answers with an error status, like the 422 of a refused file, are expected)."""
+    context = browser.new_context(base_url=server)
+    tab = context.new_page()
+    errors: list[str] = []
+    tab.on("console", lambda m: errors.append(m.text) if _is_error(m) else None)
+    tab.goto("/admin")
+    tab.get_by_label("Username").fill("admin")
+    tab.get_by_label("Password").fill(PASSWORD)
+    tab.get_by_role("button", name="Log in").click()
+    playwright.expect(tab.get_by_role("heading", name="Projects", exact=True)).to_be_visible()
+    yield tab
+    context.close()
+    assert errors == [], errors
+
+
+def _upload(page: Any, name: str, data: bytes) -> None:
+    page.get_by_label("File").set_input_files({"name": name, "mimeType": "application/jsonl",
+                                              "buffer": data})  # fmt: skip
+    page.get_by_role("button", name="Upload and import").click()
+
+
+def _new_project(page: Any, name: str) -> None:
+    page.get_by_role("link", name="New project").first.click()
+    page.get_by_label("Name").fill(name)
+    page.get_by_role("button", name="Create project").click()
+    playwright.expect(page.get_by_role("heading", level=1)).to_have_text(name)
+
+
+def test_an_admin_sees_a_bad_files_errors_then_uploads_a_good_one(page: Any) -> None:
+    expect = playwright.expect
+    _new_project(page, "Upload check")
+    bad = jsonl([*native_rows(2), {"prompt": "x", "candidates": ["only one"]}, {"prompt": "y"}])
+    _upload(page, "bad.jsonl", bad)
+    errors = page.locator("#import-errors")
+    expect(errors).to_contain_text("bad.jsonl was refused: 2 errors; nothing was imported")
+    expect(errors.locator("li")).to_have_count(2)
+    expect(errors).to_be_focused()  # not left on a button that was swapped away
+    expect(errors.locator("li").first).to_contain_text("line 3 candidates at least 2 required")
+    expect(page.get_by_text("No batches yet")).to_be_visible()
+
+    _upload(page, "good.jsonl", jsonl(native_rows(3, candidates=3)))
+    expect(page.locator("#import-result")).to_contain_text("3 prompts, 9 candidates, 9 comparisons")
+    expect(errors).to_have_count(0)
+    expect(page.locator("#import-result")).to_be_focused()
+    row = page.locator("#batches tbody tr")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("good.jsonl")
+    expect(page.get_by_label("Upload progress")).to_be_hidden()
+
+
+def test_a_new_admins_first_run(page: Any) -> None:
+    expect = playwright.expect
+    page.get_by_role("link", name="New project").first.click()
+    page.get_by_label("Name").fill("Hilfreiche Antworten")
+    page.get_by_label("Guidelines").fill("Prefer **correct** answers.")
+    expect(page.locator("#guidelines-preview strong")).to_have_text("correct")  # typed, previewed
+    page.get_by_label("Overlap").fill("2")
+    page.get_by_label("Required: no verdict without a reason").check()
+    page.get_by_role("button", name="Create project").click()
+    expect(page.get_by_role("status")).to_have_text("Saved Hilfreiche Antworten.")
+
+    _upload(page, "first.jsonl", jsonl(native_rows(4)))
+    expect(page.locator("#import-result")).to_contain_text("4 prompts")
+    page.get_by_role("button", name="Pause batch first.jsonl", exact=False).click()
+    expect(page.locator("#batches .status")).to_have_text("paused")
+
+    page.get_by_role("link", name="People").click()
+    page.get_by_label("Username").fill("annika")
+    page.get_by_role("button", name="Add person").click()
+    expect(page.locator(".secret-value")).to_have_count(1)  # the generated password, once
+
+    page.get_by_role("link", name="Projects", exact=True).click()
+    page.get_by_role("link", name="Hilfreiche Antworten").click()
+    page.get_by_role("link", name="Members").click()
+    page.get_by_label("Add an annotator").select_option("annika")
+    page.get_by_role("button", name="Add", exact=True).click()
+    expect(page.locator("#members li")).to_have_text("annika Remove")
+
+    page.get_by_role("link", name="Dashboard").click()
+    expect(page.get_by_role("heading", name="Agreement")).to_be_visible()
+    page.get_by_role("link", name="Refresh").click()
+    expect(page.get_by_text("No judgements yet.").first).to_be_visible()
+
+
+def test_a_slow_upload_shows_its_progress_then_the_import(page: Any) -> None:
+    expect = playwright.expect
+    _new_project(page, "Slow line")
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.emulateNetworkConditions", {
+        "offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": 100_000,
+    })  # fmt: skip
+    data = jsonl(native_rows(2000))
+    assert len(data) > 150_000, "long enough to watch"
+    _upload(page, "big.jsonl", data)
+    status = page.locator("[data-upload-text]")
+    expect(status).to_contain_text("Uploading…")
+    expect(page.get_by_role("button", name="Upload and import")).to_be_disabled()
+    expect(page.locator("#import-result")).to_contain_text("2000 prompts", timeout=60_000)

@@ -1,0 +1,87 @@
+"""The quality dashboard page: SVG charts with their numbers in tables, as a full page and
+as the fragment the Refresh link asks for."""
+
+from __future__ import annotations
+
+from bs4 import BeautifulSoup
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from app.models import Project
+from tests.factories import make_annotator
+from tests.factories_admin import HX, admin_client, judge, project_with_comparisons
+from tests.test_stats import fixture  # noqa: F401  (the hand-computed fixture)
+
+
+def soup(html: str) -> BeautifulSoup:
+    return BeautifulSoup(html, "html.parser")
+
+
+def _row(page: BeautifulSoup, name: str) -> list[str]:
+    cells = page.find("table", class_="annotators").find("bdi", string=name).find_parent("tr")
+    return [td.get_text(" ", strip=True) for td in cells.find_all("td")]
+
+
+def test_the_full_page_draws_each_chart_and_tabulates_its_numbers(
+    client: TestClient,
+    session: Session,
+    fixture: Project,  # noqa: F811
+) -> None:
+    admin_client(client, session)
+    page = soup(client.get(f"/admin/projects/{fixture.slug}/dashboard").text)
+    assert page.find("nav", attrs={"aria-label": "Project"}) is not None
+    charts = page.select("svg.chart")
+    assert len(charts) == 4  # progress, per day, position bias, majority agreement
+    assert all(svg.get("role") == "img" and svg.get("aria-label") for svg in charts)
+    assert page.select_one("svg.chart polyline")["points"].count(",") == 3  # three days
+    # judgements per annotator per day: the table under the stacked bars
+    activity = page.find("table", class_="activity")
+    heads = [th.get_text(strip=True) for th in activity.find("thead").find_all("th")]
+    assert heads == ["Day", "ann", "bob", "cy", "Total"]
+    nov3 = activity.find("time", string="2026-11-03").find_parent("tr")
+    assert [td.get_text() for td in nov3.find_all("td")] == ["2", "3", "2", "7"]
+    # the annotators table: judgements, median, tie, both bad, left share, decisive, ...
+    assert _row(page, "ann")[:6] == ["5", "30.0 s", "20.0 %", "20.0 %", "33.3 %", "3"]
+    assert _row(page, "bob")[-2:] == ["50.0 %", "4"]  # agrees with the majority 2 of 4
+    assert _row(page, "All annotators")[:2] == ["11", "22.5 s"]
+    overview = page.find("section", attrs={"aria-labelledby": "agreement-title"}).get_text()
+    assert "0.357" in overview  # alpha = 20/56
+
+
+def test_refresh_answers_with_the_figures_fragment(
+    client: TestClient,
+    session: Session,
+    fixture: Project,  # noqa: F811
+) -> None:
+    admin_client(client, session)
+    url = f"/admin/projects/{fixture.slug}/dashboard"
+    link = soup(client.get(url).text).find("a", string="Refresh")
+    assert link["href"] == link["hx-get"] == url
+    response = client.get(url, headers=HX)
+    assert "HX-Request" in response.headers["vary"]
+    fragment = soup(response.text)
+    assert fragment.find("nav") is None
+    root = fragment.find(recursive=False)
+    assert root["id"] == link["hx-target"].removeprefix("#")
+    assert len(fragment.select("svg.chart")) == 4
+
+
+def test_a_biased_annotator_is_flagged(client: TestClient, session: Session) -> None:
+    project, comparisons = project_with_comparisons(session, 25)
+    lefty = make_annotator(session, username="lefty")
+    for c in comparisons:
+        judge(session, c, lefty, "a", left="a")  # always the left one
+    admin_client(client, session)
+    page = soup(client.get(f"/admin/projects/{project.slug}/dashboard").text)
+    assert "biased" in _row(page, "lefty")[4]
+    assert page.select("svg.chart rect.flagged")
+
+
+def test_overlap_1_says_why_there_is_no_agreement(client: TestClient, session: Session) -> None:
+    project, comparisons = project_with_comparisons(session, 1, overlap=1)
+    judge(session, comparisons[0], make_annotator(session), "a")
+    admin_client(client, session)
+    page = soup(client.get(f"/admin/projects/{project.slug}/dashboard").text)
+    section = page.find("section", attrs={"aria-labelledby": "agreement-title"})
+    assert "overlap is 1" in section.get_text()
+    assert len(page.select("svg.chart")) == 3
