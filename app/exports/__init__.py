@@ -16,10 +16,12 @@ from app.exports.params import ExportParams, describe
 from app.exports.registry import FORMATS
 from app.exports.run import ExportPlan, ExportRun, plan_export
 from app.exports.service import (
+    PreviewFile,
     WrittenFile,
     download_name,
     export_to_files,
     list_exports,
+    preview_export,
     stream_download,
 )
 
@@ -28,11 +30,13 @@ __all__ = [
     "ExportParams",
     "ExportPlan",
     "ExportRun",
+    "PreviewFile",
     "WrittenFile",
     "describe",
     "download_name",
     "export_to_files",
     "list_exports",
     "plan_export",
+    "preview_export",
     "stream_download",
 ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -122,6 +122,45 @@ def stream_download(
     manifest = run.manifest(split, exported_by=exported_by, created_at=created, file=filename)
     with db.scope() as session:
         record_export(session, plan.project_id, manifest, user_id=user_id, created_at=created)
+
+
+@dataclass(frozen=True)
+class PreviewFile:
+    """What one file of an export would hold: its manifest (as a download now would record
+    it) and its first rows."""
+
+    split: Split
+    manifest: dict[str, Any]
+    first_rows: list[dict[str, Any]]
+
+
+def preview_export(
+    db: Database, plan: ExportPlan, *, exported_by: str, rows: int = 3
+) -> list[PreviewFile]:
+    """Run the export without writing or recording it: every line is checked, encoded and
+    counted as a download would, but only the tallies and each file's first ``rows`` rows are
+    kept (memory does not grow with the file)."""
+    first: dict[Split, list[bytes]] = {split: [] for split in plan.splits}
+    with db.read_only() as session:
+        run = ExportRun(session, plan)
+        for split, line in run.lines():
+            kept = first[split]
+            if len(kept) < rows:
+                kept.append(line)
+    created = utcnow()
+    found = []
+    for split in plan.splits:
+        name = download_name(plan_for(plan, split), created)
+        manifest = run.manifest(split, exported_by=exported_by, created_at=created, file=name)
+        found.append(PreviewFile(split, manifest, [json.loads(x) for x in first[split]]))
+    return found
+
+
+def plan_for(plan: ExportPlan, split: Split) -> ExportPlan:
+    """The plan of one file of ``plan`` (itself when it has one file)."""
+    if len(plan.splits) == 1:
+        return plan
+    return replace(plan, params=plan.params.for_split(split))
 
 
 def record_export(

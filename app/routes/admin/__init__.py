@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.routes.admin import batches, dashboard, members, people, projects
+from app.routes.admin import batches, dashboard, exports, members, people, projects
 
 router = APIRouter()
-for module in (projects, batches, members, dashboard, people):
+for module in (projects, batches, members, dashboard, exports, people):
     router.include_router(module.router)
