@@ -8,16 +8,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy import inspect
-from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 from starlette.middleware.sessions import SessionMiddleware
 
 from app import ROOT, __version__
 from app.auth import DomainError, Unprocessable
-from app.db import Database, read_only_engine
+from app.db import Database
 from app.guards import NotAuthenticated
-from app.models import User
 from app.rendering import Renderer, is_htmx
 from app.routes import admin, admin_api, annotate, annotation_api, exports_api, health, session
 from app.security import SecurityHeaders
@@ -61,17 +57,6 @@ def wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
-def _reload_user(request: Request) -> None:
-    """The request's transaction was rolled back, which expired the user the page header
-    shows; load them again, briefly, so an error page can still say who is logged in."""
-    user = getattr(request.state, "user", None)
-    if user is None:
-        return
-    db: Database = request.app.state.db
-    with Session(read_only_engine(db.engine)) as session:  # closing detaches, loaded
-        request.state.user = session.get(User, inspect(user).identity[0])
-
-
 async def _domain_error(request: Request, exc: DomainError) -> Response:
     """One place maps domain errors to HTTP: JSON for the API, a page or redirect for people."""
     if wants_json(request):
@@ -82,7 +67,6 @@ async def _domain_error(request: Request, exc: DomainError) -> Response:
         if is_htmx(request):
             return Response(status_code=204, headers={"HX-Redirect": target})
         return RedirectResponse(target, status_code=303)
-    await run_in_threadpool(_reload_user, request)
     renderer: Renderer = request.app.state.renderer
     return renderer.render(
         request, "error.html", {"status": exc.status, "message": str(exc)}, status_code=exc.status

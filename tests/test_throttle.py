@@ -10,17 +10,11 @@ from sqlalchemy.orm import Session
 from app import throttle
 from app.models import utcnow
 from tests.factories import PASSWORD, make_annotator
-from tests.test_session import csrf_of
+from tests.test_session import csrf_of, login
 
 
 def attempt(client: TestClient, username: str, password: str = "wrong-password") -> int:
-    token = csrf_of(client.get("/login").text)
-    response = client.post(
-        "/login",
-        data={"username": username, "password": password, "csrf_token": token},
-        follow_redirects=False,
-    )
-    return response.status_code
+    return login(client, username, password)
 
 
 def test_the_eleventh_try_after_ten_failures_is_refused_with_retry_after(
