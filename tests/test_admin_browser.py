@@ -1,7 +1,7 @@
 """In a real browser: an admin uploads a bad file and sees its errors, then a good one; and a
 new admin's first run: create a project (guidelines previewed as typed), upload a batch, add an
-annotator and make them a member, look at the dashboard. (Downloading an export joins this
-test with the export page.)
+annotator and make them a member, look at the dashboard, preview an export; and an admin
+previews an export of labelled data and downloads it (checked line by line against FORMATS.md).
 
 Drives Debian's Chromium (/usr/bin/chromium) against a uvicorn server on a free port and an
 SQLite file. No sleeps: every step waits on something the page shows.
@@ -24,7 +24,9 @@ from app.auth import create_user
 from app.db import Database
 from app.models import Role
 from tests.conftest import TEST_SECRET
+from tests.export_helpers import assert_kto, rows_of, run_export
 from tests.factories import jsonl, native_rows
+from tests.factories_labels import make_mixed_project
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -41,9 +43,15 @@ playwright = pytest.importorskip("playwright.sync_api")
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The server's SQLite file (tests may add data the browser cannot, such as labels)."""
+    return f"sqlite:///{tmp_path_factory.mktemp('browser') / 'arbiter.db'}"
+
+
+@pytest.fixture(scope="module")
+def server(database_url: str) -> Iterator[str]:
     """uvicorn serving a migrated SQLite file with one admin, on a socket it inherits."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('browser') / 'arbiter.db'}"
+    url = database_url
     db = Database(url)
     migrate.upgrade(db.engine)
     with db.scope() as session:
@@ -167,6 +175,49 @@ def test_a_new_admins_first_run(page: Any) -> None:
     expect(page.get_by_role("heading", name="Agreement")).to_be_visible()
     page.get_by_role("link", name="Refresh").click()
     expect(page.get_by_text("No judgements yet.").first).to_be_visible()
+
+    page.get_by_role("link", name="Export").click()
+    page.get_by_role("button", name="Preview").click()
+    expect(page.locator('[data-figure="rows"]')).to_have_text("0")  # nothing judged yet
+
+
+def test_an_admin_previews_and_downloads_a_valid_export(
+    page: Any, database_url: str, tmp_path: Path
+) -> None:
+    """Labels come from annotators (another test's business): they are written directly."""
+    expect = playwright.expect
+    db = Database(database_url)
+    with db.scope() as session:
+        make_mixed_project(session)
+    data, manifest = run_export(db, "mixed", format="kto", min_votes=2)
+    db.dispose()
+
+    page.reload()  # the project list was shown before the project existed
+    page.get_by_role("link", name="Mixed").click()
+    page.get_by_role("link", name="Export").click()
+    page.get_by_label("Format").select_option("kto")
+    page.get_by_label("Minimum votes").fill("2")
+    page.get_by_role("button", name="Preview").click()
+    rows = manifest["rows"]
+    expect(page.locator('[data-figure="rows"]')).to_have_text(str(rows))
+    expect(page.locator("table.left-out")).to_contain_text("too_few_votes")
+    expect(page.locator(".row-preview")).to_have_count(min(rows, 3))
+    with page.expect_download() as info:
+        page.get_by_role("link", name=f"Download {rows} rows").click()
+    download = info.value
+    assert download.suggested_filename.startswith("mixed-kto-")
+    saved = tmp_path / download.suggested_filename
+    download.save_as(saved)
+    body = saved.read_bytes()
+    assert body == data
+    parsed = rows_of(body)
+    assert len(parsed) == rows > 0
+    for row in parsed:
+        assert_kto(row)
+
+    page.reload()
+    expect(page.locator("table.exports tbody tr")).to_have_count(1)
+    expect(page.locator("table.exports tbody tr")).to_contain_text(f"kto {rows}")
 
 
 def test_a_slow_upload_shows_its_progress_then_the_import(page: Any) -> None:
