@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.middleware.sessions import SessionMiddleware
 
 from app import ROOT, __version__
@@ -19,8 +22,19 @@ from app.routes import annotate, annotation_api, exports_api, health, session
 from app.security import SecurityHeaders
 from app.settings import Settings
 
+logger = logging.getLogger(__name__)
+
 SESSION_COOKIE = "arbiter_session"
 SESSION_MAX_AGE = 14 * 24 * 3600
+RETRY_AFTER_SECONDS = 5
+UNAVAILABLE = "The database is unavailable for a moment; please try again shortly."
+DATABASE_DOWN: tuple[type[Exception], ...] = (
+    OperationalError,
+    InterfaceError,
+    DisconnectionError,
+    PoolTimeout,
+)
+"""Errors that mean the database cannot be reached (or is busy): a 503, never a 500."""
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -48,6 +62,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(exports_api.router)
     app.add_exception_handler(DomainError, _domain_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _invalid_request)  # type: ignore[arg-type]
+    for error in DATABASE_DOWN:
+        app.add_exception_handler(error, _database_unavailable)
     return app
 
 
@@ -78,3 +94,24 @@ async def _invalid_request(request: Request, exc: RequestValidationError) -> Res
         where = ".".join(str(part) for part in error["loc"] if part != "body")
         problems.append(f"{where}: {error['msg']}" if where else str(error["msg"]))
     return await _domain_error(request, Unprocessable("; ".join(problems)))
+
+
+async def _database_unavailable(request: Request, exc: Exception) -> Response:
+    """The database is down, restarting or out of connections: 503 with ``Retry-After``.
+
+    The transaction was rolled back and the request did nothing; SQLAlchemy has already
+    discarded the broken connection (and, on a disconnect, every older pooled one).
+    """
+    if isinstance(exc, DBAPIError) and not exc.connection_invalidated:
+        logger.warning("database error: %s", exc.orig)
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    if wants_json(request):
+        return JSONResponse({"detail": UNAVAILABLE}, status_code=503, headers=headers)
+    renderer: Renderer = request.app.state.renderer
+    return renderer.render(
+        request,
+        "error.html",
+        {"status": 503, "message": UNAVAILABLE},
+        status_code=503,
+        headers=headers,
+    )
