@@ -23,11 +23,15 @@ def get_settings(request: Request) -> Settings:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """The request's transaction: committed when the route succeeds, else rolled back."""
+    """The request's transaction: committed when the route succeeds, else rolled back.
+
+    Function-scoped (see ``SessionDep``): the commit runs before the response is sent, so a
+    commit that fails is answered as an error (503 when the database is gone), never a 201.
+    """
     with get_db(request).scope() as session:
         yield session
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 DatabaseDep = Annotated[Database, Depends(get_db)]

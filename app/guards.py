@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -150,7 +150,12 @@ class Owned:
     project: Project
 
 
-def owned_assignment(assignment_id: int, user: UserDep, session: SessionDep) -> Owned:
+MAX_ROW_ID = 2**31 - 1
+RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="a row id")]
+"""An id in a path: within the database's integer range, so an absurd one is a 422."""
+
+
+def owned_assignment(assignment_id: RowId, user: UserDep, session: SessionDep) -> Owned:
     """404 unless the assignment is the user's; 403 if they may no longer label its project."""
     assignment = get_assignment(session, user, assignment_id, lock=True)
     comparison = session.get_one(Comparison, assignment.comparison_id)

@@ -2,25 +2,44 @@
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from app import ROOT, __version__
 from app.auth import DomainError, Unprocessable
 from app.db import Database
 from app.guards import NotAuthenticated
+from app.limits import BodyTooLarge
 from app.rendering import Renderer, is_htmx
 from app.routes import admin, admin_api, annotate, annotation_api, exports_api, health, session
 from app.security import SecurityHeaders
 from app.settings import Settings
 
+logger = logging.getLogger(__name__)
+
 SESSION_COOKIE = "arbiter_session"
 SESSION_MAX_AGE = 14 * 24 * 3600
+MAX_PROBLEMS = 10
+MAX_ECHO = 40
+RETRY_AFTER_SECONDS = 5
+UNAVAILABLE = "The database is unavailable for a moment; please try again shortly."
+DATABASE_DOWN: tuple[type[Exception], ...] = (
+    OperationalError,
+    InterfaceError,
+    DisconnectionError,
+    PoolTimeout,
+)
+"""Errors that mean the database cannot be reached (or is busy): a 503, never a 500."""
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -39,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         same_site="lax",
         https_only=settings.https,
     )
+    app.add_middleware(BodyTooLarge, max_bytes=settings.max_upload_mb * 1024 * 1024)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
     app.include_router(health.router)
@@ -50,6 +70,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(admin_api.router)
     app.add_exception_handler(DomainError, _domain_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _invalid_request)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
+    for error in DATABASE_DOWN:
+        app.add_exception_handler(error, _database_unavailable)
     return app
 
 
@@ -76,7 +99,42 @@ async def _domain_error(request: Request, exc: DomainError) -> Response:
 async def _invalid_request(request: Request, exc: RequestValidationError) -> Response:
     """A malformed body or form: 422 with one readable line per problem."""
     problems = []
-    for error in exc.errors():
-        where = ".".join(str(part) for part in error["loc"] if part != "body")
+    for error in exc.errors()[:MAX_PROBLEMS]:
+        where = ".".join(_short(str(part)) for part in error["loc"] if part != "body")
         problems.append(f"{where}: {error['msg']}" if where else str(error["msg"]))
     return await _domain_error(request, Unprocessable("; ".join(problems)))
+
+
+def _short(name: str) -> str:
+    """A key as sent, cut short: a hostile body must not be echoed back whole."""
+    return name if len(name) <= MAX_ECHO else name[:MAX_ECHO] + "…"
+
+
+async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+    """FastAPI's answer, except a JSON body it could not parse for being nested too deeply or
+    holding a number too long to convert: that is a malformed body too (422, not 400)."""
+    if exc.status_code == 400 and isinstance(exc.__cause__, RecursionError | ValueError):
+        return await _domain_error(
+            request, Unprocessable("the JSON body is nested too deeply or a number is too long")
+        )
+    return await http_exception_handler(request, exc)
+
+
+async def _database_unavailable(request: Request, exc: Exception) -> Response:
+    """The database is down, restarting or out of connections: 503 with ``Retry-After``.
+
+    The transaction was rolled back and the request did nothing; SQLAlchemy has already
+    discarded the broken connection (and, on a disconnect, every older pooled one).
+    """
+    logger.warning("database unavailable: %s: %s", type(exc).__name__, exc)
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    if wants_json(request):
+        return JSONResponse({"detail": UNAVAILABLE}, status_code=503, headers=headers)
+    renderer: Renderer = request.app.state.renderer
+    return renderer.render(
+        request,
+        "error.html",
+        {"status": 503, "message": UNAVAILABLE},
+        status_code=503,
+        headers=headers,
+    )

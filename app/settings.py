@@ -38,7 +38,10 @@ class Settings(BaseSettings):
         description="Where the generated secret key is kept when ARBITER_SECRET_KEY is unset.",
     )
     max_upload_mb: int = Field(
-        1024, ge=1, description="Largest batch file accepted for import, in megabytes."
+        1024,
+        ge=1,
+        description="Largest batch file accepted for import, and largest request body "
+        "(413 over it), in megabytes.",
     )
     lease_seconds: int = Field(
         900, ge=10, description="How long a comparison stays leased to an annotator."

@@ -7,15 +7,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import uvicorn
+from fastapi import FastAPI
 
 from app.main import create_app
 from app.settings import Settings
 
 
 @contextmanager
-def live_server(settings: Settings) -> Iterator[str]:
-    """Serve ``create_app(settings)`` on a free port of 127.0.0.1; yield its base URL."""
-    app = create_app(settings)
+def live_server(settings: Settings, app: FastAPI | None = None) -> Iterator[str]:
+    """Serve ``app`` (by default ``create_app(settings)``) on a free port of 127.0.0.1; yield
+    its base URL."""
+    app = app or create_app(settings)
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

@@ -9,7 +9,7 @@ its sha256 is known.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -105,7 +105,7 @@ def _pretty(manifest: dict[str, Any]) -> str:
 
 def stream_download(
     db: Database, plan: ExportPlan, *, filename: str, exported_by: str, user_id: int | None
-) -> Iterator[bytes]:
+) -> Generator[bytes]:
     """The file's bytes in chunks; once the last is sent, the export is recorded."""
     (split,) = plan.splits
     with db.read_only() as session:
