@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from app.importing.bulk import unprepared
 from app.importing.ingest import ChunkWriter, Counts, RowHook
 from app.importing.reader import CountingReader, FileTooLarge, Problem, iter_rows
 from app.importing.rows import PromptRow, RowInvalid, RowKind, detect_kind, parse_row
@@ -109,11 +109,6 @@ def import_batch(
                 filename=filename, created_by=created_by, progress=progress, on_row=on_row,
             )  # fmt: skip
     _refuse_if_too_large(source, max_bytes)
-    if session.get_bind().dialect.name == "postgresql":
-        # psycopg prepares a statement after a few runs, and Postgres may then keep a generic
-        # plan costed while the tables were still empty in this transaction: a seq scan
-        # per lookup, quadratic over a large file. Plan each lookup for the data it meets.
-        session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     savepoint = session.begin_nested()
     batch = Batch(
         project_id=project.id,
@@ -127,7 +122,8 @@ def import_batch(
     writer = ChunkWriter(session, project.id, batch.id, on_row)
     errors = _Errors()
     try:
-        kind = _stream(io.BufferedReader(counting, 1 << 20), project, writer, errors)
+        with unprepared(session):
+            kind = _stream(io.BufferedReader(counting, 1 << 20), project, writer, errors)
     except FileTooLarge as exc:
         errors.add(1, "file", str(exc))
         kind = None
