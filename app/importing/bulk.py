@@ -7,14 +7,29 @@ before sending it, so candidates can name their prompt and comparisons their can
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, Table, any_, bindparam, func, select, text
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ColumnElement,
+    Connection,
+    Integer,
+    String,
+    Table,
+    any_,
+    bindparam,
+    func,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.types import TypeEngine
 
 
 @contextmanager
@@ -69,26 +84,85 @@ def allocate_ids(session: Session, table: Table, n: int) -> list[int]:
     return list(range(top + 1, top + 1 + n))
 
 
-def to_json(value: Any) -> str | None:
-    return None if value is None else orjson.dumps(value).decode()
-
-
 def write_rows(
     session: Session, table: Table, columns: Sequence[str], rows: list[tuple[Any, ...]]
 ) -> None:
-    """Insert ``rows`` (tuples in ``columns`` order; JSON columns already as text)."""
+    """Insert ``rows``: tuples in ``columns`` order, JSON columns as Python values."""
     if not rows:
         return
     connection = session.connection()
     if connection.dialect.name == "postgresql":
-        raw = connection.connection.dbapi_connection
-        assert raw is not None
-        names = ", ".join(columns)
-        sql = f"COPY {table.name} ({names}) FROM STDIN"
-        with raw.cursor() as cursor, cursor.copy(sql) as copy:  # type: ignore[attr-defined]
-            for row in rows:
-                copy.write_row(row)
+        _copy_binary(connection, table, columns, rows)
         return
+    encoders = {
+        i: _json_text for i, name in enumerate(columns) if isinstance(table.c[name].type, JSON)
+    }
     placeholders = ", ".join("?" for _ in columns)
     sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({placeholders})"
-    connection.exec_driver_sql(sql, rows)
+    connection.exec_driver_sql(sql, _encoded(rows, encoders))
+
+
+def _copy_binary(
+    connection: Connection, table: Table, columns: Sequence[str], rows: list[tuple[Any, ...]]
+) -> None:
+    """``COPY ... FROM STDIN (FORMAT BINARY)``: the server has no text to unescape, which
+    took a fifth of its time on long candidates, and the client none to escape.
+
+    Each field goes as its column's receive function reads it, so JSON values are encoded
+    here (orjson) and sent as raw bytes.
+    """
+    types: list[str] = []
+    encoders: dict[int, Callable[[Any], bytes | None]] = {}
+    for i, name in enumerate(columns):
+        column_type = table.c[name].type.dialect_impl(connection.dialect)
+        if isinstance(column_type, JSON):
+            encoders[i] = _jsonb if isinstance(column_type, JSONB) else _json
+            types.append("bytea")
+        else:
+            types.append(_binary_type(column_type))
+    raw = connection.connection.dbapi_connection
+    assert raw is not None
+    sql = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)"
+    with raw.cursor() as cursor, cursor.copy(sql) as copy:  # type: ignore[attr-defined]
+        copy.set_types(types)
+        for row in _encoded(rows, encoders):
+            copy.write_row(row)
+
+
+def _encoded(
+    rows: list[tuple[Any, ...]], encoders: Mapping[int, Callable[[Any], Any]]
+) -> list[tuple[Any, ...]]:
+    if not encoders:
+        return rows
+    out = []
+    for row in rows:
+        values = list(row)
+        for i, encode in encoders.items():
+            values[i] = encode(values[i])
+        out.append(tuple(values))
+    return out
+
+
+def _json_text(value: Any) -> str | None:
+    return None if value is None else orjson.dumps(value).decode()
+
+
+def _json(value: Any) -> bytes | None:
+    return None if value is None else orjson.dumps(value)
+
+
+def _jsonb(value: Any) -> bytes | None:
+    """jsonb's binary wire format: a version byte, then the JSON text."""
+    return None if value is None else b"\x01" + orjson.dumps(value)
+
+
+def _binary_type(column_type: TypeEngine[Any]) -> str:
+    if isinstance(column_type, BigInteger):
+        return "int8"
+    if isinstance(column_type, Integer):
+        return "int4"
+    if isinstance(column_type, String):
+        return "text"  # the same wire format as varchar
+    if isinstance(column_type, Boolean):
+        return "bool"
+    raise TypeError(f"no binary COPY format for {column_type!r}")

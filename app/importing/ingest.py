@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
-from app.importing.bulk import allocate_ids, among, to_json, write_rows
+from app.importing.bulk import allocate_ids, among, write_rows
 from app.importing.rows import CandidateRow, PromptRow
 from app.models import Candidate, Comparison, Prompt
 
@@ -160,7 +160,7 @@ class ChunkWriter:
             assert row is not None
             values.append(
                 (pid, self.project_id, self.batch_id, row.external_id, row.system,
-                 to_json(row.messages), to_json(row.tools), to_json(row.meta), row.content_hash)
+                 row.messages, row.tools, row.meta, row.content_hash)
             )  # fmt: skip
         write_rows(self.session, PROMPTS, PROMPT_COLUMNS, values)
         self.counts.prompts += len(new)
@@ -192,7 +192,7 @@ class ChunkWriter:
         if pending:
             new_ids = allocate_ids(self.session, CANDIDATES, len(pending))
             values = [
-                (cid, pid, c.content, c.model, to_json(c.meta), c.content_hash)
+                (cid, pid, c.content, c.model, c.meta, c.content_hash)
                 for cid, ((pid, _), c) in zip(new_ids, pending.items(), strict=True)
             ]
             write_rows(self.session, CANDIDATES, CANDIDATE_COLUMNS, values)
