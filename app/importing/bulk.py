@@ -19,13 +19,15 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Integer,
+    Select,
     String,
     Table,
-    any_,
+    Text,
     bindparam,
     func,
     select,
     text,
+    true,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import InstrumentedAttribute, Session
@@ -54,17 +56,27 @@ def unprepared(session: Session) -> Iterator[None]:
         raw.prepare_threshold = threshold
 
 
-def among(
-    session: Session, column: InstrumentedAttribute[Any], values: Collection[Any]
-) -> ColumnElement[bool]:
-    """``column IN values``; on Postgres as ``= ANY(array)``, one parameter for all the values.
+def probe(
+    session: Session,
+    columns: Sequence[InstrumentedAttribute[Any]],
+    key: InstrumentedAttribute[Any],
+    values: Collection[Any],
+    *criteria: ColumnElement[bool],
+) -> Select[Any]:
+    """``columns`` of the rows matching ``criteria`` whose ``key`` is one of ``values``.
 
-    A thousand parameters made a statement the client spent ~1.5 ms building and converting
-    on every lookup (more than the server spent answering it).
+    On Postgres, one index probe per value (a lateral join over the values, kept a nested
+    loop by ``OFFSET 0``). A plain ``key = ANY(values)`` lets the planner, which has no
+    statistics for rows this transaction added, scan every row of the project instead: a
+    lookup per chunk that grew with the file (2 s of the server's 12 at 100,000 prompts).
     """
-    if session.get_bind().dialect.name == "postgresql":
-        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
-    return column.in_(values)
+    if session.get_bind().dialect.name != "postgresql":
+        return select(*columns).where(*criteria, key.in_(values))
+    element = Text() if isinstance(key.type, String) else key.type
+    keys = func.unnest(bindparam(None, list(values), type_=ARRAY(element)))
+    each = keys.table_valued("value").render_derived()
+    match = select(*columns).where(*criteria, key == each.c.value).offset(0).lateral()
+    return select(match).select_from(each).join(match, true())
 
 
 def allocate_ids(session: Session, table: Table, n: int) -> list[int]:

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, union_all
 from sqlalchemy.orm import Session
 
-from app.importing.bulk import allocate_ids, among, write_rows
+from app.importing.bulk import allocate_ids, probe, write_rows
 from app.importing.rows import CandidateRow, PromptRow
 from app.models import Candidate, Comparison, Prompt
 
@@ -100,12 +100,12 @@ class ChunkWriter:
         ext_ids = {row.external_id for _, row in chunk if row.external_id is not None}
         known: dict[str, _Target] = {}
         known_ext: dict[str, _Target] = {}
-        match = among(self.session, Prompt.content_hash, hashes)
+        columns = (Prompt.id, Prompt.content_hash, Prompt.external_id)
+        in_project = Prompt.project_id == self.project_id
+        query = probe(self.session, columns, Prompt.content_hash, hashes, in_project)
         if ext_ids:
-            match = match | among(self.session, Prompt.external_id, ext_ids)
-        query = select(Prompt.id, Prompt.content_hash, Prompt.external_id).where(
-            Prompt.project_id == self.project_id, match
-        )
+            by_id = probe(self.session, columns, Prompt.external_id, ext_ids, in_project)
+            query = union_all(query, by_id)  # type: ignore[assignment]
         for pid, content_hash, external_id in self.session.execute(query):
             target = _Target(content_hash, external_id, id=pid)
             known[content_hash] = target
@@ -171,9 +171,8 @@ class ChunkWriter:
     def _existing_ids(self, prompt_ids: set[int]) -> dict[tuple[int, str], int]:
         if not prompt_ids:
             return {}
-        stmt = select(Candidate.prompt_id, Candidate.content_hash, Candidate.id).where(
-            among(self.session, Candidate.prompt_id, prompt_ids)
-        )
+        columns = (Candidate.prompt_id, Candidate.content_hash, Candidate.id)
+        stmt = probe(self.session, columns, Candidate.prompt_id, prompt_ids)
         return {(p, h): cid for p, h, cid in self.session.execute(stmt)}
 
     def _candidates(
@@ -214,9 +213,8 @@ class ChunkWriter:
         """Insert the missing pairs; for each row, whether it added anything."""
         existing: set[tuple[int, int, int]] = set()
         if older:
-            stmt = select(
-                Comparison.prompt_id, Comparison.candidate_a_id, Comparison.candidate_b_id
-            ).where(among(self.session, Comparison.prompt_id, older))
+            columns = (Comparison.prompt_id, Comparison.candidate_a_id, Comparison.candidate_b_id)
+            stmt = probe(self.session, columns, Comparison.prompt_id, older)
             existing.update(self.session.execute(stmt).tuples())
         pending: list[tuple[int, ...]] = []
         added: list[bool] = []
