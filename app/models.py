@@ -179,7 +179,11 @@ class Batch(Base):
 
 
 class Prompt(Base):
-    """One conversation to be answered: optional system prompt and a history ending in user."""
+    """One conversation to be answered: optional system prompt and a history ending in user.
+
+    On Postgres its long columns (system, messages, tools, meta) are compressed with lz4,
+    as are a candidate's content and meta: set by a migration, since models cannot say it.
+    """
 
     __tablename__ = "prompts"
     __table_args__ = (

@@ -154,3 +154,36 @@ def test_hostile_but_valid_text_is_stored_byte_exact(session: Session, project: 
     import_batch(session, project, io.BytesIO(data), max_bytes=1 << 20)
     stored = set(session.scalars(select(Candidate.content)))
     assert set(HOSTILE_TEXTS) <= stored
+
+
+NUL = "contains a NUL character (\\u0000), which cannot be stored"
+
+
+@pytest.mark.parametrize(
+    ("row", "expected"),
+    [
+        ({"prompt": "a\u0000b", "candidates": ["x", "y"]}, f"line 2: messages[0].content: {NUL}"),
+        ({"system": "\u0000", "prompt": "q", "candidates": ["x", "y"]}, f"line 2: system: {NUL}"),
+        ({"prompt": "q", "candidates": ["x", "y\u0000"]}, f"line 2: candidates[1]: {NUL}"),
+        ({"prompt": "q", "candidates": ["x", "y"], "meta": {"k": ["\u0000"]}},
+         f"line 2: meta: {NUL}"),
+        ({"prompt": "q", "candidates": ["x", "y"], "meta": {"\u0000": 1}}, f"line 2: meta: {NUL}"),
+        ({"id": "a\u0000", "prompt": "q", "candidates": ["x", "y"]}, f"line 2: id: {NUL}"),
+        ({"prompt": "q", "candidates": [{"content": "x", "meta": {"m": "\u0000"}}, "y"]},
+         f"line 2: candidates[0].meta: {NUL}"),
+        ({"id": "i" * 201, "prompt": "q", "candidates": ["x", "y"]},
+         "line 2: id: longer than 200 characters (201)"),
+        ({"prompt": "q", "candidates": [{"content": "x", "model": "m" * 300}, "y"]},
+         "line 2: candidates[0].model: longer than 200 characters (300)"),
+    ],
+)  # fmt: skip
+def test_what_the_database_cannot_store_is_refused_with_its_line(
+    session: Session, project: Project, row: dict[str, Any], expected: str
+) -> None:
+    report = attempt(session, project, jsonl([{"prompt": "fine", "candidates": ["a", "b"]}, row]))
+    assert report == expected
+
+
+def test_a_backslash_before_u0000_is_text_not_a_nul(session: Session, project: Project) -> None:
+    row = {"prompt": "q", "candidates": ["x", "y"], "meta": {"code": "\\u0000 is NUL in JSON"}}
+    assert attempt(session, project, jsonl([row])) == "ok"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import Engine, inspect, text
 
 from app import migrate
 from app.db import Base, Database
@@ -52,3 +52,23 @@ def test_constraint_names_follow_the_naming_convention(empty_database: Database)
     inspector = inspect(empty_database.engine)
     uniques = {u["name"] for u in inspector.get_unique_constraints("judgements")}
     assert "uq_judgements_comparison_id_user_id" in uniques
+
+
+def _compression(engine: Engine, table: str, column: str) -> str:
+    query = text(
+        "SELECT attcompression FROM pg_attribute"
+        " WHERE attrelid = CAST(:table AS regclass) AND attname = :column"
+    )
+    with engine.connect() as conn:
+        return str(conn.scalar(query, {"table": table, "column": column}))
+
+
+@pytest.mark.skipif(not PG_URL, reason="ARBITER_TEST_DATABASE_URL is not set")
+def test_long_text_is_compressed_with_lz4_on_postgres_and_back_to_the_default_below() -> None:
+    db = Database(scratch_database("compression"))
+    migrate.upgrade(db.engine)
+    long_text = [("prompts", "messages"), ("prompts", "system"), ("candidates", "content")]
+    assert {_compression(db.engine, t, c) for t, c in long_text} == {"l"}
+    migrate.downgrade(db.engine, "0001")
+    assert {_compression(db.engine, t, c) for t, c in long_text} == {""}
+    db.dispose()

@@ -15,17 +15,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from app.importing.bulk import unprepared
 from app.importing.ingest import ChunkWriter, Counts, RowHook
-from app.importing.reader import CountingReader, FileTooLarge, Problem, iter_rows
-from app.importing.rows import PromptRow, RowInvalid, RowKind, detect_kind, parse_row
+from app.importing.pipeline import ahead, parse_chunks
+from app.importing.reader import CountingReader, FileTooLarge
+from app.importing.rows import PromptRow, RowKind
 from app.models import Batch, Project, utcnow
 
 __all__ = ["ImportRefused", "ImportResult", "RowError", "import_batch"]
 
-CHUNK_ROWS = 1000
 MAX_LISTED_ERRORS = 50
 
 
@@ -109,11 +109,6 @@ def import_batch(
                 filename=filename, created_by=created_by, progress=progress, on_row=on_row,
             )  # fmt: skip
     _refuse_if_too_large(source, max_bytes)
-    if session.get_bind().dialect.name == "postgresql":
-        # psycopg prepares a statement after a few runs, and Postgres may then keep a generic
-        # plan costed while the tables were still empty in this transaction: a seq scan
-        # per lookup, quadratic over a large file. Plan each lookup for the data it meets.
-        session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     savepoint = session.begin_nested()
     batch = Batch(
         project_id=project.id,
@@ -127,7 +122,8 @@ def import_batch(
     writer = ChunkWriter(session, project.id, batch.id, on_row)
     errors = _Errors()
     try:
-        kind = _stream(io.BufferedReader(counting, 1 << 20), project, writer, errors)
+        with unprepared(session):
+            kind = _stream(counting, project, writer, errors)
     except FileTooLarge as exc:
         errors.add(1, "file", str(exc))
         kind = None
@@ -155,25 +151,22 @@ def _default_batch_name(filename: str | None) -> str:
 
 
 def _stream(
-    reader: io.BufferedReader, project: Project, writer: ChunkWriter, errors: _Errors
+    counting: CountingReader, project: Project, writer: ChunkWriter, errors: _Errors
 ) -> RowKind | None:
+    """Parse ahead in a thread while this one writes each chunk, in the file's order."""
     kind: RowKind | None = None
-    chunk: list[tuple[int, PromptRow]] = []
-    for line, value in iter_rows(reader):
-        if isinstance(value, Problem):
-            errors.add(line, value.field, value.message)
-            continue
-        kind = kind or detect_kind(value)
-        try:
-            chunk.append((line, parse_row(value, kind, allow_single=project.rate_singletons)))
-        except RowInvalid as exc:
-            for field, message in exc.problems:
+    chunks = parse_chunks(
+        io.BufferedReader(counting, 1 << 20),
+        allow_single=project.rate_singletons,
+        bytes_read=lambda: counting.bytes_read,
+    )
+    with ahead(chunks) as parsed:
+        for chunk in parsed:
+            kind = chunk.kind
+            for line, field, message in chunk.problems:
                 errors.add(line, field, message)
-        if len(chunk) >= CHUNK_ROWS:
-            _flush(writer, chunk, errors)
-            chunk = []
-    if chunk:
-        _flush(writer, chunk, errors)
+            if chunk.rows:
+                _flush(writer, chunk.rows, errors)
     if kind is None and not errors.count:
         errors.add(1, "file", "no rows found")
     return kind

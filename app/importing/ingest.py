@@ -7,13 +7,13 @@ memory used does not grow with the file.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, union_all
 from sqlalchemy.orm import Session
 
-from app.importing.bulk import allocate_ids, to_json, write_rows
+from app.importing.bulk import allocate_ids, probe, write_rows
 from app.importing.rows import CandidateRow, PromptRow
 from app.models import Candidate, Comparison, Prompt
 
@@ -76,11 +76,13 @@ class ChunkWriter:
         targets, errors = self._resolve(chunk)
         if errors:
             return errors
+        # Only prompts already in the database can have candidates and pairs to look up.
+        older = {t.id for t in targets if not t.new}
         fresh = self._insert_prompts(targets)
         rows = [row for _, row in chunk]
         ids = [t.id for t in targets]
-        candidate_ids, fresh_candidates = self._candidates(rows, ids)  # type: ignore[arg-type]
-        fresh_pairs = self._comparisons(rows, ids, candidate_ids)  # type: ignore[arg-type]
+        candidate_ids, fresh_candidates = self._candidates(rows, ids, older)  # type: ignore[arg-type]
+        fresh_pairs = self._comparisons(rows, ids, candidate_ids, older)  # type: ignore[arg-type]
         self.counts.rows += len(rows)
         for i, row in enumerate(rows):
             if not (i in fresh or fresh_candidates[i] or fresh_pairs[i]):
@@ -98,13 +100,13 @@ class ChunkWriter:
         ext_ids = {row.external_id for _, row in chunk if row.external_id is not None}
         known: dict[str, _Target] = {}
         known_ext: dict[str, _Target] = {}
-        query = select(Prompt.id, Prompt.content_hash, Prompt.external_id).where(
-            Prompt.project_id == self.project_id
-        )
-        found = list(self.session.execute(query.where(Prompt.content_hash.in_(hashes))))
+        columns = (Prompt.id, Prompt.content_hash, Prompt.external_id)
+        in_project = Prompt.project_id == self.project_id
+        query = probe(self.session, columns, Prompt.content_hash, hashes, in_project)
         if ext_ids:
-            found += self.session.execute(query.where(Prompt.external_id.in_(ext_ids)))
-        for pid, content_hash, external_id in found:
+            by_id = probe(self.session, columns, Prompt.external_id, ext_ids, in_project)
+            query = union_all(query, by_id)  # type: ignore[assignment]
+        for pid, content_hash, external_id in self.session.execute(query):
             target = _Target(content_hash, external_id, id=pid)
             known[content_hash] = target
             if external_id is not None:
@@ -158,7 +160,7 @@ class ChunkWriter:
             assert row is not None
             values.append(
                 (pid, self.project_id, self.batch_id, row.external_id, row.system,
-                 to_json(row.messages), to_json(row.tools), to_json(row.meta), row.content_hash)
+                 row.messages, row.tools, row.meta, row.content_hash)
             )  # fmt: skip
         write_rows(self.session, PROMPTS, PROMPT_COLUMNS, values)
         self.counts.prompts += len(new)
@@ -166,20 +168,18 @@ class ChunkWriter:
 
     # --- candidates and comparisons ----------------------------------------------------------
 
-    def _existing_ids(self, prompt_ids: Iterable[int]) -> dict[tuple[int, str], int]:
-        ids = set(prompt_ids)
-        if not ids:
+    def _existing_ids(self, prompt_ids: set[int]) -> dict[tuple[int, str], int]:
+        if not prompt_ids:
             return {}
-        stmt = select(Candidate.prompt_id, Candidate.content_hash, Candidate.id).where(
-            Candidate.prompt_id.in_(ids)
-        )
+        columns = (Candidate.prompt_id, Candidate.content_hash, Candidate.id)
+        stmt = probe(self.session, columns, Candidate.prompt_id, prompt_ids)
         return {(p, h): cid for p, h, cid in self.session.execute(stmt)}
 
     def _candidates(
-        self, rows: list[PromptRow], prompt_ids: list[int]
+        self, rows: list[PromptRow], prompt_ids: list[int], older: set[int]
     ) -> tuple[list[list[int]], list[bool]]:
         """Each row's candidate ids, inserting the missing ones; whether a row added any."""
-        existing = self._existing_ids(prompt_ids)
+        existing = self._existing_ids(older)
         pending: dict[tuple[int, str], CandidateRow] = {}
         fresh = [False] * len(rows)
         for r, (row, pid) in enumerate(zip(rows, prompt_ids, strict=True)):
@@ -191,7 +191,7 @@ class ChunkWriter:
         if pending:
             new_ids = allocate_ids(self.session, CANDIDATES, len(pending))
             values = [
-                (cid, pid, c.content, c.model, to_json(c.meta), c.content_hash)
+                (cid, pid, c.content, c.model, c.meta, c.content_hash)
                 for cid, ((pid, _), c) in zip(new_ids, pending.items(), strict=True)
             ]
             write_rows(self.session, CANDIDATES, CANDIDATE_COLUMNS, values)
@@ -204,13 +204,18 @@ class ChunkWriter:
         return ids, fresh
 
     def _comparisons(
-        self, rows: list[PromptRow], prompt_ids: list[int], candidate_ids: list[list[int]]
+        self,
+        rows: list[PromptRow],
+        prompt_ids: list[int],
+        candidate_ids: list[list[int]],
+        older: set[int],
     ) -> list[bool]:
         """Insert the missing pairs; for each row, whether it added anything."""
-        stmt = select(
-            Comparison.prompt_id, Comparison.candidate_a_id, Comparison.candidate_b_id
-        ).where(Comparison.prompt_id.in_(set(prompt_ids)))
-        existing = set(self.session.execute(stmt).tuples())
+        existing: set[tuple[int, int, int]] = set()
+        if older:
+            columns = (Comparison.prompt_id, Comparison.candidate_a_id, Comparison.candidate_b_id)
+            stmt = probe(self.session, columns, Comparison.prompt_id, older)
+            existing.update(self.session.execute(stmt).tuples())
         pending: list[tuple[int, ...]] = []
         added: list[bool] = []
         for row, pid, cids in zip(rows, prompt_ids, candidate_ids, strict=True):

@@ -20,6 +20,9 @@ MAX_CANDIDATES = 16
 MAX_CANDIDATE_CHARS = 200_000
 #: How deep ``meta`` and ``tools`` may nest; deeper data is refused, not stored.
 MAX_JSON_DEPTH = 64
+#: External ids and model names: the length of their columns.
+MAX_NAME_CHARS = 200
+NUL_REFUSED = "contains a NUL character (\\u0000), which cannot be stored"
 ROLES = ("system", "user", "assistant")
 
 
@@ -165,9 +168,64 @@ def parse_row(value: Any, kind: RowKind, *, allow_single: bool = False) -> Promp
     else:
         assert isinstance(parsed, TrlRowIn)
         row = _trl(parsed, problems)
+    _check_storable(row, problems)
     if problems:
         raise RowInvalid(problems)
     return row
+
+
+def _check_storable(row: PromptRow, problems: list[tuple[str, str]]) -> None:
+    """What the database cannot keep: a NUL character (Postgres refuses it in any text, and
+    SQLite must not hold what Postgres could not), a name longer than its column."""
+    if not _suspect(row):
+        return
+    texts = [("system", row.system), ("id", row.external_id)]
+    texts += [(f"messages[{i}].content", m["content"]) for i, m in enumerate(row.messages)]
+    values: list[tuple[str, Any]] = [("meta", row.meta), ("tools", row.tools)]
+    for i, c in enumerate(row.candidates):
+        texts += [(f"candidates[{i}]", c.content), (f"candidates[{i}].model", c.model)]
+        values.append((f"candidates[{i}].meta", c.meta))
+    for where, text in texts:
+        if text is not None and "\x00" in text:
+            problems.append((where, NUL_REFUSED))
+    for where, value in values:
+        # orjson writes a NUL as \u0000; only then is the value walked to be sure.
+        if value is not None and b"\\u0000" in orjson.dumps(value) and _has_nul(value):
+            problems.append((where, NUL_REFUSED))
+    names = [("id", row.external_id)]
+    names += [(f"candidates[{i}].model", c.model) for i, c in enumerate(row.candidates)]
+    for where, name in names:
+        if name is not None and len(name) > MAX_NAME_CHARS:
+            problems.append((where, f"longer than {MAX_NAME_CHARS} characters ({len(name):,})"))
+
+
+def _suspect(row: PromptRow) -> bool:
+    """Whether ``_check_storable`` has anything to look at (the common answer, quickly)."""
+    for c in row.candidates:
+        if "\x00" in c.content or c.model is not None or c.meta is not None:
+            return True
+    if row.external_id is not None and (
+        "\x00" in row.external_id or len(row.external_id) > MAX_NAME_CHARS
+    ):
+        return True
+    if (row.system is not None and "\x00" in row.system) or row.meta or row.tools:
+        return True
+    return any("\x00" in m["content"] for m in row.messages)
+
+
+def _has_nul(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def _depth(value: Any) -> int:

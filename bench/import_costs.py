@@ -1,0 +1,195 @@
+"""What an import costs, piece by piece: `python -m bench.import_costs [--rows N] [--runs R]`.
+
+The benchmark's rows are parsed and validated first (that CPU time is the parse figure), then
+written by the import's own ChunkWriter, a chunk of 1,000 at a time, into the migrated schema
+and again with its foreign keys, secondary indexes and unique constraints dropped in turn.
+For each, the Postgres backend's CPU time (read from /proc: the server must run on this
+machine, as the benchmark's does) per table, and the writer thread's own CPU time. The bare
+table of the reference, with pglz and lz4, closes the table. CPU times are steadier than wall
+times on a loaded machine; each figure is the median of the runs.
+
+Needs ARBITER_BENCH_DATABASE_URL, like `python -m bench`; it wipes that database's schema.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import text
+
+from app import migrate
+from app.db import Database
+from app.importing import ingest
+from app.importing.pipeline import parse_chunks
+from app.importing.rows import PromptRow
+from app.models import Batch
+from app.projects import create_project
+from bench.data import write_batch
+from bench.import_bench import copy_bare
+from bench.pg import psycopg_url, reset_schema
+
+TABLES = ("prompts", "candidates", "comparisons")
+#: Each variant also drops what the previous one dropped. (The unique constraints stay: the
+#: lookups need their indexes, and they are the invariants that make re-imports idempotent.)
+VARIANTS = {
+    "as migrated": [],
+    "without foreign keys": ["f"],
+    "… nor secondary indexes": ["f", "i"],
+}
+
+
+def backend_cpu(pid: int) -> float:
+    """User + system CPU seconds of a local process."""
+    with open(f"/proc/{pid}/stat") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def parse(path: Path) -> tuple[list[list[tuple[int, PromptRow]]], float]:
+    """The file's rows in chunks, and the CPU seconds spent reading and validating them."""
+    start = time.thread_time()
+    with path.open("rb") as fh:
+        stream = io.BufferedReader(fh, 1 << 20)
+        chunks = parse_chunks(stream, allow_single=False, bytes_read=fh.tell)
+        rows = [chunk.rows for chunk in chunks if chunk.rows]
+    return rows, time.thread_time() - start
+
+
+#: The DDL that drops the foreign keys (f) and the secondary indexes (i) of the tables.
+DROPS = {
+    "f": "SELECT format('ALTER TABLE %%s DROP CONSTRAINT %%I', conrelid::regclass, conname)"
+    " FROM pg_constraint WHERE contype = 'f' AND conrelid::regclass::text = ANY(%s)",
+    "i": "SELECT format('DROP INDEX %%I', indexname) FROM pg_indexes"
+    " WHERE tablename = ANY(%s) AND indexname LIKE 'ix\\_%%'",
+}
+
+
+def drop(url: str, kinds: list[str]) -> None:
+    with psycopg.connect(psycopg_url(url), autocommit=True) as conn:
+        for kind in kinds:
+            for (ddl,) in conn.execute(DROPS[kind], (list(TABLES),)).fetchall():
+                conn.execute(ddl)
+
+
+def _timed(counter: dict[str, float], key: Callable[..., str], cpu: Callable[[], float]) -> Any:
+    def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
+        def timed(*args: Any, **kw: Any) -> Any:
+            before = cpu()
+            try:
+                return fn(*args, **kw)
+            finally:
+                counter[key(*args)] += cpu() - before
+
+        return timed
+
+    return wrap
+
+
+def write(
+    url: str, chunks: list[list[tuple[int, PromptRow]]], kinds: list[str]
+) -> dict[str, float]:
+    """Server CPU per table (and for lookups and ids) and writer CPU, writing every chunk."""
+    reset_schema(url)
+    db = Database(url)
+    migrate.upgrade(db.engine)
+    drop(url, kinds)
+    server: dict[str, float] = defaultdict(float)
+    with db.scope() as session:
+        project = create_project(session, "Costs")
+        batch = Batch(project_id=project.id, name="costs")
+        session.add(batch)
+        session.flush()
+        pid = session.scalar(text("SELECT pg_backend_pid()"))
+        cpu = lambda: backend_cpu(pid)  # noqa: E731
+        writer = ingest.ChunkWriter(session, project.id, batch.id)
+        original = ingest.write_rows
+        ingest.write_rows = _timed(server, lambda _s, table, *_: table.name, cpu)(original)
+        try:
+            start, thread_start, wall = cpu(), time.thread_time(), time.perf_counter()
+            for chunk in chunks:
+                writer.write(chunk)
+            total = cpu() - start
+            result = {
+                "writer": time.thread_time() - thread_start,
+                "wall": time.perf_counter() - wall,
+            }
+        finally:
+            ingest.write_rows = original
+        session.rollback()
+    db.dispose()
+    result.update(server)
+    result["server"] = total
+    result["lookups and ids"] = total - sum(server.values())
+    return result
+
+
+def bare(url: str, path: Path, compression: str | None) -> dict[str, float]:
+    """The reference's server CPU and wall time (a bare table; parsing the file included)."""
+    reset_schema(url)
+    with psycopg.connect(psycopg_url(url)) as conn:
+        pid = conn.info.backend_pid
+        before = backend_cpu(pid)
+        wall = copy_bare(conn, path, compression)
+        return {"server": backend_cpu(pid) - before, "wall": wall}
+
+
+def _median(runs: list[dict[str, float]], key: str) -> float:
+    return statistics.median(r.get(key, 0.0) for r in runs)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.import_costs")
+    parser.add_argument("--rows", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args(argv)
+    url = os.environ.get("ARBITER_BENCH_DATABASE_URL", "")
+    if not url.startswith("postgresql"):
+        print("set ARBITER_BENCH_DATABASE_URL to a Postgres database it may wipe",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    n = args.rows
+    console = Console(width=160)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "batch.jsonl"
+        write_batch(path, n)
+        parsed = [parse(path) for _ in range(args.runs)]
+        chunks = parsed[0][0]
+        parse_cpu = statistics.median(seconds for _, seconds in parsed)
+        table = Table(title=f"What importing {n:,} prompts costs (median of {args.runs} runs; "
+                      f"load {os.getloadavg()[0]:.1f})")  # fmt: skip
+        for column in ("schema", "server CPU s", "prompts", "candidates", "comparisons",
+                       "lookups and ids", "µs/prompt", "writer CPU s", "wall s"):  # fmt: skip
+            table.add_column(column, justify="left" if column == "schema" else "right")
+        for name, kinds in VARIANTS.items():
+            runs = [write(url, chunks, kinds) for _ in range(args.runs)]
+            m = {k: _median(runs, k) for k in ("server", *TABLES, "lookups and ids",
+                                                "writer", "wall")}  # fmt: skip
+            table.add_row(name, *(f"{m[k]:.2f}" for k in ("server", *TABLES, "lookups and ids")),
+                          f"{m['server'] / n * 1e6:.0f}", f"{m['writer']:.2f}",
+                          f"{m['wall']:.2f}")  # fmt: skip
+        for compression in (None, "lz4"):
+            runs = [bare(url, path, compression) for _ in range(args.runs)]
+            server, wall = _median(runs, "server"), _median(runs, "wall")
+            table.add_row(f"bare table, {compression or 'default'} compression", f"{server:.2f}",
+                          "", "", "", "", f"{server / n * 1e6:.0f}", "", f"{wall:.2f}")  # fmt: skip
+        console.print(table)
+        console.print(f"parsing and validating: {parse_cpu:.2f} s CPU, "
+                      f"{parse_cpu / n * 1e6:.0f} µs a prompt (one thread)")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
