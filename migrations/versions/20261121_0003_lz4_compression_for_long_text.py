@@ -5,8 +5,8 @@ pglz, is several times slower than lz4 both ways, and the import spends a good p
 server's time on it (rows of non-Latin text, long conversations). Existing values keep
 their compression; new ones use lz4. A no-op on SQLite, and on a Postgres built without lz4.
 
-Revision ID: b86e5695aa88
-Revises: 0001
+Revision ID: 0003_lz4
+Revises: 0002_login_failures
 Create Date: 2026-11-21 10:58:24.556818
 """
 
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "b86e5695aa88"
-down_revision: str | None = "0001"
+revision: str = "0003_lz4"
+down_revision: str | None = "0002_login_failures"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
