@@ -9,6 +9,7 @@ where nothing listens.
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from collections import Counter
@@ -23,6 +24,7 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from app import db as db_module
 from app import migrate
 from app.db import Database
 from app.main import create_app
@@ -67,6 +69,27 @@ def test_an_unreachable_database_is_a_friendly_503_page(tmp_path: Path) -> None:
     page = soup(response.text)
     assert page.h1 is not None and page.h1.get_text(strip=True) == "Temporarily unavailable"
     assert "Traceback" not in response.text
+
+
+def test_a_server_that_never_answers_is_a_503_not_a_hang(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A host that accepts the TCP connection and then says nothing (gone away, firewalled)."""
+    monkeypatch.setattr(db_module, "PG_CONNECT_TIMEOUT_SECONDS", 1)
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        port = silent.getsockname()[1]
+        url = f"postgresql+psycopg://postgres@127.0.0.1:{port}/nowhere"
+        settings = Settings(database_url=url, secret_key=TEST_SECRET,
+                            secret_key_file=tmp_path / "k")  # fmt: skip
+        app = create_app(settings)
+        with TestClient(app, raise_server_exceptions=False) as client:
+            began = time.monotonic()
+            response = client.post(f"/api/v1/projects/{SLUG}/assignments",
+                                   headers={"Authorization": "Bearer " + "x" * 40})  # fmt: skip
+            took = time.monotonic() - began
+        app.state.db.dispose()
+    assert response.status_code == 503
+    assert took < DEADLINE_SECONDS / 2, f"answered after {took:.1f} s"
 
 
 @dataclass
