@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import Table, union_all
 from sqlalchemy.orm import Session
 
-from app.importing.bulk import allocate_ids, probe, write_rows
+from app.importing.bulk import allocate_ids, json_encoder, probe, write_rows
 from app.importing.rows import CandidateRow, PromptRow
 from app.models import Candidate, Comparison, Prompt
 
@@ -66,6 +66,7 @@ class ChunkWriter:
         self.batch_id = batch_id
         self.on_row = on_row
         self.counts = Counts()
+        self.json = json_encoder(session)
 
     def check(self, chunk: list[tuple[int, PromptRow]]) -> list[tuple[int, str, str]]:
         """Conflicts between ids and contents, as ``(line, field, reason)``; writes nothing."""
@@ -153,6 +154,7 @@ class ChunkWriter:
         if not new:
             return set()
         ids = allocate_ids(self.session, PROMPTS, len(new))
+        json = self.json
         values = []
         for target, pid in zip(new, ids, strict=True):
             target.id = pid
@@ -160,7 +162,7 @@ class ChunkWriter:
             assert row is not None
             values.append(
                 (pid, self.project_id, self.batch_id, row.external_id, row.system,
-                 row.messages, row.tools, row.meta, row.content_hash)
+                 json(row.messages), json(row.tools), json(row.meta), row.content_hash)
             )  # fmt: skip
         write_rows(self.session, PROMPTS, PROMPT_COLUMNS, values)
         self.counts.prompts += len(new)
@@ -191,7 +193,7 @@ class ChunkWriter:
         if pending:
             new_ids = allocate_ids(self.session, CANDIDATES, len(pending))
             values = [
-                (cid, pid, c.content, c.model, c.meta, c.content_hash)
+                (cid, pid, c.content, c.model, self.json(c.meta), c.content_hash)
                 for cid, ((pid, _), c) in zip(new_ids, pending.items(), strict=True)
             ]
             write_rows(self.session, CANDIDATES, CANDIDATE_COLUMNS, values)
