@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import gc
 import io
+import math
 import os
 import statistics
 import sys
@@ -53,9 +54,13 @@ VARIANTS = {
 
 
 def backend_cpu(pid: int) -> float:
-    """User + system CPU seconds of a local process."""
-    with open(f"/proc/{pid}/stat") as fh:
-        fields = fh.read().rsplit(")", 1)[1].split()
+    """User + system CPU seconds of a local process; NaN if it is not ours to see (a server
+    on another machine or in a container)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return math.nan
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 

@@ -39,10 +39,11 @@ def unprepared(session: Session) -> Iterator[None]:
     """Within the block, Postgres plans each statement for the values it is sent with.
 
     psycopg prepares a statement it has run a few times, and Postgres may then settle on a
-    generic plan costed while this transaction's tables were still empty: a seq scan per
-    lookup, quadratic over a large file. Not preparing keeps every lookup's plan custom, and
-    unlike ``plan_cache_mode = force_custom_plan`` it leaves the cached plans of the foreign-key
-    checks alone (that setting re-planned each check on every row: 2.4× the server's time).
+    generic plan costed while this transaction's tables were still empty. The lookups are
+    shaped to probe their index whatever the plan (see ``probe``); this keeps any other
+    statement from the trap too. Unlike ``plan_cache_mode = force_custom_plan`` it leaves the
+    cached plans of the foreign-key checks alone (that setting re-planned each check on every
+    row: 2.4× the server's time).
     """
     raw = session.connection().connection.dbapi_connection
     if session.get_bind().dialect.name != "postgresql" or raw is None:
