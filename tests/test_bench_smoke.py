@@ -41,3 +41,18 @@ def test_bench_refuses_to_run_without_a_postgres_url() -> None:
                           capture_output=True, text=True, timeout=120)  # fmt: skip
     assert done.returncode == 2
     assert "ARBITER_BENCH_DATABASE_URL" in done.stderr
+
+
+@pytest.mark.skipif(
+    not PG_URL, reason="ARBITER_TEST_DATABASE_URL is not set (bench needs Postgres)"
+)
+def test_import_costs_prints_each_schema_beside_the_bare_table() -> None:
+    url = scratch_database("bench")
+    env = {**os.environ, "ARBITER_BENCH_DATABASE_URL": url}
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.import_costs", "--rows", "300", "--runs", "1"],
+        env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    for line in ("as migrated", "without foreign keys", "bare table", "parsing and validating"):
+        assert line in done.stdout

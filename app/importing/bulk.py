@@ -39,10 +39,11 @@ def unprepared(session: Session) -> Iterator[None]:
     """Within the block, Postgres plans each statement for the values it is sent with.
 
     psycopg prepares a statement it has run a few times, and Postgres may then settle on a
-    generic plan costed while this transaction's tables were still empty: a seq scan per
-    lookup, quadratic over a large file. Not preparing keeps every lookup's plan custom, and
-    unlike ``plan_cache_mode = force_custom_plan`` it leaves the cached plans of the foreign-key
-    checks alone (that setting re-planned each check on every row: 2.4× the server's time).
+    generic plan costed while this transaction's tables were still empty. The lookups are
+    shaped to probe their index whatever the plan (see ``probe``); this keeps any other
+    statement from the trap too. Unlike ``plan_cache_mode = force_custom_plan`` it leaves the
+    cached plans of the foreign-key checks alone (that setting re-planned each check on every
+    row: 2.4× the server's time).
     """
     raw = session.connection().connection.dbapi_connection
     if session.get_bind().dialect.name != "postgresql" or raw is None:
@@ -60,10 +61,11 @@ def probe(
     session: Session,
     columns: Sequence[InstrumentedAttribute[Any]],
     key: InstrumentedAttribute[Any],
-    values: Collection[Any],
+    name: str,
     *criteria: ColumnElement[bool],
 ) -> Select[Any]:
-    """``columns`` of the rows matching ``criteria`` whose ``key`` is one of ``values``.
+    """``columns`` of the rows matching ``criteria`` whose ``key`` is one of the values bound
+    as ``name`` (pass them through ``keys``). Built once, run for every chunk.
 
     On Postgres, one index probe per value (a lateral join over the values, kept a nested
     loop by ``OFFSET 0``). A plain ``key = ANY(values)`` lets the planner, which has no
@@ -71,12 +73,19 @@ def probe(
     lookup per chunk that grew with the file (2 s of the server's 12 at 100,000 prompts).
     """
     if session.get_bind().dialect.name != "postgresql":
-        return select(*columns).where(*criteria, key.in_(values))
+        return select(*columns).where(*criteria, key.in_(bindparam(name, expanding=True)))
     element = Text() if isinstance(key.type, String) else key.type
-    keys = func.unnest(cast(bindparam(None, array_literal(values), type_=Text), ARRAY(element)))
-    each = keys.table_valued("value").render_derived()
+    values = func.unnest(cast(bindparam(name, type_=Text), ARRAY(element)))
+    each = values.table_valued("value").render_derived()
     match = select(*columns).where(*criteria, key == each.c.value).offset(0).lateral()
     return select(match).select_from(each).join(match, true())
+
+
+def keys(session: Session, values: Collection[Any]) -> Any:
+    """``values`` as a ``probe`` takes them on this session's database."""
+    if session.get_bind().dialect.name == "postgresql":
+        return array_literal(values)
+    return list(values)
 
 
 def array_literal(values: Iterable[Any]) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import Table, union_all
 from sqlalchemy.orm import Session
 
-from app.importing.bulk import allocate_ids, json_encoder, probe, write_rows
+from app.importing.bulk import allocate_ids, json_encoder, keys, probe, write_rows
 from app.importing.rows import CandidateRow, PromptRow
 from app.models import Candidate, Comparison, Prompt
 
@@ -67,6 +67,16 @@ class ChunkWriter:
         self.on_row = on_row
         self.counts = Counts()
         self.json = json_encoder(session)
+        found = (Prompt.id, Prompt.content_hash, Prompt.external_id)
+        in_project = Prompt.project_id == project_id
+        self.by_hash = probe(session, found, Prompt.content_hash, "hashes", in_project)
+        self.by_hash_or_id = union_all(
+            self.by_hash, probe(session, found, Prompt.external_id, "ids", in_project)
+        )
+        candidates = (Candidate.prompt_id, Candidate.content_hash, Candidate.id)
+        self.candidates_of = probe(session, candidates, Candidate.prompt_id, "prompts")
+        pairs = (Comparison.prompt_id, Comparison.candidate_a_id, Comparison.candidate_b_id)
+        self.pairs_of = probe(session, pairs, Comparison.prompt_id, "prompts")
 
     def check(self, chunk: list[tuple[int, PromptRow]]) -> list[tuple[int, str, str]]:
         """Conflicts between ids and contents, as ``(line, field, reason)``; writes nothing."""
@@ -101,13 +111,9 @@ class ChunkWriter:
         ext_ids = {row.external_id for _, row in chunk if row.external_id is not None}
         known: dict[str, _Target] = {}
         known_ext: dict[str, _Target] = {}
-        columns = (Prompt.id, Prompt.content_hash, Prompt.external_id)
-        in_project = Prompt.project_id == self.project_id
-        query = probe(self.session, columns, Prompt.content_hash, hashes, in_project)
-        if ext_ids:
-            by_id = probe(self.session, columns, Prompt.external_id, ext_ids, in_project)
-            query = union_all(query, by_id)  # type: ignore[assignment]
-        for pid, content_hash, external_id in self.session.execute(query):
+        params = {"hashes": keys(self.session, hashes), "ids": keys(self.session, ext_ids)}
+        query = self.by_hash_or_id if ext_ids else self.by_hash
+        for pid, content_hash, external_id in self.session.execute(query, params):
             target = _Target(content_hash, external_id, id=pid)
             known[content_hash] = target
             if external_id is not None:
@@ -173,9 +179,10 @@ class ChunkWriter:
     def _existing_ids(self, prompt_ids: set[int]) -> dict[tuple[int, str], int]:
         if not prompt_ids:
             return {}
-        columns = (Candidate.prompt_id, Candidate.content_hash, Candidate.id)
-        stmt = probe(self.session, columns, Candidate.prompt_id, prompt_ids)
-        return {(p, h): cid for p, h, cid in self.session.execute(stmt)}
+        found = self.session.execute(
+            self.candidates_of, {"prompts": keys(self.session, prompt_ids)}
+        )
+        return {(p, h): cid for p, h, cid in found}
 
     def _candidates(
         self, rows: list[PromptRow], prompt_ids: list[int], older: set[int]
@@ -215,9 +222,8 @@ class ChunkWriter:
         """Insert the missing pairs; for each row, whether it added anything."""
         existing: set[tuple[int, int, int]] = set()
         if older:
-            columns = (Comparison.prompt_id, Comparison.candidate_a_id, Comparison.candidate_b_id)
-            stmt = probe(self.session, columns, Comparison.prompt_id, older)
-            existing.update(self.session.execute(stmt).tuples())
+            found = self.session.execute(self.pairs_of, {"prompts": keys(self.session, older)})
+            existing.update(found.tuples())
         pending: list[tuple[int, ...]] = []
         added: list[bool] = []
         for row, pid, cids in zip(rows, prompt_ids, candidate_ids, strict=True):
