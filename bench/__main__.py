@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import orjson
@@ -20,11 +21,23 @@ from bench.figures import Figure
 
 RESULTS = Path(__file__).parent / "results"
 
+# Each section: (url, quick, runs) -> figures. Quick runs tiny sizes once (the smoke test).
+Section = Callable[[str, bool, int], list[Figure]]
+
+
+def _import(url: str, quick: bool, runs: int) -> list[Figure]:
+    return import_bench.run(url, (200,) if quick else (10_000, 100_000), runs)
+
+
+SECTIONS: dict[str, Section] = {
+    "import": _import,
+}
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--quick", action="store_true", help="tiny sizes, one run each")
-    parser.add_argument("--only", choices=["import"], action="append", help="sections to run")
+    parser.add_argument("--only", choices=list(SECTIONS), action="append", help="sections to run")
     parser.add_argument("--output", type=Path, default=RESULTS / "latest.json")
     args = parser.parse_args(argv)
     url = os.environ.get("ARBITER_BENCH_DATABASE_URL", "")
@@ -33,11 +46,9 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)  # fmt: skip
         return 2
     runs = 1 if args.quick else 3
-    sections = args.only or ["import"]
     figures: list[Figure] = []
-    if "import" in sections:
-        sizes = (200,) if args.quick else (10_000, 100_000)
-        figures += import_bench.run(url, sizes, runs)
+    for name in args.only or list(SECTIONS):
+        figures += SECTIONS[name](url, args.quick, runs)
     show(figures)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_bytes(
