@@ -89,6 +89,8 @@ class LineChart:
     target_y: float
     y_ticks: list[Tick]
     x_ticks: list[Tick]
+    last: Tick | None = None  # the latest point, marked: one day of data has no line to draw
+    last_x: float = 0.0
 
 
 def line_chart(days: Sequence[date], values: Sequence[int], target: int) -> LineChart:
@@ -103,7 +105,10 @@ def line_chart(days: Sequence[date], values: Sequence[int], target: int) -> Line
     line = " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(xs, ys, strict=True))
     area = f"{xs[0]:.1f},{frame.y1} {line} {xs[-1]:.1f},{frame.y1}" if xs else ""
     target_y = frame.y1 - frame.inner_height * target / top
-    return LineChart(frame, line, area, target_y, _y_ticks(frame, top), _day_ticks(days, xs))
+    last = Tick(ys[-1], f"{values[-1]:,} on {days[-1].isoformat()}") if values else None
+    x_last = xs[-1] if xs else 0.0
+    return LineChart(frame, line, area, target_y, _y_ticks(frame, top), _day_ticks(days, xs),
+                     last, x_last)  # fmt: skip
 
 
 @dataclass(frozen=True)

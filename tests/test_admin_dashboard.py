@@ -34,6 +34,7 @@ def test_the_full_page_draws_each_chart_and_tabulates_its_numbers(
     assert len(charts) == 4  # progress, per day, position bias, majority agreement
     assert all(svg.get("role") == "img" and svg.get("aria-label") for svg in charts)
     assert page.select_one("svg.chart polyline")["points"].count(",") == 3  # three days
+    assert page.select_one("svg.chart circle.dot title").get_text() == "9 on 2026-11-03"
     # judgements per annotator per day: the table under the stacked bars
     activity = page.find("table", class_="activity")
     heads = [th.get_text(strip=True) for th in activity.find("thead").find_all("th")]
@@ -85,3 +86,15 @@ def test_overlap_1_says_why_there_is_no_agreement(client: TestClient, session: S
     section = page.find("section", attrs={"aria-labelledby": "agreement-title"})
     assert "overlap is 1" in section.get_text()
     assert len(page.select("svg.chart")) == 3
+
+
+def test_one_day_of_progress_is_drawn_as_a_marked_point() -> None:
+    from datetime import date
+
+    from app.charts import line_chart
+
+    chart = line_chart([date(2026, 11, 3)], [7], target=20)
+    assert chart.points.count(",") == 1  # a polyline of one point draws nothing ...
+    assert chart.last is not None and chart.last.label == "7 on 2026-11-03"  # ... the dot does
+    assert chart.frame.top < chart.last.pos < chart.frame.y1
+    assert chart.frame.left < chart.last_x < chart.frame.x1
