@@ -225,11 +225,14 @@ class Comparison(Base):
         CheckConstraint("candidate_a_id < candidate_b_id", name="ordered_pair"),
         CheckConstraint("judgement_count >= 0", name="judgement_count_non_negative"),
         Index("ix_comparisons_queue", "project_id", "judgement_count", "id"),
+        # Each batch's own queue: the claim searches active batches one by one (and it
+        # serves every lookup by batch, so there is no index on batch_id alone).
+        Index("ix_comparisons_batch_queue", "batch_id", "judgement_count", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
-    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id", ondelete="CASCADE"), index=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id", ondelete="CASCADE"))
     prompt_id: Mapped[int] = mapped_column(ForeignKey("prompts.id", ondelete="CASCADE"))
     candidate_a_id: Mapped[int] = mapped_column(
         ForeignKey("candidates.id", ondelete="CASCADE"), index=True
@@ -252,7 +255,9 @@ class Assignment(Base):
     __tablename__ = "assignments"
     __table_args__ = (
         UniqueConstraint("comparison_id", "user_id"),
-        Index("ix_assignments_user_expires", "user_id", "expires_at"),
+        # A user's live lease (user, expires_at), and the set of comparisons they were
+        # leased, read from the index alone.
+        Index("ix_assignments_user_expires_comparison", "user_id", "expires_at", "comparison_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
