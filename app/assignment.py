@@ -25,7 +25,7 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ScalarSelect, Select, exists, func, select
+from sqlalchemy import ScalarSelect, Select, exists, func, literal, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
 from app.auth import NotFound
@@ -150,19 +150,25 @@ def _claim(session: Session, user: User, project: Project, now: datetime) -> Com
 def claim_statement(
     user: User, project: Project, now: datetime, level: int, passed: list[int] | None = None
 ) -> Select[Comparison]:
-    """The query ``_claim`` runs for one judgement count (the benchmark explains it too).
+    """The query ``_claim`` runs for one judgement count: a walk of the queue index
+    (project, count, id) that stops at the first open comparison.
 
-    It walks the queue index from ``_first_untouched``, not from the head, so whatever lies
-    before it costs nothing: comparisons in paused batches, and those this user was leased.
+    The walk starts at ``_first_untouched``, not at the head, so what lies before it costs
+    nothing: comparisons in paused batches, and those this user was leased. The level is
+    said as ``(count, id) >= (level, start) AND count <= level``, not ``count = level``,
+    and the order as (count, id): the index then starts exactly at the bound, and no other
+    index yields that order (with an equality, the planner may prefer the primary key's
+    order and walk every other count and project too).
     """
+    start = _first_untouched(user, project, level)
     stmt = open_comparisons(user, now).where(
         Comparison.project_id == project.id,
-        Comparison.judgement_count == level,
-        Comparison.id >= _first_untouched(user, project, level),
+        tuple_(Comparison.judgement_count, Comparison.id) >= tuple_(literal(level), start),
+        Comparison.judgement_count <= level,
     )
     if passed:
         stmt = stmt.where(Comparison.id.not_in(passed))
-    stmt = stmt.order_by(Comparison.id).limit(1)
+    stmt = stmt.order_by(Comparison.judgement_count, Comparison.id).limit(1)
     return stmt.with_for_update(of=Comparison, skip_locked=True)
 
 

@@ -255,9 +255,10 @@ class Assignment(Base):
     __tablename__ = "assignments"
     __table_args__ = (
         UniqueConstraint("comparison_id", "user_id"),
-        # A user's live lease (user, expires_at), and the set of comparisons they were
-        # leased, read from the index alone.
-        Index("ix_assignments_user_expires_comparison", "user_id", "expires_at", "comparison_id"),
+        Index("ix_assignments_user_expires", "user_id", "expires_at"),
+        # What a user was leased, in queue order: the claim reads it as one set (or walks it
+        # beside the queue) without touching the table.
+        Index("ix_assignments_user_comparison", "user_id", "comparison_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -276,6 +277,8 @@ class Judgement(Base):
         UniqueConstraint("comparison_id", "user_id"),
         CheckConstraint("strength IS NULL OR strength IN (1, 2)", name="strength_range"),
         Index("ix_judgements_user_created", "user_id", "created_at"),
+        # What a user judged, in queue order (the claim's check, whichever way it is planned).
+        Index("ix_judgements_user_comparison", "user_id", "comparison_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

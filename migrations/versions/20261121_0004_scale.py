@@ -1,10 +1,11 @@
-"""Indexes for the queue at scale: each batch's queue, and a user's leases by comparison
+"""Indexes for the queue at scale: each batch's queue, and what each user was leased or judged
 
-The claim query first looks, in each active batch, for the first comparison at a judgement
-count that the user was never leased (app/assignment.py): an index on (batch_id,
-judgement_count, id) serves it and replaces the one on batch_id alone, which it covers. The
-user's leases are read as a set of comparison ids: adding comparison_id to the index on
-(user_id, expires_at) lets that be read from the index alone.
+The claim query (app/assignment.py) first looks, in each active batch, for the first
+comparison at a judgement count that the user was never leased: an index on (batch_id,
+judgement_count, id) serves it, and replaces the one on batch_id alone, which it covers.
+The user's leases and judgements are then read by user in comparison order, on (user_id,
+comparison_id): without those, the planner could read them by scanning the whole unique
+index on (comparison_id, user_id).
 
 Revision ID: 0004_scale
 Revises: 0003_lz4
@@ -30,19 +31,21 @@ def upgrade() -> None:
 
     with op.batch_alter_table("assignments", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_assignments_user_expires_comparison",
-            ["user_id", "expires_at", "comparison_id"],
-            unique=False,
+            "ix_assignments_user_comparison", ["user_id", "comparison_id"], unique=False
         )
-        batch_op.drop_index("ix_assignments_user_expires")
+
+    with op.batch_alter_table("judgements", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_judgements_user_comparison", ["user_id", "comparison_id"], unique=False
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("judgements", schema=None) as batch_op:
+        batch_op.drop_index("ix_judgements_user_comparison")
+
     with op.batch_alter_table("assignments", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_assignments_user_expires", ["user_id", "expires_at"], unique=False
-        )
-        batch_op.drop_index("ix_assignments_user_expires_comparison")
+        batch_op.drop_index("ix_assignments_user_comparison")
 
     with op.batch_alter_table("comparisons", schema=None) as batch_op:
         batch_op.create_index("ix_comparisons_batch_id", ["batch_id"], unique=False)
