@@ -17,14 +17,18 @@ them), in a state a project reaches after a while of labelling, overlap 2:
   (min(5,000, 5% of the project)): the queue's head for everyone else, and all rows their next
   assignment must pass over.
 
-Then ANALYZE and VACUUM, as autovacuum would after such a load. The request measured is the
-JSON API's ``POST /api/v1/projects/{slug}/assignments`` over HTTP against ``arbiter serve``
-(one process, its default pool): what an annotator's client waits for, the app's own
-routing, token check, guards, lease and response included. Each run, nine annotators (eight
-new ones and the veteran) take turns: lease (timed), then give a verdict (not timed), so
-each lease is a new claim, never the live lease handed back. Per size: p50/p95/p99 of
-several hundred leases per run, median of the runs; beside them, the SQL time of the claim
-query itself (``EXPLAIN ANALYZE``, server side) for a new annotator and for the veteran.
+All sizes are projects of one database (a million comparisons beside a thousand, as on a
+server with several projects), loaded one after the other; then VACUUM ANALYZE, as
+autovacuum would after such a load. The request measured is the JSON API's
+``POST /api/v1/projects/{slug}/assignments`` over HTTP against ``arbiter serve`` (one
+process, its default pool): what an annotator's client waits for, the app's routing, token
+check, guards, lease and response included. Each run, per size, nine annotators (eight new
+ones and the veteran) take turns: lease (timed), then give a verdict (not timed), so each
+lease is a new claim, never the live lease handed back. The sizes take turns too, round by
+round, so that whatever else the machine does weighs on all of them alike. Per size: p50,
+p95 and p99 of the run's leases, median of the runs, the smallest size the reference;
+beside them, the SQL time of the claim query itself (``EXPLAIN ANALYZE``, server side,
+planning included) for a new annotator and for the veteran.
 """
 
 from __future__ import annotations
@@ -99,9 +103,11 @@ def _users(db: Database, project_name: str, runs: int) -> dict[str, Any]:
             session.add(u)
             return u
 
-        others = [user(f"other-{k}") for k in range(OTHERS)]
-        veteran = user("veteran")
-        takers = [[user(f"run{r}-new-{k}") for k in range(TAKERS)] for r in range(runs)]
+        others = [user(f"{project.slug}-other-{k}") for k in range(OTHERS)]
+        veteran = user(f"{project.slug}-veteran")
+        takers = [
+            [user(f"{project.slug}-run{r}-new-{k}") for k in range(TAKERS)] for r in range(runs)
+        ]
         session.flush()
         tokens: dict[int, str] = {}
         for u in [veteran, *[t for run in takers for t in run]]:
@@ -120,78 +126,92 @@ def _users(db: Database, project_name: str, runs: int) -> dict[str, Any]:
         }
 
 
-def generate(url: str, n: int, runs: int) -> dict[str, Any]:
-    """A fresh schema holding one project of ``n`` comparisons in the state described above."""
+def generate(url: str, sizes: tuple[int, ...], runs: int) -> dict[int, dict[str, Any]]:
+    """A fresh schema holding one project per size, each in the state described above."""
     reset_schema(url)
     db = Database(url)
     migrate.upgrade(db.engine)
-    ids = _users(db, "Scale", runs)
+    projects = {n: _users(db, f"Scale {n}", runs) for n in sizes}
     db.dispose()
-    lay = Layout(n)
-    others, veteran = ids["others"], ids["veteran"]
-    now = datetime.now(UTC)
-    ended = now - timedelta(days=1)
+    base = 0
     with psycopg.connect(psycopg_url(url)) as conn:
         # The rows are consistent by construction: skip the foreign-key triggers while loading.
         conn.execute("SET session_replication_role = replica")
-        cur = conn.cursor()
-        with cur.copy(
-            "COPY prompts (id, project_id, batch_id, external_id, messages, content_hash)"
-            " FROM STDIN"
-        ) as copy:
-            for i in range(1, n + 1):
-                batch = ids["paused"] if i <= lay.paused else ids["active"]
-                messages = f'[{{"role": "user", "content": "Question {i}?"}}]'
-                copy.write_row((i, ids["project"], batch, f"q{i}", messages, f"p{i}"))
-        with cur.copy("COPY candidates (id, prompt_id, content, content_hash) FROM STDIN") as copy:
-            for i in range(1, n + 1):
-                copy.write_row((2 * i - 1, i, f"Answer A to {i}.", f"a{i}"))
-                copy.write_row((2 * i, i, f"Answer B to {i}.", f"b{i}"))
-        with cur.copy(
-            "COPY comparisons (id, project_id, batch_id, prompt_id, candidate_a_id,"
-            " candidate_b_id, judgement_count) FROM STDIN"
-        ) as copy:
-            for i in range(1, n + 1):
-                batch = ids["paused"] if i <= lay.paused else ids["active"]
-                copy.write_row((i, ids["project"], batch, i, 2 * i - 1, 2 * i, lay.count(i)))
-        leases: list[tuple[int, int, int, datetime, datetime]] = []  # comparison, user, left
-        judged: list[tuple[int, int, int]] = []
-        for i in range(1, lay.once_end + 1):
-            if i > lay.full_end and i <= lay.full_end + lay.veteran:
-                who = [veteran]
-            else:
-                who = [others[i % OTHERS], others[(i + 1) % OTHERS]][: lay.count(i)]
-            for u in who:
-                judged.append((i, u, 2 * i - 1 + (i + u) % 2))
-                leases.append((i, u, 2 * i - 1 + (i + u) % 2, ended, ended))
-        for k, i in enumerate(range(lay.live[0], min(lay.live[1], lay.once_end) + 1)):
-            u = others[(i + 7) % OTHERS]
-            leases.append((i, u, 2 * i - 1, now, now + timedelta(hours=k % 3 + 1)))
-        for i in range(lay.once_end + 1, lay.once_end + (lay.n - lay.once_end) // 5, 7):
-            u = others[(i + 3) % OTHERS]
-            leases.append((i, u, 2 * i, ended - timedelta(hours=1), ended))
-        with cur.copy(
-            "COPY assignments (comparison_id, user_id, left_candidate_id, leased_at, expires_at)"
-            " FROM STDIN"
-        ) as copy:
-            for row in leases:
-                copy.write_row(row)
-        with cur.copy(
-            "COPY judgements (comparison_id, user_id, verdict, left_candidate_id, created_at,"
-            " updated_at) FROM STDIN"
-        ) as copy:
-            for comparison, u, left in judged:
-                copy.write_row((comparison, u, "a" if u % 3 else "b", left, ended, ended))
-        for table, column in (("prompts", "id"), ("candidates", "id"), ("comparisons", "id")):
+        for n, ids in projects.items():
+            _write_project(conn, ids, Layout(n), base)
+            base += n
+        for table in ("prompts", "candidates", "comparisons"):
             conn.execute(
-                f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'),"
-                f" (SELECT max({column}) FROM {table}))"
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
+                f" (SELECT max(id) FROM {table}))"
             )
         conn.commit()
     with psycopg.connect(psycopg_url(url), autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE")  # what autovacuum does after a load like this
-    ids["layout"] = lay
-    return ids
+    return projects
+
+
+def _write_project(
+    conn: psycopg.Connection[Any], ids: dict[str, Any], lay: Layout, base: int
+) -> None:
+    """Comparison i of the project (1..n) is row base + i: prompt, candidates 2g-1 and 2g."""
+    others, veteran = ids["others"], ids["veteran"]
+    now = datetime.now(UTC)
+    ended = now - timedelta(days=1)
+    cur = conn.cursor()
+
+    def batch(i: int) -> int:
+        return int(ids["paused"] if i <= lay.paused else ids["active"])
+
+    with cur.copy(
+        "COPY prompts (id, project_id, batch_id, external_id, messages, content_hash) FROM STDIN"
+    ) as copy:
+        for i in range(1, lay.n + 1):
+            messages = f'[{{"role": "user", "content": "Question {i}?"}}]'
+            copy.write_row((base + i, ids["project"], batch(i), f"q{i}", messages, f"p{i}"))
+    with cur.copy("COPY candidates (id, prompt_id, content, content_hash) FROM STDIN") as copy:
+        for i in range(1, lay.n + 1):
+            g = base + i
+            copy.write_row((2 * g - 1, g, f"Answer A to {i}.", f"a{i}"))
+            copy.write_row((2 * g, g, f"Answer B to {i}.", f"b{i}"))
+    with cur.copy(
+        "COPY comparisons (id, project_id, batch_id, prompt_id, candidate_a_id,"
+        " candidate_b_id, judgement_count) FROM STDIN"
+    ) as copy:
+        for i in range(1, lay.n + 1):
+            g = base + i
+            copy.write_row((g, ids["project"], batch(i), g, 2 * g - 1, 2 * g, lay.count(i)))
+    leases: list[tuple[int, int, int, datetime, datetime]] = []  # comparison, user, left, ...
+    judged: list[tuple[int, int, int]] = []
+    for i in range(1, lay.once_end + 1):
+        g = base + i
+        if lay.full_end < i <= lay.full_end + lay.veteran:
+            who = [veteran]
+        else:
+            who = [others[i % OTHERS], others[(i + 1) % OTHERS]][: lay.count(i)]
+        for u in who:
+            judged.append((g, u, 2 * g - 1 + (i + u) % 2))
+            leases.append((g, u, 2 * g - 1 + (i + u) % 2, ended, ended))
+    for k, i in enumerate(range(lay.live[0], min(lay.live[1], lay.once_end) + 1)):
+        g = base + i
+        u = others[(i + 7) % OTHERS]
+        leases.append((g, u, 2 * g - 1, now, now + timedelta(hours=k % 3 + 1)))
+    for i in range(lay.once_end + 1, lay.once_end + (lay.n - lay.once_end) // 5, 7):
+        g = base + i
+        u = others[(i + 3) % OTHERS]
+        leases.append((g, u, 2 * g, ended - timedelta(hours=1), ended))
+    with cur.copy(
+        "COPY assignments (comparison_id, user_id, left_candidate_id, leased_at, expires_at)"
+        " FROM STDIN"
+    ) as copy:
+        for row in leases:
+            copy.write_row(row)
+    with cur.copy(
+        "COPY judgements (comparison_id, user_id, verdict, left_candidate_id, created_at,"
+        " updated_at) FROM STDIN"
+    ) as copy:
+        for comparison, u, left in judged:
+            copy.write_row((comparison, u, "a" if u % 3 else "b", left, ended, ended))
 
 
 def _free_port() -> int:
@@ -231,26 +251,22 @@ def serving(url: str) -> Iterator[str]:
         server.wait(timeout=30)
 
 
-def take_turns(base: str, ids: dict[str, Any], users: list[int], rounds: int) -> dict[str, Any]:
-    """Each user in turn: lease (timed), then a verdict on it (not timed)."""
-    latencies: list[float] = []
-    veteran: list[float] = []
-    with httpx.Client(base_url=base, timeout=30) as client:
-        for _ in range(rounds):
-            for u in users:
-                headers = {"Authorization": f"Bearer {ids['tokens'][u]}"}
-                start = time.perf_counter()
-                r = client.post(f"/api/v1/projects/{ids['slug']}/assignments", headers=headers)
-                elapsed = (time.perf_counter() - start) * 1000
-                if r.status_code != 201:
-                    raise RuntimeError(f"lease: {r.status_code} {r.text}")
-                latencies.append(elapsed)
-                if u == ids["veteran"]:
-                    veteran.append(elapsed)
-                v = client.post(f"/api/v1/assignments/{r.json()['id']}/judgement",
-                                headers=headers, json={"verdict": "left"})  # fmt: skip
-                if v.status_code != 201:
-                    raise RuntimeError(f"verdict: {v.status_code} {v.text}")
+def one_turn(client: httpx.Client, ids: dict[str, Any], user: int) -> float:
+    """One lease (timed, in ms), then a verdict on it (not timed)."""
+    headers = {"Authorization": f"Bearer {ids['tokens'][user]}"}
+    start = time.perf_counter()
+    r = client.post(f"/api/v1/projects/{ids['slug']}/assignments", headers=headers)
+    elapsed = (time.perf_counter() - start) * 1000
+    if r.status_code != 201:
+        raise RuntimeError(f"lease: {r.status_code} {r.text}")
+    v = client.post(f"/api/v1/assignments/{r.json()['id']}/judgement", headers=headers,
+                    json={"verdict": "left"})  # fmt: skip
+    if v.status_code != 201:
+        raise RuntimeError(f"verdict: {v.status_code} {v.text}")
+    return elapsed
+
+
+def summary(latencies: list[float], veteran: list[float]) -> dict[str, Any]:
     return {
         "p50": _percentile(latencies, 0.50),
         "p95": _percentile(latencies, 0.95),
@@ -303,7 +319,7 @@ def print_plans(url: str, ids: dict[str, Any]) -> None:
             for level in range(project.overlap - 1, -1, -1):
                 compiled = claim_statement(user, project, now, level).compile(dialect=conn.dialect)
                 sql = "EXPLAIN (ANALYZE, BUFFERS) " + str(compiled)
-                print(f"-- user {user.username}, level {level}")
+                print(f"-- {project.name}: user {user.username}, level {level}")
                 for (line,) in conn.exec_driver_sql(sql, compiled.params):
                     print(line)
                 conn.rollback()
@@ -311,46 +327,52 @@ def print_plans(url: str, ids: dict[str, Any]) -> None:
 
 
 def run(url: str, sizes: tuple[int, ...], runs: int, rounds: int) -> list[Figure]:
-    """Per size: generate once, serve, then ``runs`` runs of ``rounds`` turns each."""
-    results: dict[int, dict[str, Any]] = {}
-    for n in sizes:
-        start = time.perf_counter()
-        ids = generate(url, n, runs)
-        generated = time.perf_counter() - start
-        per_run: list[dict[str, Any]] = []
-        loads: list[float] = []
-        sql_new = explain_claim(url, ids, ids["takers"][0][0])
-        sql_veteran = explain_claim(url, ids, ids["veteran"])
-        with serving(url) as base:
-            for r in range(runs):
-                loads.append(os.getloadavg()[0])
-                per_run.append(take_turns(base, ids, [*ids["takers"][r], ids["veteran"]], rounds))
-        results[n] = {
-            "runs": per_run,
-            "load": loads,
-            "generate_s": generated,
-            "sql_new": sql_new,
-            "sql_veteran": sql_veteran,
-        }
-    reference = [r["p95"] for r in results[sizes[0]]["runs"]]
+    """All sizes as projects of one database, then ``runs`` runs; in each, ``rounds`` rounds
+    in which each size in turn has nine annotators take one turn each. Sizes are interleaved
+    so that whatever else the machine does weighs on all of them alike."""
+    start = time.perf_counter()
+    projects = generate(url, sizes, runs)
+    generated = time.perf_counter() - start
+    sql = {
+        n: (explain_claim(url, ids, ids["takers"][0][0]), explain_claim(url, ids, ids["veteran"]))
+        for n, ids in projects.items()
+    }
+    per_run: dict[int, list[dict[str, Any]]] = {n: [] for n in sizes}
+    loads: list[float] = []
+    with serving(url) as base, httpx.Client(base_url=base, timeout=30) as client:
+        for r in range(runs):
+            loads.append(os.getloadavg()[0])
+            latencies: dict[int, list[float]] = {n: [] for n in sizes}
+            veteran: dict[int, list[float]] = {n: [] for n in sizes}
+            for _ in range(rounds):
+                for n, ids in projects.items():
+                    for user in [*ids["takers"][r], ids["veteran"]]:
+                        elapsed = one_turn(client, ids, user)
+                        latencies[n].append(elapsed)
+                        if user == ids["veteran"]:
+                            veteran[n].append(elapsed)
+            for n in sizes:
+                per_run[n].append(summary(latencies[n], veteran[n]))
+    reference = [r["p95"] for r in per_run[sizes[0]]]
     figures = []
-    for n, res in results.items():
+    for n, res in per_run.items():
+        new, old = sql[n]
         figures.append(Figure(
-            "assignment", f"{n:,} comparisons, p95", "ms", [r["p95"] for r in res["runs"]],
+            "assignment", f"{n:,} comparisons, p95", "ms", [r["p95"] for r in res],
             reference=reference, reference_name=f"p95 at {sizes[0]:,}", target=TARGET,
-            extra={"p50": [r["p50"] for r in res["runs"]], "p99": [r["p99"] for r in res["runs"]],
-                   "veteran p95": [r["veteran_p95"] for r in res["runs"]],
-                   "leases/run": res["runs"][0]["count"],
-                   "SQL ms new": res["sql_new"]["ms"], "buffers new": res["sql_new"]["buffers"],
-                   "SQL ms veteran": res["sql_veteran"]["ms"],
-                   "buffers veteran": res["sql_veteran"]["buffers"],
-                   "generate s": res["generate_s"], "load": res["load"]},
+            extra={"p50": [r["p50"] for r in res], "p99": [r["p99"] for r in res],
+                   "veteran p95": [r["veteran_p95"] for r in res],
+                   "leases/run": res[0]["count"],
+                   "SQL ms new": new["ms"], "buffers new": new["buffers"],
+                   "SQL ms veteran": old["ms"], "buffers veteran": old["buffers"],
+                   "generate s": generated, "load": loads},
         ))  # fmt: skip
     return figures
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m bench.assign_scale --size N [--plans]``: one size, with its query plans."""
+    """``python -m bench.assign_scale --size N ... [--plans]``: those sizes only, or the
+    claim query's plans in each."""
     import argparse
 
     parser = argparse.ArgumentParser(prog="python -m bench.assign_scale")
@@ -361,8 +383,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     url = os.environ["ARBITER_BENCH_DATABASE_URL"]
     if args.plans:
-        for n in args.size:
-            print_plans(url, generate(url, n, args.runs))
+        for ids in generate(url, tuple(args.size), args.runs).values():
+            print_plans(url, ids)
         return 0
     for f in run(url, tuple(args.size), args.runs, args.rounds):
         print(f.as_dict())
