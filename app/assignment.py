@@ -180,7 +180,8 @@ def _first_untouched(user: User, project: Project, level: int) -> ScalarSelect[i
     Each active batch is searched on its own index (batch, count, id), so a paused batch at
     the head is never walked; the user's leases are one hashed set, so passing a few thousand
     of their own costs a lookup each, not an index probe. Every condition of
-    ``open_comparisons`` left out here is checked by the walk from the bound.
+    ``open_comparisons`` left out here is checked by the walk from the bound. Bound and walk
+    are one statement, so they see one snapshot: the walk misses nothing open before it.
     """
     batch = aliased(Batch)
     candidate = aliased(Comparison)
