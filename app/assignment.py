@@ -25,8 +25,8 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ScalarSelect, Select, exists, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ScalarSelect, Select, exists, func, literal, select, tuple_
+from sqlalchemy.orm import Session, aliased
 
 from app.auth import NotFound
 from app.models import (
@@ -137,19 +137,71 @@ def _claim(session: Session, user: User, project: Project, now: datetime) -> Com
     for level in range(project.overlap - 1, -1, -1):
         passed: list[int] = []
         while True:
-            stmt = open_comparisons(user, now).where(
-                Comparison.project_id == project.id, Comparison.judgement_count == level
-            )
-            if passed:
-                stmt = stmt.where(Comparison.id.not_in(passed))
-            stmt = stmt.order_by(Comparison.id).limit(1)
-            comparison = session.scalar(stmt.with_for_update(of=Comparison, skip_locked=True))
+            stmt = claim_statement(user, project, now, level, passed)
+            comparison = session.scalar(stmt)
             if comparison is None:
                 break
             if _taken(session, comparison.id, now) < project.overlap:
                 return comparison
             passed.append(comparison.id)  # filled by someone who committed meanwhile
     return None
+
+
+def claim_statement(
+    user: User, project: Project, now: datetime, level: int, passed: list[int] | None = None
+) -> Select[Comparison]:
+    """The query ``_claim`` runs for one judgement count: a walk of the queue index
+    (project, count, id) that stops at the first open comparison.
+
+    The walk starts at ``_first_untouched``, not at the head, so what lies before it costs
+    nothing: comparisons in paused batches, and those this user was leased. The level is
+    said as ``(count, id) >= (level, start) AND count <= level``, not ``count = level``,
+    and the order as (count, id): the index then starts exactly at the bound, and no other
+    index yields that order (with an equality, the planner may prefer the primary key's
+    order and walk every other count and project too).
+    """
+    start = _first_untouched(user, project, level)
+    stmt = open_comparisons(user, now).where(
+        Comparison.project_id == project.id,
+        tuple_(Comparison.judgement_count, Comparison.id) >= tuple_(literal(level), start),
+        Comparison.judgement_count <= level,
+    )
+    if passed:
+        stmt = stmt.where(Comparison.id.not_in(passed))
+    stmt = stmt.order_by(Comparison.judgement_count, Comparison.id).limit(1)
+    return stmt.with_for_update(of=Comparison, skip_locked=True)
+
+
+def _first_untouched(user: User, project: Project, level: int) -> ScalarSelect[int | None]:
+    """A lower bound of the first open comparison at ``level``: the first, in import order,
+    in an active batch of the project and never leased to ``user``. NULL when there is none,
+    and then nothing at this level is open to them.
+
+    Each active batch is searched on its own index (batch, count, id), so a paused batch at
+    the head is never walked; the user's leases are one hashed set, so passing a few thousand
+    of their own costs a lookup each, not an index probe. Every condition of
+    ``open_comparisons`` left out here is checked by the walk from the bound. Bound and walk
+    are one statement, so they see one snapshot: the walk misses nothing open before it.
+    """
+    batch = aliased(Batch)
+    candidate = aliased(Comparison)
+    leased = select(Assignment.comparison_id).where(Assignment.user_id == user.id)
+    first_in_batch = (
+        select(candidate.id)
+        .where(
+            candidate.batch_id == batch.id,
+            candidate.judgement_count == level,
+            candidate.id.not_in(leased),
+        )
+        .order_by(candidate.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    return (
+        select(func.min(first_in_batch))
+        .where(batch.project_id == project.id, batch.status == BatchStatus.ACTIVE)
+        .scalar_subquery()
+    )
 
 
 def _taken(session: Session, comparison_id: int, now: datetime) -> int:

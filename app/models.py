@@ -225,11 +225,14 @@ class Comparison(Base):
         CheckConstraint("candidate_a_id < candidate_b_id", name="ordered_pair"),
         CheckConstraint("judgement_count >= 0", name="judgement_count_non_negative"),
         Index("ix_comparisons_queue", "project_id", "judgement_count", "id"),
+        # Each batch's own queue: the claim searches active batches one by one (and it
+        # serves every lookup by batch, so there is no index on batch_id alone).
+        Index("ix_comparisons_batch_queue", "batch_id", "judgement_count", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
-    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id", ondelete="CASCADE"), index=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id", ondelete="CASCADE"))
     prompt_id: Mapped[int] = mapped_column(ForeignKey("prompts.id", ondelete="CASCADE"))
     candidate_a_id: Mapped[int] = mapped_column(
         ForeignKey("candidates.id", ondelete="CASCADE"), index=True
@@ -253,6 +256,9 @@ class Assignment(Base):
     __table_args__ = (
         UniqueConstraint("comparison_id", "user_id"),
         Index("ix_assignments_user_expires", "user_id", "expires_at"),
+        # What a user was leased, in queue order: the claim reads it as one set (or walks it
+        # beside the queue) without touching the table.
+        Index("ix_assignments_user_comparison", "user_id", "comparison_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -271,6 +277,8 @@ class Judgement(Base):
         UniqueConstraint("comparison_id", "user_id"),
         CheckConstraint("strength IS NULL OR strength IN (1, 2)", name="strength_range"),
         Index("ix_judgements_user_created", "user_id", "created_at"),
+        # What a user judged, in queue order (the claim's check, whichever way it is planned).
+        Index("ix_judgements_user_comparison", "user_id", "comparison_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

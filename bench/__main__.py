@@ -16,7 +16,7 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
-from bench import import_bench
+from bench import assign_scale, import_bench
 from bench.figures import Figure
 
 RESULTS = Path(__file__).parent / "results"
@@ -29,8 +29,16 @@ def _import(url: str, quick: bool, runs: int) -> list[Figure]:
     return import_bench.run(url, (200,) if quick else (10_000, 100_000), runs)
 
 
+def _assignment(url: str, quick: bool, runs: int) -> list[Figure]:
+    # Quick: two tiny projects and a few leases (the smoke test); else 30 turns of nine
+    # annotators per run: 270 leases a run, 810 per size.
+    sizes = (300, 3_000) if quick else (1_000, 100_000, 1_000_000)
+    return assign_scale.run(url, sizes, runs, rounds=3 if quick else 30)
+
+
 SECTIONS: dict[str, Section] = {
     "import": _import,
+    "assignment": _assignment,
 }
 
 
