@@ -178,41 +178,45 @@ def among(column: Any, ids: Iterable[int]) -> ColumnElement[bool]:
     return result
 
 
-_VERDICT_FIELD = {Verdict.A: "a", Verdict.B: "b", Verdict.TIE: "tie", Verdict.BOTH_BAD: "both_bad"}
+def prompts_between(column: Any, prompt_ids: Sequence[int]) -> ColumnElement[bool]:
+    """``column`` between the first and last of ``prompt_ids`` (sorted): a range the index on
+    ``prompt_id`` answers, where a long ``IN`` list made Postgres scan the whole table once per
+    slice. Rows of prompts in the range but not in ``prompt_ids`` are the caller's to skip."""
+    result: ColumnElement[bool] = column.between(
+        bindparam(None, int(min(prompt_ids)), literal_execute=True),
+        bindparam(None, int(max(prompt_ids)), literal_execute=True),
+    )
+    return result
+
+
+def _count(verdict: Verdict) -> ColumnElement[Any]:
+    return func.sum(case((Judgement.verdict == verdict, 1), else_=0))
 
 
 def comparison_votes(
     session: Session, prompt_ids: Sequence[int], selection: Selection
 ) -> Iterator[ComparisonVotes]:
-    """The votes on every selected comparison of these prompts, in comparison id order."""
+    """The votes on every selected comparison of these prompts, in comparison id order: one
+    row per comparison, its four counts summed in the database."""
     if not prompt_ids:
         return
     joined = and_(Judgement.comparison_id == Comparison.id, *selection.label_filters(Judgement))
     c = Comparison
     key = (c.id, c.prompt_id, c.candidate_a_id, c.candidate_b_id)
+    counts = [_count(v) for v in (Verdict.A, Verdict.B, Verdict.TIE, Verdict.BOTH_BAD)]
     stmt = (
-        select(*key, Judgement.verdict, func.count(Judgement.id))
+        select(*key, *counts)
         .outerjoin(Judgement, joined)
-        .where(among(Comparison.prompt_id, prompt_ids), *selection.comparison_filters())
-        .group_by(*key, Judgement.verdict)
-        .order_by(Comparison.id)
+        .where(prompts_between(c.prompt_id, prompt_ids), c.project_id == selection.project_id)
+        .where(*selection.comparison_filters())
+        .group_by(*key)
+        .order_by(c.id)
     )
-    yield from _fold(session.connection().execute(stmt).tuples())
-
-
-def _fold(rows: Iterable[tuple[Any, ...]]) -> Iterator[ComparisonVotes]:
-    """One ComparisonVotes per run of (comparison, verdict, count) rows."""
-    current: tuple[int, int, int, int] | None = None
-    counts: dict[str, int] = {}
-    for cid, pid, a, b, verdict, n in rows:
-        if current is not None and current[0] != cid:
-            yield ComparisonVotes(*current, Votes(**counts))
-            counts = {}
-        current = (cid, pid, a, b)
-        if verdict is not None:
-            counts[_VERDICT_FIELD[Verdict(verdict)]] = n
-    if current is not None:
-        yield ComparisonVotes(*current, Votes(**counts))
+    wanted = set(prompt_ids)
+    for cid, pid, a, b, *n in session.connection().execute(stmt).tuples().all():
+        if pid in wanted:
+            ta, tb, tt, tbb = (int(x or 0) for x in n)
+            yield ComparisonVotes(cid, pid, a, b, Votes(ta, tb, tt, tbb))
 
 
 def rating_votes(
@@ -226,9 +230,12 @@ def rating_votes(
     stmt = (
         select(Candidate.prompt_id, Rating.candidate_id, good, bad)
         .join(Candidate, Candidate.id == Rating.candidate_id)
-        .where(among(Candidate.prompt_id, prompt_ids), *selection.label_filters(Rating))
+        .where(prompts_between(Candidate.prompt_id, prompt_ids))
+        .where(*selection.label_filters(Rating))
         .group_by(Candidate.prompt_id, Rating.candidate_id)
         .order_by(Rating.candidate_id)
     )
-    for prompt_id, candidate_id, g, b in session.connection().execute(stmt).tuples():
-        yield prompt_id, candidate_id, RatingVotes(int(g), int(b))
+    wanted = set(prompt_ids)
+    for prompt_id, candidate_id, g, b in session.connection().execute(stmt).tuples().all():
+        if prompt_id in wanted:
+            yield prompt_id, candidate_id, RatingVotes(int(g), int(b))

@@ -24,11 +24,12 @@ from app.exports.consensus import (
     Selection,
     among,
     comparison_votes,
+    prompts_between,
     rating_votes,
 )
 from app.models import Candidate, Comparison, Judgement, Prompt
 
-SLICE = 500
+SLICE = 1_000
 
 
 @dataclass(frozen=True)
@@ -150,13 +151,16 @@ def _judgements(
             Judgement.left_candidate_id, Judgement.duration_ms, Judgement.created_at,
         )
         .join(Comparison, Comparison.id == Judgement.comparison_id)
-        .where(among(Comparison.prompt_id, prompt_ids), *selection.comparison_filters())
+        .where(prompts_between(Comparison.prompt_id, prompt_ids))
+        .where(Comparison.project_id == selection.project_id, *selection.comparison_filters())
         .where(*selection.label_filters(Judgement))
         .order_by(Comparison.prompt_id, Judgement.comparison_id, Judgement.id)
     )  # fmt: skip
-    for row in session.connection().execute(stmt):
+    wanted = set(prompt_ids)
+    for row in session.connection().execute(stmt).all():
         prompt_id, jid, cid, uid, verdict, *rest = row
-        yield prompt_id, JudgementView(jid, cid, uid, str(verdict), *rest)
+        if prompt_id in wanted:
+            yield prompt_id, JudgementView(jid, cid, uid, str(verdict), *rest)
 
 
 def _add_texts(session: Session, groups: dict[int, PromptLabels]) -> None:
@@ -173,7 +177,7 @@ def _add_texts(session: Session, groups: dict[int, PromptLabels]) -> None:
     stmt = select(Candidate.id, Candidate.prompt_id, Candidate.content).where(
         among(Candidate.id, sorted(wanted))
     )
-    for cid, pid, content in session.connection().execute(stmt).tuples():
+    for cid, pid, content in session.connection().execute(stmt).tuples().all():
         by_prompt[pid][cid] = content
     for pid, texts in by_prompt.items():
         groups[pid].texts = texts
