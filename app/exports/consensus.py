@@ -45,6 +45,9 @@ class Outcome(enum.StrEnum):
     """Two or more verdicts share the most votes."""
 
 
+_BY_POSITION = (Outcome.A, Outcome.B, Outcome.TIE, Outcome.BOTH_BAD)
+
+
 @dataclass(frozen=True)
 class Thresholds:
     min_votes: int = 1
@@ -73,13 +76,13 @@ class Votes:
 
     @cached_property
     def outcome(self) -> Outcome | None:
-        if not self.total:
+        counts = (self.a, self.b, self.tie, self.both_bad)
+        top = max(counts)
+        if not top:  # counts are never negative: no votes at all
             return None
-        counts = {Outcome.A: self.a, Outcome.B: self.b, Outcome.TIE: self.tie,
-                  Outcome.BOTH_BAD: self.both_bad}  # fmt: skip
-        top = max(counts.values())
-        leaders = [o for o, n in counts.items() if n == top]
-        return leaders[0] if len(leaders) == 1 else Outcome.DISPUTED
+        if counts.count(top) > 1:
+            return Outcome.DISPUTED
+        return _BY_POSITION[counts.index(top)]
 
     @property
     def top(self) -> int:
@@ -96,11 +99,12 @@ class Votes:
         outcome = self.outcome
         if outcome is None:
             return "no_votes"
-        if self.total < thresholds.min_votes:
+        total = self.total
+        if total < thresholds.min_votes:
             return "too_few_votes"
         if outcome is Outcome.DISPUTED:
             return "disputed"
-        if not thresholds.agree(self.top, self.total):
+        if not thresholds.agree(self.top, total):
             return "low_agreement"
         if outcome in (Outcome.TIE, Outcome.BOTH_BAD):
             return outcome.value
@@ -213,10 +217,9 @@ def comparison_votes(
         .order_by(c.id)
     )
     wanted = set(prompt_ids)
-    for cid, pid, a, b, *n in session.connection().execute(stmt).tuples().all():
-        if pid in wanted:
-            ta, tb, tt, tbb = (int(x or 0) for x in n)
-            yield ComparisonVotes(cid, pid, a, b, Votes(ta, tb, tt, tbb))
+    for cid, pid, a, b, va, vb, vtie, vbad in session.connection().execute(stmt).tuples().all():
+        if pid in wanted:  # the sums are integers, 0 without judgements (the outer join)
+            yield ComparisonVotes(cid, pid, a, b, Votes(va, vb, vtie, vbad))
 
 
 def rating_votes(
