@@ -16,7 +16,7 @@ from typing import Any
 from app.exports.base import FileStats, Format, Item, LeftOut, Options, Row, rows_text
 from app.exports.chat import has_text, system_text
 from app.exports.derive import preferences
-from app.exports.source import PromptLabels
+from app.exports.source import Needs, PromptLabels
 
 SCHEMA_VERSION = "bedrock-conversation-2024"
 RESERVED = ("system:", "user:", "assistant:", "bot:", "thought:", "[eos]", "<image>", "<video>",
@@ -171,4 +171,5 @@ FORMAT = Format(
     build=build,
     check=check,
     warnings=warnings,
+    needs=Needs(pair_texts_only=True),
 )

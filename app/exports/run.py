@@ -151,7 +151,8 @@ class ExportRun:
     def _lines(self) -> Iterator[tuple[Split, bytes]]:
         plan = self.plan
         fraction = plan.params.validation_fraction
-        groups = prompt_labels(self.session, plan.selection, plan.format.needs, self.progress)
+        groups = prompt_labels(self.session, plan.selection, plan.format.needs, self.progress,
+                               plan.options.thresholds)  # fmt: skip
         for group in groups:
             split = split_of(group.prompt.content_hash, fraction)
             tally = self.tallies.get(split)
