@@ -147,7 +147,16 @@ def _texts(row: dict[str, Any]) -> Iterator[str]:
                 yield part["text"]
 
 
+#: Every reserved string ends in one of these; they have no case, so a text without any of
+#: them holds no reserved string, and the case-blind search (~70 µs on a 1,500-character
+#: answer) can be skipped.
+_LAST = frozenset(word[-1] for word in RESERVED)
+assert all(c.lower() == c == c.upper() for c in _LAST)
+
+
 def _reserved(text: str) -> bool:
+    if not any(c in text for c in _LAST):
+        return False
     return _RESERVED.search(text) is not None
 
 
