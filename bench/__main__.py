@@ -16,7 +16,7 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
-from bench import assign_scale, import_bench
+from bench import assign_scale, export_bench, import_bench
 from bench.figures import Figure
 
 RESULTS = Path(__file__).parent / "results"
@@ -36,9 +36,14 @@ def _assignment(url: str, quick: bool, runs: int) -> list[Figure]:
     return assign_scale.run(url, sizes, runs, rounds=3 if quick else 30)
 
 
+def _export(url: str, quick: bool, runs: int) -> list[Figure]:
+    return export_bench.run(url, (200,) if quick else (10_000, 200_000), runs)
+
+
 SECTIONS: dict[str, Section] = {
     "import": _import,
     "assignment": _assignment,
+    "export": _export,
 }
 
 

@@ -16,8 +16,8 @@ from app.db import Database
 from app.main import create_app
 from app.models import Export, Role
 from app.settings import Settings
-from bench.export_memory import generate
 from tests.conftest import PG_URL, TEST_SECRET
+from tests.factories_bulk import generate
 from tests.factories_labels import make_labeller
 from tests.live import live_server
 

@@ -45,6 +45,9 @@ class Outcome(enum.StrEnum):
     """Two or more verdicts share the most votes."""
 
 
+_BY_POSITION = (Outcome.A, Outcome.B, Outcome.TIE, Outcome.BOTH_BAD)
+
+
 @dataclass(frozen=True)
 class Thresholds:
     min_votes: int = 1
@@ -73,13 +76,13 @@ class Votes:
 
     @cached_property
     def outcome(self) -> Outcome | None:
-        if not self.total:
+        counts = (self.a, self.b, self.tie, self.both_bad)
+        top = max(counts)
+        if not top:  # counts are never negative: no votes at all
             return None
-        counts = {Outcome.A: self.a, Outcome.B: self.b, Outcome.TIE: self.tie,
-                  Outcome.BOTH_BAD: self.both_bad}  # fmt: skip
-        top = max(counts.values())
-        leaders = [o for o, n in counts.items() if n == top]
-        return leaders[0] if len(leaders) == 1 else Outcome.DISPUTED
+        if counts.count(top) > 1:
+            return Outcome.DISPUTED
+        return _BY_POSITION[counts.index(top)]
 
     @property
     def top(self) -> int:
@@ -96,11 +99,12 @@ class Votes:
         outcome = self.outcome
         if outcome is None:
             return "no_votes"
-        if self.total < thresholds.min_votes:
+        total = self.total
+        if total < thresholds.min_votes:
             return "too_few_votes"
         if outcome is Outcome.DISPUTED:
             return "disputed"
-        if not thresholds.agree(self.top, self.total):
+        if not thresholds.agree(self.top, total):
             return "low_agreement"
         if outcome in (Outcome.TIE, Outcome.BOTH_BAD):
             return outcome.value
@@ -178,41 +182,44 @@ def among(column: Any, ids: Iterable[int]) -> ColumnElement[bool]:
     return result
 
 
-_VERDICT_FIELD = {Verdict.A: "a", Verdict.B: "b", Verdict.TIE: "tie", Verdict.BOTH_BAD: "both_bad"}
+def prompts_between(column: Any, prompt_ids: Sequence[int]) -> ColumnElement[bool]:
+    """``column`` between the first and last of ``prompt_ids`` (sorted): a range the index on
+    ``prompt_id`` answers, where a long ``IN`` list made Postgres scan the whole table once per
+    slice. Rows of prompts in the range but not in ``prompt_ids`` are the caller's to skip."""
+    result: ColumnElement[bool] = column.between(
+        bindparam(None, int(min(prompt_ids)), literal_execute=True),
+        bindparam(None, int(max(prompt_ids)), literal_execute=True),
+    )
+    return result
+
+
+def _count(verdict: Verdict) -> ColumnElement[Any]:
+    return func.sum(case((Judgement.verdict == verdict, 1), else_=0))
 
 
 def comparison_votes(
     session: Session, prompt_ids: Sequence[int], selection: Selection
 ) -> Iterator[ComparisonVotes]:
-    """The votes on every selected comparison of these prompts, in comparison id order."""
+    """The votes on every selected comparison of these prompts, in comparison id order: one
+    row per comparison, its four counts summed in the database."""
     if not prompt_ids:
         return
     joined = and_(Judgement.comparison_id == Comparison.id, *selection.label_filters(Judgement))
     c = Comparison
     key = (c.id, c.prompt_id, c.candidate_a_id, c.candidate_b_id)
+    counts = [_count(v) for v in (Verdict.A, Verdict.B, Verdict.TIE, Verdict.BOTH_BAD)]
     stmt = (
-        select(*key, Judgement.verdict, func.count(Judgement.id))
+        select(*key, *counts)
         .outerjoin(Judgement, joined)
-        .where(among(Comparison.prompt_id, prompt_ids), *selection.comparison_filters())
-        .group_by(*key, Judgement.verdict)
-        .order_by(Comparison.id)
+        .where(prompts_between(c.prompt_id, prompt_ids), c.project_id == selection.project_id)
+        .where(*selection.comparison_filters())
+        .group_by(*key)
+        .order_by(c.id)
     )
-    yield from _fold(session.connection().execute(stmt).tuples())
-
-
-def _fold(rows: Iterable[tuple[Any, ...]]) -> Iterator[ComparisonVotes]:
-    """One ComparisonVotes per run of (comparison, verdict, count) rows."""
-    current: tuple[int, int, int, int] | None = None
-    counts: dict[str, int] = {}
-    for cid, pid, a, b, verdict, n in rows:
-        if current is not None and current[0] != cid:
-            yield ComparisonVotes(*current, Votes(**counts))
-            counts = {}
-        current = (cid, pid, a, b)
-        if verdict is not None:
-            counts[_VERDICT_FIELD[Verdict(verdict)]] = n
-    if current is not None:
-        yield ComparisonVotes(*current, Votes(**counts))
+    wanted = set(prompt_ids)
+    for cid, pid, a, b, va, vb, vtie, vbad in session.connection().execute(stmt).tuples().all():
+        if pid in wanted:  # the sums are integers, 0 without judgements (the outer join)
+            yield ComparisonVotes(cid, pid, a, b, Votes(va, vb, vtie, vbad))
 
 
 def rating_votes(
@@ -226,9 +233,12 @@ def rating_votes(
     stmt = (
         select(Candidate.prompt_id, Rating.candidate_id, good, bad)
         .join(Candidate, Candidate.id == Rating.candidate_id)
-        .where(among(Candidate.prompt_id, prompt_ids), *selection.label_filters(Rating))
+        .where(prompts_between(Candidate.prompt_id, prompt_ids))
+        .where(*selection.label_filters(Rating))
         .group_by(Candidate.prompt_id, Rating.candidate_id)
         .order_by(Rating.candidate_id)
     )
-    for prompt_id, candidate_id, g, b in session.connection().execute(stmt).tuples():
-        yield prompt_id, candidate_id, RatingVotes(int(g), int(b))
+    wanted = set(prompt_ids)
+    for prompt_id, candidate_id, g, b in session.connection().execute(stmt).tuples().all():
+        if prompt_id in wanted:
+            yield prompt_id, candidate_id, RatingVotes(int(g), int(b))

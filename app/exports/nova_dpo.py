@@ -16,7 +16,7 @@ from typing import Any
 from app.exports.base import FileStats, Format, Item, LeftOut, Options, Row, rows_text
 from app.exports.chat import has_text, system_text
 from app.exports.derive import preferences
-from app.exports.source import PromptLabels
+from app.exports.source import Needs, PromptLabels
 
 SCHEMA_VERSION = "bedrock-conversation-2024"
 RESERVED = ("system:", "user:", "assistant:", "bot:", "thought:", "[eos]", "<image>", "<video>",
@@ -147,7 +147,16 @@ def _texts(row: dict[str, Any]) -> Iterator[str]:
                 yield part["text"]
 
 
+#: Every reserved string ends in one of these; they have no case, so a text without any of
+#: them holds no reserved string, and the case-blind search (~70 µs on a 1,500-character
+#: answer) can be skipped.
+_LAST = frozenset(word[-1] for word in RESERVED)
+assert all(c.lower() == c == c.upper() for c in _LAST)
+
+
 def _reserved(text: str) -> bool:
+    if not any(c in text for c in _LAST):
+        return False
     return _RESERVED.search(text) is not None
 
 
@@ -171,4 +180,5 @@ FORMAT = Format(
     build=build,
     check=check,
     warnings=warnings,
+    needs=Needs(pair_texts_only=True),
 )

@@ -19,7 +19,7 @@ from app.exports.chat import (
     tools_of,
 )
 from app.exports.derive import preferences
-from app.exports.source import PromptLabels
+from app.exports.source import Needs, PromptLabels
 
 #: OpenAI refuses fine-tuning files with fewer examples.
 OPENAI_MIN_ROWS = 10
@@ -71,4 +71,5 @@ FORMAT = Format(
     build=build,
     check=check,
     warnings=openai_warnings,
+    needs=Needs(pair_texts_only=True),
 )

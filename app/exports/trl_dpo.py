@@ -13,7 +13,7 @@ from typing import Any
 from app.exports.base import FileStats, Format, Item, LeftOut, Options, Row, rows_text
 from app.exports.chat import assistant, check_pair, check_prompt, prompt_messages
 from app.exports.derive import preferences
-from app.exports.source import PromptLabels
+from app.exports.source import Needs, PromptLabels
 
 
 def build(group: PromptLabels, options: Options) -> Iterator[Item]:
@@ -47,4 +47,5 @@ FORMAT = Format(
     build=build,
     check=check,
     warnings=tools_warning,
+    needs=Needs(pair_texts_only=True),
 )
