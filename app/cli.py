@@ -249,12 +249,18 @@ def serve(
     workers: Annotated[int, typer.Option(help="number of processes")] = 1,
 ) -> None:
     """Migrate the database, then serve the web app and the API."""
-    import uvicorn
-
     _, db = _database()
     migrate.upgrade(db.engine)
     db.dispose()
-    uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers)
+    run_server("app.main:create_app", host=host, port=port, workers=workers)
+
+
+def run_server(factory: str, *, host: str, port: int, workers: int) -> None:
+    """Serve the ASGI app that ``factory`` ("module:function") builds, in ``workers``
+    processes. (The labelling benchmark serves its bare reference app through this too.)"""
+    import uvicorn
+
+    uvicorn.run(factory, factory=True, host=host, port=port, workers=workers)
 
 
 @cli.command("backup")

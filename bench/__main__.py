@@ -16,7 +16,7 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
-from bench import import_bench
+from bench import import_bench, labelling
 from bench.figures import Figure
 
 RESULTS = Path(__file__).parent / "results"
@@ -29,8 +29,13 @@ def _import(url: str, quick: bool, runs: int) -> list[Figure]:
     return import_bench.run(url, (200,) if quick else (10_000, 100_000), runs)
 
 
+def _labelling(url: str, quick: bool, runs: int) -> list[Figure]:
+    return labelling.run(url, (1, 2) if quick else (1, 8, 32), runs, quick=quick)
+
+
 SECTIONS: dict[str, Section] = {
     "import": _import,
+    "labelling": _labelling,
 }
 
 
