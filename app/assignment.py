@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import ScalarSelect, Select, exists, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from app.auth import NotFound
 from app.models import (
@@ -194,11 +194,19 @@ def right_candidate_id(assignment: Assignment, comparison: Comparison) -> int:
 
 
 def load_pair(session: Session, assignment: Assignment) -> Pair:
-    comparison = session.get_one(Comparison, assignment.comparison_id)
-    right = right_candidate_id(assignment, comparison)
-    return Pair(
-        assignment=assignment,
-        prompt=session.get_one(Prompt, comparison.prompt_id),
-        left=session.get_one(Candidate, assignment.left_candidate_id),
-        right=session.get_one(Candidate, right),
+    """The prompt and both candidates as placed on screen, in one query."""
+    left, right = aliased(Candidate), aliased(Candidate)
+    stmt = (
+        select(Prompt, left, right)
+        .select_from(Comparison)
+        .join(Prompt, Prompt.id == Comparison.prompt_id)
+        .join(left, left.id == assignment.left_candidate_id)
+        .join(
+            right,
+            (right.id != assignment.left_candidate_id)
+            & right.id.in_((Comparison.candidate_a_id, Comparison.candidate_b_id)),
+        )
+        .where(Comparison.id == assignment.comparison_id)
     )
+    prompt, left_candidate, right_candidate = session.execute(stmt).one()
+    return Pair(assignment=assignment, prompt=prompt, left=left_candidate, right=right_candidate)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import timedelta
 from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.models import ApiToken, Role, User, utcnow
@@ -109,14 +110,21 @@ def create_token(session: Session, user: User, name: str = "default") -> str:
     return token
 
 
+TOKEN_USE_RESOLUTION = timedelta(minutes=1)
+"""How precisely a token's ``last_used_at`` is kept: written when it is older than this, so a
+client sending many requests a second does not rewrite the token's row on each one."""
+
+
 def user_for_token(session: Session, token: str) -> User | None:
     """The active user a live token belongs to (and note its use), else None."""
     row = session.execute(
-        select(ApiToken, User)
+        select(ApiToken.id, ApiToken.last_used_at, User)
         .join(User, User.id == ApiToken.user_id)
         .where(ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None))
     ).first()
     if row is None or not row.User.is_active:
         return None
-    row.ApiToken.last_used_at = utcnow()
+    now = utcnow()
+    if row.last_used_at is None or now - row.last_used_at >= TOKEN_USE_RESOLUTION:
+        session.execute(update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now))
     return row.User

@@ -260,7 +260,9 @@ def run_server(factory: str, *, host: str, port: int, workers: int) -> None:
     processes. (The labelling benchmark serves its bare reference app through this too.)"""
     import uvicorn
 
-    uvicorn.run(factory, factory=True, host=host, port=port, workers=workers)
+    from app.serving import HTTP_PROTOCOL
+
+    uvicorn.run(factory, factory=True, host=host, port=port, workers=workers, http=HTTP_PROTOCOL)
 
 
 @cli.command("backup")

@@ -7,7 +7,7 @@ import unicodedata
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import ColumnElement, delete, exists, func, or_, select
+from sqlalchemy import ColumnElement, delete, exists, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from app.auth import Conflict, DomainError, NotFound
@@ -175,6 +175,14 @@ def _open_or_member(user: User) -> ColumnElement[bool]:
         ProjectMember.project_id == Project.id, ProjectMember.user_id == user.id
     )
     return or_(~has_members, is_member)
+
+
+def may_annotate_clause(user: User) -> ColumnElement[bool]:
+    """The policy as a SQL condition on ``Project``, so a query can fetch a project and
+    whether ``user`` may label it in one round trip."""
+    if user.role is Role.ADMIN:
+        return true()
+    return _open_or_member(user)
 
 
 def may_annotate(session: Session, user: User, project: Project) -> bool:
