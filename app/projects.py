@@ -177,12 +177,17 @@ def _open_or_member(user: User) -> ColumnElement[bool]:
     return or_(~has_members, is_member)
 
 
-def may_annotate_clause(user: User) -> ColumnElement[bool]:
-    """The policy as a SQL condition on ``Project``, so a query can fetch a project and
-    whether ``user`` may label it in one round trip."""
-    if user.role is Role.ADMIN:
+def may_annotate_clause(role: Role, user_id: ColumnElement[int]) -> ColumnElement[bool]:
+    """The policy as a SQL condition on ``Project`` for a user of ``role`` whose id is
+    ``user_id`` (a bound parameter), so a query can fetch a project and whether the user may
+    label it in one round trip."""
+    if role is Role.ADMIN:
         return true()
-    return _open_or_member(user)
+    has_members = exists().where(ProjectMember.project_id == Project.id)
+    is_member = exists().where(
+        ProjectMember.project_id == Project.id, ProjectMember.user_id == user_id
+    )
+    return or_(~has_members, is_member)
 
 
 def may_annotate(session: Session, user: User, project: Project) -> bool:
