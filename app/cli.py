@@ -249,9 +249,12 @@ def serve(
     workers: Annotated[int, typer.Option(help="number of processes")] = 1,
 ) -> None:
     """Migrate the database, then serve the web app and the API."""
-    _, db = _database()
+    settings, db = _database()
     migrate.upgrade(db.engine)
     db.dispose()
+    # A key generated into ARBITER_SECRET_KEY_FILE is made here, once, before the workers
+    # start: each worker reading the same file signs cookies every other one accepts.
+    settings.resolved_secret_key()
     run_server("app.main:create_app", host=host, port=port, workers=workers)
 
 

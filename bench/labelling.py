@@ -127,11 +127,13 @@ def tree_cpu(pid: int) -> float:
 
 
 def backend_cpu(url: str) -> float | None:
-    """CPU seconds of every other backend connected to this database (None if unreadable)."""
+    """CPU seconds of the client backends connected to this database now (None if
+    unreadable): the server's pools. Autovacuum is left out; connections a pool opened
+    beyond its size and closed again are lost, so under load this is a lower bound."""
     with psycopg.connect(psycopg_url(url), autocommit=True) as conn:
         pids = [r[0] for r in conn.execute(
-            "SELECT pid FROM pg_stat_activity"
-            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+            " AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
         )]  # fmt: skip
     if not pids or not all(Path(f"/proc/{p}/stat").exists() for p in pids):
         return None
