@@ -13,7 +13,7 @@ fixed time after a warm-up. Figures: judgements (loops) per second, p50/p95/p99 
 assign + judge, the ratio of request rates; beside them the CPU the load generator, the app
 processes and the Postgres backends spent (the last two per loop, over the whole run).
 
-    python -m bench.labelling [--clients 1 8 32] [--workers 1] [--runs 1] [--duration 10]
+    python -m bench.labelling [--clients 1 8 32] [--workers 1] [--runs 1] [--overlap 2]
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ class Load:
 
 
 FULL = Load(warmup=2.0, duration=10.0, prompts=8_000)
-QUICK = Load(warmup=0.3, duration=1.0, prompts=300)
+QUICK = Load(warmup=0.5, duration=1.5, prompts=300)
 
 
 def free_port() -> int:
@@ -198,6 +198,8 @@ def drive(port: int, mode: str, clients: int, load: Load, tokens: Path | None) -
         command += ["--tokens", str(tokens)]
     done = subprocess.run(command, capture_output=True, text=True, check=True)
     result: dict[str, Any] = json.loads(done.stdout)
+    if not result["loops"]:
+        raise RuntimeError(f"{mode}: no loop completed within the measured time")
     if result["errors"] or result["ran_out"]:
         raise RuntimeError(f"{mode}: {result['errors']} ({result['ran_out']} clients ran out)")
     return result
@@ -210,13 +212,14 @@ def count(url: str, sql: str) -> int:
 
 
 def measure(
-    url: str, kind: str, clients: int, workers: int, load: Load, batch: Path, tmp: Path
-) -> dict[str, Any]:
+    url: str, kind: str, clients: int, workers: int, load: Load, batch: Path, tmp: Path,
+    overlap: int = 2,
+) -> dict[str, Any]:  # fmt: skip
     """One side, one run: the load generator's figures and the server side's CPU per loop."""
     tokens_file = None
     if kind == "arbiter":
         tokens_file = tmp / "tokens"
-        tokens_file.write_text("\n".join(seed_arbiter(url, batch, clients)))
+        tokens_file.write_text("\n".join(seed_arbiter(url, batch, clients, overlap)))
         table = "judgements"
     else:
         seed_bare(url)
@@ -238,8 +241,9 @@ def _pct(latencies: list[float], q: float) -> float:
 
 
 def run(
-    url: str, clients: tuple[int, ...], runs: int, *, quick: bool = False, workers: int = 1
-) -> list[Figure]:
+    url: str, clients: tuple[int, ...], runs: int, *, quick: bool = False, workers: int = 1,
+    overlap: int = 2,
+) -> list[Figure]:  # fmt: skip
     load = QUICK if quick else FULL
     figures = []
     with tempfile.TemporaryDirectory() as name:
@@ -252,7 +256,7 @@ def run(
             loads: list[float] = []
             for _ in range(runs):
                 loads.append(os.getloadavg()[0])
-                ours.append(measure(url, "arbiter", k, workers, load, batch, tmp))
+                ours.append(measure(url, "arbiter", k, workers, load, batch, tmp, overlap))
                 bare.append(measure(url, "bare", k, workers, load, batch, tmp))
             figures += figures_for(k, workers, ours, bare, loads)
     return figures
@@ -299,6 +303,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 8, 32])
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--overlap", type=int, default=2, help="the project's overlap")
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args(argv)
     url = os.environ.get("ARBITER_BENCH_DATABASE_URL", "")
@@ -307,7 +312,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from bench.__main__ import show
 
-    show(run(url, tuple(args.clients), args.runs, quick=args.quick, workers=args.workers))
+    figures = run(url, tuple(args.clients), args.runs, quick=args.quick, workers=args.workers,
+                  overlap=args.overlap)  # fmt: skip
+    show(figures)
     return 0
 
 
