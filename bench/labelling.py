@@ -135,9 +135,10 @@ def backend_cpu(url: str) -> float | None:
             "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
             " AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
         )]  # fmt: skip
-    if not pids or not all(Path(f"/proc/{p}/stat").exists() for p in pids):
+    readable = [p for p in pids if Path(f"/proc/{p}/stat").exists()]  # some may just have closed
+    if not readable:
         return None
-    return sum(_proc_cpu(p) for p in pids)
+    return sum(_proc_cpu(p) for p in readable)
 
 
 SERVE_BARE = (
