@@ -27,9 +27,10 @@ from app.db import Database
 from app.models import Assignment, Comparison, Judgement, utcnow
 from tests.clients import bearer
 from tests.conftest import PG_URL, TEST_SECRET, scratch_database
-from tests.factories import import_rows, make_annotator, make_project, native_rows
+from tests.factories import PASSWORD, import_rows, make_annotator, make_project, native_rows
 from tests.test_concurrency import run_all, verdict_for
 from tests.test_deploy import _free_port, _wait_for_health
+from tests.test_session import csrf_of
 
 pytestmark = pytest.mark.skipif(
     not PG_URL,
@@ -43,11 +44,17 @@ MAX_CONNECTIONS = 200
 
 
 @contextmanager
-def serve_with_workers(url: str, workers: int, tmp_path: Path) -> Iterator[str]:
-    """``arbiter serve --workers N`` in a subprocess on a free port; its base URL."""
+def serve_with_workers(
+    url: str, workers: int, tmp_path: Path, *, generated_key: bool = False
+) -> Iterator[str]:
+    """``arbiter serve --workers N`` in a subprocess on a free port; its base URL. With
+    ``generated_key`` no secret key is given: the server generates one into a file."""
     port = _free_port()
     arbiter = str(Path(sys.executable).parent / "arbiter")
     env = {**os.environ, "ARBITER_DATABASE_URL": url, "ARBITER_SECRET_KEY": TEST_SECRET}
+    if generated_key:
+        del env["ARBITER_SECRET_KEY"]
+        env["ARBITER_SECRET_KEY_FILE"] = str(tmp_path / "generated-secret")
     command = [arbiter, "serve", "--port", str(port), "--workers", str(workers)]
     proc = subprocess.Popen(command, env=env, cwd=tmp_path, start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
@@ -169,3 +176,31 @@ def check_across_processes(
     assert {user for _, user in pairs} <= set(people)
     live = select(func.count()).where(Assignment.expires_at > utcnow())
     assert session.scalar(live) == 0, "a lease was left live"
+
+
+def test_a_session_started_on_one_worker_is_valid_on_the_other(tmp_path: Path) -> None:
+    """Sessions are signed cookies, and the workers share the key generated at start-up:
+    no sticky sessions needed."""
+    url = scratch_database("workers_session")
+    db = Database(url)
+    migrate.upgrade(db.engine)
+    with Session(db.engine) as session:
+        person = make_annotator(session)
+        username = person.username
+        session.commit()
+    db.dispose()
+    with serve_with_workers(url, 2, tmp_path, generated_key=True) as base:
+        here, there = clients_on_every_process(base, 2, 2)[:2]
+        assert instance_of(here) != instance_of(there)
+        try:
+            assert there.get("/", follow_redirects=False).status_code == 303, "not logged in"
+            token = csrf_of(here.get("/login").text)
+            form = {"username": username, "password": PASSWORD, "csrf_token": token}
+            assert here.post("/login", data=form, follow_redirects=False).status_code == 303
+            there.cookies = here.cookies
+            page = there.get("/", follow_redirects=False)
+            assert page.status_code == 200, page.headers.get("location")
+            assert instance_of(there) != instance_of(here)
+        finally:
+            here.close()
+            there.close()
