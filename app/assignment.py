@@ -24,8 +24,19 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
-from sqlalchemy import ScalarSelect, Select, exists, func, literal, select, tuple_
+from sqlalchemy import (
+    BindParameter,
+    ScalarSelect,
+    Select,
+    bindparam,
+    exists,
+    func,
+    literal,
+    select,
+    tuple_,
+)
 from sqlalchemy.orm import Session, aliased
 
 from app.auth import NotFound
@@ -64,7 +75,7 @@ def next_assignment(
 ) -> Assignment | None:
     """The user's live lease in ``project``, else a new one; None when nothing is left."""
     now = now or utcnow()
-    session.execute(select(User.id).where(User.id == user.id).with_for_update(key_share=True))
+    session.execute(_lock_user(), {"user_id": user.id})
     live = live_assignment(session, user, project, now)
     if live is not None:
         return live
@@ -88,18 +99,32 @@ def live_assignment(
     session: Session, user: User, project: Project, now: datetime
 ) -> Assignment | None:
     """The user's most recently (re)leased live assignment in ``project``."""
-    stmt = (
+    params = {"user_id": user.id, "now": now, "project_id": project.id}
+    return session.scalar(_live_assignment(), params)
+
+
+# The statements of the request path are built once, with bound parameters: building one
+# and computing its cache key costs more Python than its round trip to the database.
+
+
+@cache
+def _lock_user() -> Select[int]:
+    return select(User.id).where(User.id == bindparam("user_id")).with_for_update(key_share=True)
+
+
+@cache
+def _live_assignment() -> Select[Assignment]:
+    return (
         select(Assignment)
         .join(Comparison, Comparison.id == Assignment.comparison_id)
         .where(
-            Assignment.user_id == user.id,
-            Assignment.expires_at > now,
-            Comparison.project_id == project.id,
+            Assignment.user_id == bindparam("user_id"),
+            Assignment.expires_at > bindparam("now"),
+            Comparison.project_id == bindparam("project_id"),
         )
         .order_by(Assignment.leased_at.desc(), Assignment.id.desc())
         .limit(1)
     )
-    return session.scalar(stmt)
 
 
 def _live_leases(now: datetime) -> ScalarSelect[int]:
@@ -246,11 +271,25 @@ def right_candidate_id(assignment: Assignment, comparison: Comparison) -> int:
 
 
 def load_pair(session: Session, assignment: Assignment) -> Pair:
-    comparison = session.get_one(Comparison, assignment.comparison_id)
-    right = right_candidate_id(assignment, comparison)
-    return Pair(
-        assignment=assignment,
-        prompt=session.get_one(Prompt, comparison.prompt_id),
-        left=session.get_one(Candidate, assignment.left_candidate_id),
-        right=session.get_one(Candidate, right),
+    """The prompt and both candidates as placed on screen, in one query."""
+    params = {"comparison_id": assignment.comparison_id, "left_id": assignment.left_candidate_id}
+    prompt, left, right = session.execute(_pair(), params).one()
+    return Pair(assignment=assignment, prompt=prompt, left=left, right=right)
+
+
+@cache
+def _pair() -> Select[Prompt, Candidate, Candidate]:
+    left, right = aliased(Candidate), aliased(Candidate)
+    left_id: BindParameter[int] = bindparam("left_id")
+    return (
+        select(Prompt, left, right)
+        .select_from(Comparison)
+        .join(Prompt, Prompt.id == Comparison.prompt_id)
+        .join(left, left.id == left_id)
+        .join(
+            right,
+            (right.id != left_id)
+            & right.id.in_((Comparison.candidate_a_id, Comparison.candidate_b_id)),
+        )
+        .where(Comparison.id == bindparam("comparison_id"))
     )

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import datetime, timedelta
 from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import select
+from sqlalchemy import Select, Update, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from app.models import ApiToken, Role, User, utcnow
@@ -109,14 +110,36 @@ def create_token(session: Session, user: User, name: str = "default") -> str:
     return token
 
 
+TOKEN_USE_RESOLUTION = timedelta(minutes=1)
+"""How precisely a token's ``last_used_at`` is kept: written when it is older than this, so a
+client sending many requests a second does not rewrite the token's row on each one."""
+
+
 def user_for_token(session: Session, token: str) -> User | None:
     """The active user a live token belongs to (and note its use), else None."""
-    row = session.execute(
-        select(ApiToken, User)
-        .join(User, User.id == ApiToken.user_id)
-        .where(ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None))
-    ).first()
+    row = session.execute(_token_user(), {"token_hash": hash_token(token)}).first()
     if row is None or not row.User.is_active:
         return None
-    row.ApiToken.last_used_at = utcnow()
+    now = utcnow()
+    if row.last_used_at is None or now - row.last_used_at >= TOKEN_USE_RESOLUTION:
+        session.execute(_token_used(), {"token_id": row.id, "now": now})
     return row.User
+
+
+@cache
+def _token_user() -> Select[int, datetime | None, User]:
+    """Built once: a statement costs more Python to build than to run."""
+    return (
+        select(ApiToken.id, ApiToken.last_used_at, User)
+        .join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None))
+    )
+
+
+@cache
+def _token_used() -> Update:
+    return (
+        update(ApiToken)
+        .where(ApiToken.id == bindparam("token_id"))
+        .values(last_used_at=bindparam("now", type_=ApiToken.last_used_at.type))
+    )

@@ -249,12 +249,23 @@ def serve(
     workers: Annotated[int, typer.Option(help="number of processes")] = 1,
 ) -> None:
     """Migrate the database, then serve the web app and the API."""
-    import uvicorn
-
-    _, db = _database()
+    settings, db = _database()
     migrate.upgrade(db.engine)
     db.dispose()
-    uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers)
+    # A key generated into ARBITER_SECRET_KEY_FILE is made here, once, before the workers
+    # start: each worker reading the same file signs cookies every other one accepts.
+    settings.resolved_secret_key()
+    run_server("app.main:create_app", host=host, port=port, workers=workers)
+
+
+def run_server(factory: str, *, host: str, port: int, workers: int) -> None:
+    """Serve the ASGI app that ``factory`` ("module:function") builds, in ``workers``
+    processes. (The labelling benchmark serves its bare reference app through this too.)"""
+    import uvicorn
+
+    from app.serving import HTTP_PROTOCOL
+
+    uvicorn.run(factory, factory=True, host=host, port=port, workers=workers, http=HTTP_PROTOCOL)
 
 
 @cli.command("backup")

@@ -39,7 +39,9 @@ PG_CONNECT_TIMEOUT_SECONDS = 10
 most this long, then a 503, instead of the operating system's minutes-long TCP timeout."""
 
 
-def make_engine(url: str, *, pool_size: int = 5, max_overflow: int = 10) -> Engine:
+def make_engine(
+    url: str, *, pool_size: int = 5, max_overflow: int = 10, pool_timeout: float = 30
+) -> Engine:
     """An engine for ``url`` with the per-dialect settings Arbiter relies on."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -56,6 +58,7 @@ def make_engine(url: str, *, pool_size: int = 5, max_overflow: int = 10) -> Engi
         url,
         pool_size=pool_size,
         max_overflow=max_overflow,
+        pool_timeout=pool_timeout,
         pool_pre_ping=True,
         connect_args=connect_args,
     )
@@ -118,9 +121,13 @@ def read_only_scope(engine: Engine) -> Iterator[Session]:
 class Database:
     """The engine and session factory of one app or CLI run (nothing connects at import)."""
 
-    def __init__(self, url: str, *, pool_size: int = 5, max_overflow: int = 10) -> None:
+    def __init__(
+        self, url: str, *, pool_size: int = 5, max_overflow: int = 10, pool_timeout: float = 30
+    ) -> None:
         self.url = url
-        self.engine = make_engine(url, pool_size=pool_size, max_overflow=max_overflow)
+        self.engine = make_engine(
+            url, pool_size=pool_size, max_overflow=max_overflow, pool_timeout=pool_timeout
+        )
         self.sessions = make_sessionmaker(self.engine)
 
     @property

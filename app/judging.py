@@ -13,8 +13,9 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Integer, Select, Update, bindparam, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -150,11 +151,16 @@ def to_screen_terms(judgement: Judgement, comparison: Comparison) -> ScreenVerdi
 
 
 def find_judgement(session: Session, assignment: Assignment) -> Judgement | None:
-    return session.scalar(
-        select(Judgement).where(
-            Judgement.comparison_id == assignment.comparison_id,
-            Judgement.user_id == assignment.user_id,
-        )
+    params = {"comparison_id": assignment.comparison_id, "user_id": assignment.user_id}
+    return session.scalar(_judgement_of(), params)
+
+
+@cache
+def _judgement_of() -> Select[Judgement]:
+    """Built once: a statement costs more Python to build than to run."""
+    return select(Judgement).where(
+        Judgement.comparison_id == bindparam("comparison_id"),
+        Judgement.user_id == bindparam("user_id"),
     )
 
 
@@ -201,13 +207,18 @@ def ratings_of(session: Session, user_id: int, candidate_ids: list[int]) -> dict
 
 def _count(session: Session, comparison: Comparison, delta: int) -> None:
     """Move the denormalised count in SQL (concurrent verdicts add up, none is lost)."""
-    session.execute(
+    session.execute(_move_count(), {"comparison_id": comparison.id, "delta": delta})
+    session.expire(comparison, ["judgement_count"])
+
+
+@cache
+def _move_count() -> Update:
+    return (
         update(Comparison)
-        .where(Comparison.id == comparison.id)
-        .values(judgement_count=Comparison.judgement_count + delta)
+        .where(Comparison.id == bindparam("comparison_id"))
+        .values(judgement_count=Comparison.judgement_count + bindparam("delta", type_=Integer))
         .execution_options(synchronize_session=False)
     )
-    session.expire(comparison, ["judgement_count"])
 
 
 def _rate(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
@@ -46,8 +47,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     app = FastAPI(title="Arbiter", version=__version__, docs_url=None, redoc_url=None)
     app.state.settings = settings
+    app.state.instance = secrets.token_hex(4)  # tells app processes apart in /healthz
     app.state.db = Database(
-        settings.database_url, pool_size=settings.pool_size, max_overflow=settings.max_overflow
+        settings.database_url,
+        pool_size=settings.pool_size,
+        max_overflow=settings.max_overflow,
+        pool_timeout=settings.pool_timeout,
     )
     app.state.renderer = Renderer()
     app.add_middleware(

@@ -7,7 +7,7 @@ import unicodedata
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import ColumnElement, delete, exists, func, or_, select
+from sqlalchemy import ColumnElement, delete, exists, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from app.auth import Conflict, DomainError, NotFound
@@ -173,6 +173,19 @@ def _open_or_member(user: User) -> ColumnElement[bool]:
     has_members = exists().where(ProjectMember.project_id == Project.id)
     is_member = exists().where(
         ProjectMember.project_id == Project.id, ProjectMember.user_id == user.id
+    )
+    return or_(~has_members, is_member)
+
+
+def may_annotate_clause(role: Role, user_id: ColumnElement[int]) -> ColumnElement[bool]:
+    """The policy as a SQL condition on ``Project`` for a user of ``role`` whose id is
+    ``user_id`` (a bound parameter), so a query can fetch a project and whether the user may
+    label it in one round trip."""
+    if role is Role.ADMIN:
+        return true()
+    has_members = exists().where(ProjectMember.project_id == Project.id)
+    is_member = exists().where(
+        ProjectMember.project_id == Project.id, ProjectMember.user_id == user_id
     )
     return or_(~has_members, is_member)
 

@@ -50,6 +50,12 @@ class Settings(BaseSettings):
     max_overflow: int = Field(
         10, ge=0, description="Extra Postgres connections a process may open under load."
     )
+    pool_timeout: float = Field(
+        30,
+        gt=0,
+        description="Seconds a request waits for a free Postgres connection before it is "
+        "answered 503.",
+    )
     https: bool = Field(
         False, description="Mark the session cookie Secure (set when served over HTTPS)."
     )

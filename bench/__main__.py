@@ -16,7 +16,7 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
-from bench import assign_scale, export_bench, import_bench
+from bench import assign_scale, export_bench, import_bench, labelling
 from bench.figures import Figure
 
 RESULTS = Path(__file__).parent / "results"
@@ -27,6 +27,10 @@ Section = Callable[[str, bool, int], list[Figure]]
 
 def _import(url: str, quick: bool, runs: int) -> list[Figure]:
     return import_bench.run(url, (200,) if quick else (10_000, 100_000), runs)
+
+
+def _labelling(url: str, quick: bool, runs: int) -> list[Figure]:
+    return labelling.run(url, (1, 2) if quick else (1, 8, 32), runs, quick=quick)
 
 
 def _assignment(url: str, quick: bool, runs: int) -> list[Figure]:
@@ -42,6 +46,7 @@ def _export(url: str, quick: bool, runs: int) -> list[Figure]:
 
 SECTIONS: dict[str, Section] = {
     "import": _import,
+    "labelling": _labelling,
     "assignment": _assignment,
     "export": _export,
 }
