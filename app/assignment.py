@@ -25,15 +25,16 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
+from typing import Any
 
 from sqlalchemy import (
     BindParameter,
+    Integer,
     ScalarSelect,
     Select,
     bindparam,
     exists,
     func,
-    literal,
     select,
     tuple_,
 )
@@ -50,6 +51,7 @@ from app.models import (
     Project,
     Prompt,
     User,
+    UTCDateTime,
     utcnow,
 )
 
@@ -127,7 +129,10 @@ def _live_assignment() -> Select[Assignment]:
     )
 
 
-def _live_leases(now: datetime) -> ScalarSelect[int]:
+Value = BindParameter[Any]  # a statement's parameter, where it is built once for many calls
+
+
+def _live_leases(now: datetime | Value) -> ScalarSelect[int]:
     return (
         select(func.count())
         .where(Assignment.comparison_id == Comparison.id, Assignment.expires_at > now)
@@ -137,10 +142,14 @@ def _live_leases(now: datetime) -> ScalarSelect[int]:
 
 def open_comparisons(user: User, now: datetime) -> Select[Comparison]:
     """Every comparison, in any project, that could be leased to ``user`` now."""
+    return _open(user.id, now)
+
+
+def _open(user_id: int | Value, now: datetime | Value) -> Select[Comparison]:
     leased_before = exists().where(
-        Assignment.comparison_id == Comparison.id, Assignment.user_id == user.id
+        Assignment.comparison_id == Comparison.id, Assignment.user_id == user_id
     )
-    judged = exists().where(Judgement.comparison_id == Comparison.id, Judgement.user_id == user.id)
+    judged = exists().where(Judgement.comparison_id == Comparison.id, Judgement.user_id == user_id)
     return (
         select(Comparison)
         .join(Batch, Batch.id == Comparison.batch_id)
@@ -159,14 +168,16 @@ def _claim(session: Session, user: User, project: Project, now: datetime) -> Com
 
     One judgement count at a time, so each query walks the queue index in order.
     """
+    params: dict[str, Any] = {"user_id": user.id, "project_id": project.id, "now": now}
     for level in range(project.overlap - 1, -1, -1):
         passed: list[int] = []
         while True:
-            stmt = claim_statement(user, project, now, level, passed)
-            comparison = session.scalar(stmt)
+            stmt = _claim_template(bool(passed))
+            comparison = session.scalar(stmt, {**params, "level": level, "passed": passed})
             if comparison is None:
                 break
-            if _taken(session, comparison.id, now) < project.overlap:
+            taken = session.scalar(_taken(), {"comparison_id": comparison.id, "now": now})
+            if (taken or 0) < project.overlap:
                 return comparison
             passed.append(comparison.id)  # filled by someone who committed meanwhile
     return None
@@ -185,21 +196,35 @@ def claim_statement(
     index yields that order (with an equality, the planner may prefer the primary key's
     order and walk every other count and project too).
     """
-    start = _first_untouched(user, project, level)
-    stmt = open_comparisons(user, now).where(
-        Comparison.project_id == project.id,
-        tuple_(Comparison.judgement_count, Comparison.id) >= tuple_(literal(level), start),
+    values = {"user_id": user.id, "project_id": project.id, "now": now, "level": level}
+    if passed:
+        values["passed"] = passed
+    return _claim_template(bool(passed)).params(values)
+
+
+# The statements of the request path are built once, with bound parameters: building one
+# and computing its cache key costs more Python than its round trip to the database.
+
+
+@cache
+def _claim_template(passed: bool) -> Select[Comparison]:
+    user_id, now = bindparam("user_id", type_=Integer), bindparam("now", type_=UTCDateTime)
+    level = bindparam("level", type_=Integer)
+    start = _first_untouched(user_id, bindparam("project_id", type_=Integer), level)
+    stmt = _open(user_id, now).where(
+        Comparison.project_id == bindparam("project_id", type_=Integer),
+        tuple_(Comparison.judgement_count, Comparison.id) >= tuple_(level, start),
         Comparison.judgement_count <= level,
     )
     if passed:
-        stmt = stmt.where(Comparison.id.not_in(passed))
+        stmt = stmt.where(Comparison.id.not_in(bindparam("passed", expanding=True)))
     stmt = stmt.order_by(Comparison.judgement_count, Comparison.id).limit(1)
     return stmt.with_for_update(of=Comparison, skip_locked=True)
 
 
-def _first_untouched(user: User, project: Project, level: int) -> ScalarSelect[int | None]:
+def _first_untouched(user_id: Value, project_id: Value, level: Value) -> ScalarSelect[int | None]:
     """A lower bound of the first open comparison at ``level``: the first, in import order,
-    in an active batch of the project and never leased to ``user``. NULL when there is none,
+    in an active batch of the project and never leased to the user. NULL when there is none,
     and then nothing at this level is open to them.
 
     Each active batch is searched on its own index (batch, count, id), so a paused batch at
@@ -210,7 +235,7 @@ def _first_untouched(user: User, project: Project, level: int) -> ScalarSelect[i
     """
     batch = aliased(Batch)
     candidate = aliased(Comparison)
-    leased = select(Assignment.comparison_id).where(Assignment.user_id == user.id)
+    leased = select(Assignment.comparison_id).where(Assignment.user_id == user_id)
     first_in_batch = (
         select(candidate.id)
         .where(
@@ -224,17 +249,18 @@ def _first_untouched(user: User, project: Project, level: int) -> ScalarSelect[i
     )
     return (
         select(func.min(first_in_batch))
-        .where(batch.project_id == project.id, batch.status == BatchStatus.ACTIVE)
+        .where(batch.project_id == project_id, batch.status == BatchStatus.ACTIVE)
         .scalar_subquery()
     )
 
 
-def _taken(session: Session, comparison_id: int, now: datetime) -> int:
+@cache
+def _taken() -> Select[int]:
     """Judgements plus live leases, read afresh (after the row lock is ours)."""
-    stmt = select(Comparison.judgement_count + _live_leases(now)).where(
-        Comparison.id == comparison_id
+    now = bindparam("now", type_=UTCDateTime)
+    return select(Comparison.judgement_count + _live_leases(now)).where(
+        Comparison.id == bindparam("comparison_id", type_=Integer)
     )
-    return session.scalar(stmt) or 0
 
 
 def get_assignment(
