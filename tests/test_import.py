@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from app.importing import ImportRefused, import_batch
@@ -303,3 +303,20 @@ def test_a_100k_prompt_file_streams_through(session: Session, tmp_path: Any) -> 
     assert result.counts.comparisons == 100_000
     assert sum(seen) == path.stat().st_size
     assert max(seen) <= 1 << 20, "read in chunks, never whole"
+
+
+def test_an_import_leaves_the_planner_statistics_of_what_it_wrote(
+    session: Session, database_url: str
+) -> None:
+    """Annotators may start at once: without statistics, the planner takes a fresh project
+    for a handful of rows, and the queue query then sorts the whole level per lease."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("planner statistics: Postgres (SQLite plans without them)")
+    project = make_project(session)
+    import_batch(session, project, io.BytesIO(jsonl(native_rows(300))), max_bytes=1 << 30)
+    session.commit()
+    reltuples = session.execute(
+        text("SELECT relname, reltuples FROM pg_class WHERE relname IN "
+             "('prompts', 'candidates', 'comparisons')")
+    ).all()  # fmt: skip
+    assert dict(reltuples) == {"prompts": 300, "candidates": 600, "comparisons": 300}

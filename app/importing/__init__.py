@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app.importing.bulk import unprepared
@@ -132,7 +133,22 @@ def import_batch(
         raise ImportRefused(errors.listed, errors.count)
     result = _finish(session, batch, writer.counts, kind, counting)
     savepoint.commit()
+    if result.batch_id is not None:
+        _analyze(session)
     return result
+
+
+def _analyze(session: Session) -> None:
+    """Refresh the planner's statistics of what the import wrote (Postgres).
+
+    Autovacuum would, within a minute or so; annotators may start at once. Until then the
+    planner takes a fresh project for a few rows, and the queue query sorts the whole level
+    and anti-joins the user's history for each row of it (108 ms against 0.4 ms afterwards,
+    at 3,000 comparisons: quadratic in the project). ANALYZE samples a bounded number of
+    rows and counts this transaction's own; its lock only keeps other ANALYZEs waiting.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("ANALYZE prompts, candidates, comparisons"))
 
 
 def _refuse_if_too_large(source: BinaryIO, max_bytes: int) -> None:
