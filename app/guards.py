@@ -8,6 +8,7 @@ once. Every unsafe request authenticated by cookie must carry the session's CSRF
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
@@ -70,7 +71,15 @@ def login_session(request: Request, user: User) -> None:
     """Start a fresh session for ``user`` (a new CSRF token too)."""
     request.session.clear()
     request.session["user_id"] = user.id
+    request.session["key"] = _password_mark(user)
     ensure_csrf_token(request)
+
+
+def _password_mark(user: User) -> str:
+    """A mark of the password a session was started with: a new password ends every session
+    started before it (a reset after a lost laptop). The cookie is signed, not secret, so
+    this is a digest of the salted hash, which tells nothing about the password."""
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -100,7 +109,7 @@ def _cookie_user(request: Request, session: Session) -> User | None:
     if user_id is None:
         return None
     user = session.get(User, user_id)
-    if user is None or not user.is_active:
+    if user is None or not user.is_active or request.session.get("key") != _password_mark(user):
         request.session.clear()
         return None
     return user

@@ -6,6 +6,7 @@ from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from app.auth import set_password
 from tests.factories import PASSWORD, make_annotator
 
 
@@ -99,3 +100,18 @@ def test_the_login_page_as_a_fragment_is_only_the_form(client: TestClient) -> No
     response = client.get("/login", headers={"HX-Request": "true"})
     assert "<html" not in response.text
     assert BeautifulSoup(response.text, "html.parser").find("form", {"action": "/login"})
+
+
+def test_a_new_password_ends_the_sessions_started_before_it(
+    client: TestClient, session: Session
+) -> None:
+    user = make_annotator(session, username="ann")
+    session.commit()
+    assert login(client, "ann") == 303
+    assert client.get("/", follow_redirects=False).status_code == 200
+    set_password(session, user, "another-long-password-0123")
+    session.commit()
+    answer = client.get("/", follow_redirects=False)
+    assert answer.status_code in (303, 307) and "/login" in answer.headers["location"]
+    assert login(client, "ann", "another-long-password-0123") == 303  # a new session works
+    assert client.get("/", follow_redirects=False).status_code == 200
