@@ -14,11 +14,12 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from app import tallies
 from app.assignment import release, renew, right_candidate_id
 from app.auth import Conflict, NotFound, Unprocessable
 from app.models import (
@@ -200,13 +201,8 @@ def ratings_of(session: Session, user_id: int, candidate_ids: list[int]) -> dict
 
 
 def _count(session: Session, comparison: Comparison, delta: int) -> None:
-    """Move the denormalised count in SQL (concurrent verdicts add up, none is lost)."""
-    session.execute(
-        update(Comparison)
-        .where(Comparison.id == comparison.id)
-        .values(judgement_count=Comparison.judgement_count + delta)
-        .execution_options(synchronize_session=False)
-    )
+    """Move the denormalised count and its tally in SQL (concurrent verdicts add up)."""
+    tallies.bump(session, comparison.id, delta)
     session.expire(comparison, ["judgement_count"])
 
 

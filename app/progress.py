@@ -8,12 +8,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Select, exists, func, or_, select, union
 from sqlalchemy.orm import Session
 
-from app.assignment import open_comparisons
-from app.models import Assignment, Batch, BatchStatus, Comparison, Judgement, Project, User, utcnow
+from app import tallies
+from app.models import (
+    Assignment,
+    Batch,
+    BatchStatus,
+    BatchTally,
+    Comparison,
+    Judgement,
+    Project,
+    User,
+    utcnow,
+)
 
 
 @dataclass(frozen=True)
@@ -58,38 +69,86 @@ def open_to(
 ) -> dict[int, int]:
     """Per project, the pairs ``user`` holds a live lease on or could be handed now.
 
-    It walks every open comparison, so the home page asks, not every verdict."""
+    Could be handed: in an active batch, fewer judgements plus live leases than ``overlap``,
+    never leased to nor judged by ``user`` (``open_comparisons``). Counted as the comparisons
+    with fewer judgements than ``overlap`` (from the tallies), less those of them that live
+    leases fill or that ``user`` touched: only comparisons with a live lease or in the user's
+    own history are read, never the whole queue."""
     now = now or utcnow()
-    in_projects = Comparison.project_id.in_([p.id for p in projects])
-    open_ = _grouped(
+    ids = [p.id for p in projects]
+    below = _from_tallies(
         session,
-        open_comparisons(user, now)
-        .with_only_columns(Comparison.project_id, func.count())
-        .where(in_projects),
+        select(Batch.project_id, tallies.open_)
+        .where(Batch.status == BatchStatus.ACTIVE, Batch.project_id.in_(ids))
+        .group_by(Batch.project_id),
+    )
+    leased_before = exists().where(
+        Assignment.comparison_id == Comparison.id, Assignment.user_id == user.id
+    )
+    judged = exists().where(Judgement.comparison_id == Comparison.id, Judgement.user_id == user.id)
+    live = (
+        select(func.count())
+        .where(Assignment.comparison_id == Comparison.id, Assignment.expires_at > now)
+        .scalar_subquery()
+    )
+    # Every comparison that is below overlap yet not open to the user has a live lease
+    # (filling it) or is in the user's history: those few are all that is looked at.
+    looked_at = union(
+        select(Assignment.comparison_id).where(Assignment.expires_at > now),
+        select(Assignment.comparison_id).where(Assignment.user_id == user.id),
+        select(Judgement.comparison_id).where(Judgement.user_id == user.id),
+    )
+    closed = _grouped(
+        session,
+        select(Comparison.project_id, func.count())
+        .join(Batch, Batch.id == Comparison.batch_id)
+        .join(Project, Project.id == Comparison.project_id)
+        .where(
+            Comparison.id.in_(looked_at),
+            Comparison.project_id.in_(ids),
+            Batch.status == BatchStatus.ACTIVE,
+            Comparison.judgement_count < Project.overlap,
+            or_(Comparison.judgement_count + live >= Project.overlap, leased_before, judged),
+        ),
     )
     held = _grouped(
         session,
         select(Comparison.project_id, func.count())
         .join(Assignment, Assignment.comparison_id == Comparison.id)
-        .where(Assignment.user_id == user.id, Assignment.expires_at > now, in_projects),
+        .where(
+            Assignment.user_id == user.id,
+            Assignment.expires_at > now,
+            Comparison.project_id.in_(ids),
+        ),
     )
-    return {p.id: open_.get(p.id, 0) + held.get(p.id, 0) for p in projects}
+    return {pid: below.get(pid, 0) - closed.get(pid, 0) + held.get(pid, 0) for pid in ids}
 
 
 def _totals(session: Session, ids: list[int]) -> dict[int, tuple[int, int]]:
-    """Per project: (judgements counted up to overlap, judgements wanted), active batches."""
-    counted = case(
-        (Comparison.judgement_count < Project.overlap, Comparison.judgement_count),
-        else_=Project.overlap,
-    )
+    """Per project: (judgements counted up to overlap, judgements wanted), active batches.
+
+    Read from the tallies: a few rows per batch, whatever the number of comparisons."""
     stmt = (
-        select(Comparison.project_id, func.sum(counted), func.count() * func.max(Project.overlap))
-        .join(Batch, Batch.id == Comparison.batch_id)
-        .join(Project, Project.id == Comparison.project_id)
-        .where(Batch.status == BatchStatus.ACTIVE, Comparison.project_id.in_(ids))
-        .group_by(Comparison.project_id)
+        select(Batch.project_id, tallies.done, tallies.comparisons * func.max(Project.overlap))
+        .where(Batch.status == BatchStatus.ACTIVE, Batch.project_id.in_(ids))
+        .group_by(Batch.project_id)
+        .having(tallies.comparisons > 0)
     )
-    return {pid: (int(done or 0), int(wanted)) for pid, done, wanted in session.execute(stmt)}
+    rows = _tally_rows(stmt)
+    return {pid: (int(done or 0), int(wanted)) for pid, done, wanted in session.execute(rows)}
+
+
+def _tally_rows(stmt: Select[Any]) -> Select[Any]:
+    """``stmt`` over the tally rows, with their batch and project joined."""
+    return (
+        stmt.select_from(BatchTally)
+        .join(Batch, Batch.id == BatchTally.batch_id)
+        .join(Project, Project.id == Batch.project_id)
+    )
+
+
+def _from_tallies(session: Session, stmt: Select[Any]) -> dict[int, int]:
+    return {pid: int(n) for pid, n in session.execute(_tally_rows(stmt)).tuples()}
 
 
 def _grouped(session: Session, stmt: Select[int, int]) -> dict[int, int]:
