@@ -16,7 +16,7 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
-from bench import assign_scale, import_bench
+from bench import assign_scale, import_bench, pages
 from bench.figures import Figure
 
 RESULTS = Path(__file__).parent / "results"
@@ -36,9 +36,17 @@ def _assignment(url: str, quick: bool, runs: int) -> list[Figure]:
     return assign_scale.run(url, sizes, runs, rounds=3 if quick else 30)
 
 
+def _pages(url: str, quick: bool, runs: int) -> list[Figure]:
+    # Quick: two tiny projects, one round (the smoke test); else ten rounds of three
+    # annotators per size: 30 of each page a run, 90 per size.
+    sizes = (300, 3_000) if quick else (1_000, 100_000, 1_000_000)
+    return pages.run(url, sizes, runs, rounds=1 if quick else 10)
+
+
 SECTIONS: dict[str, Section] = {
     "import": _import,
     "assignment": _assignment,
+    "pages": _pages,
 }
 
 
