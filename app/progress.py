@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, exists, func, or_, select, union
+from sqlalchemy import Select, TextClause, exists, func, select, text, union_all
 from sqlalchemy.orm import Session
 
 from app import tallies
@@ -82,35 +82,8 @@ def open_to(
         .where(Batch.status == BatchStatus.ACTIVE, Batch.project_id.in_(ids))
         .group_by(Batch.project_id),
     )
-    leased_before = exists().where(
-        Assignment.comparison_id == Comparison.id, Assignment.user_id == user.id
-    )
-    judged = exists().where(Judgement.comparison_id == Comparison.id, Judgement.user_id == user.id)
-    live = (
-        select(func.count())
-        .where(Assignment.comparison_id == Comparison.id, Assignment.expires_at > now)
-        .scalar_subquery()
-    )
-    # Every comparison that is below overlap yet not open to the user has a live lease
-    # (filling it) or is in the user's history: those few are all that is looked at.
-    looked_at = union(
-        select(Assignment.comparison_id).where(Assignment.expires_at > now),
-        select(Assignment.comparison_id).where(Assignment.user_id == user.id),
-        select(Judgement.comparison_id).where(Judgement.user_id == user.id),
-    )
-    closed = _grouped(
-        session,
-        select(Comparison.project_id, func.count())
-        .join(Batch, Batch.id == Comparison.batch_id)
-        .join(Project, Project.id == Comparison.project_id)
-        .where(
-            Comparison.id.in_(looked_at),
-            Comparison.project_id.in_(ids),
-            Batch.status == BatchStatus.ACTIVE,
-            Comparison.judgement_count < Project.overlap,
-            or_(Comparison.judgement_count + live >= Project.overlap, leased_before, judged),
-        ),
-    )
+    postgres = session.get_bind().dialect.name == "postgresql"
+    closed = _counts(session, _closed(user, ids, now, postgres))
     held = _grouped(
         session,
         select(Comparison.project_id, func.count())
@@ -122,6 +95,55 @@ def open_to(
         ),
     )
     return {pid: below.get(pid, 0) - closed.get(pid, 0) + held.get(pid, 0) for pid in ids}
+
+
+def _closed(user: User, ids: list[int], now: datetime, postgres: bool) -> Select[Any]:
+    """Per project, the comparisons below overlap in active batches that are not open to
+    ``user``: those the user touched (leased or judged), and the others that live leases
+    fill. Driven by the user's own history and by the live leases, never by the queue."""
+    active = (
+        Comparison.project_id.in_(ids),
+        Batch.status == BatchStatus.ACTIVE,
+        Comparison.judgement_count < Project.overlap,
+    )
+    live = (
+        select(Assignment.comparison_id.label("id"), func.count().label("n"))
+        .where(Assignment.expires_at > now)
+        .group_by(Assignment.comparison_id)
+        .subquery()
+    )
+    leased_before = exists().where(
+        Assignment.comparison_id == Comparison.id, Assignment.user_id == user.id
+    )
+    judged = exists().where(Judgement.comparison_id == Comparison.id, Judgement.user_id == user.id)
+    mine = _in_queue(select(Comparison.project_id)).where(_touched_by(user, postgres), *active)
+    filled = (
+        _in_queue(select(Comparison.project_id))
+        .join(live, live.c.id == Comparison.id)
+        .where(Comparison.judgement_count + live.c.n >= Project.overlap, ~leased_before, ~judged)
+        .where(*active)
+    )
+    either = union_all(mine, filled).subquery()
+    return select(either.c.project_id, func.count()).group_by(either.c.project_id)
+
+
+def _touched_by(user: User, postgres: bool) -> TextClause:
+    """The comparison is one ``user`` was leased or judged. On Postgres as ``= ANY(ARRAY(
+    ...))``, which it plans as one index probe per comparison of the user's: as ``IN``, a
+    join, it would rather scan the whole table (600 ms at a million comparisons, for a
+    user with 5,000 in their history)."""
+    touched = (
+        "SELECT comparison_id FROM assignments WHERE user_id = :touched_by"
+        " UNION SELECT comparison_id FROM judgements WHERE user_id = :touched_by"
+    )
+    shape = "comparisons.id = ANY(ARRAY({}))" if postgres else "comparisons.id IN ({})"
+    return text(shape.format(touched)).bindparams(touched_by=user.id)
+
+
+def _in_queue(stmt: Select[Any]) -> Select[Any]:
+    return stmt.join(Batch, Batch.id == Comparison.batch_id).join(
+        Project, Project.id == Comparison.project_id
+    )
 
 
 def _totals(session: Session, ids: list[int]) -> dict[int, tuple[int, int]]:
@@ -148,9 +170,12 @@ def _tally_rows(stmt: Select[Any]) -> Select[Any]:
 
 
 def _from_tallies(session: Session, stmt: Select[Any]) -> dict[int, int]:
-    return {pid: int(n) for pid, n in session.execute(_tally_rows(stmt)).tuples()}
+    return _counts(session, _tally_rows(stmt))
 
 
 def _grouped(session: Session, stmt: Select[int, int]) -> dict[int, int]:
-    rows = session.execute(stmt.group_by(Comparison.project_id)).tuples()
-    return {pid: int(n) for pid, n in rows}
+    return _counts(session, stmt.group_by(Comparison.project_id))
+
+
+def _counts(session: Session, stmt: Select[Any] | Select[int, int]) -> dict[int, int]:
+    return {pid: int(n) for pid, n in session.execute(stmt).tuples() if pid is not None}
