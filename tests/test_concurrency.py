@@ -1,5 +1,6 @@
 """Many people and processes at once: overlap is never exceeded, nobody judges a pair twice,
-and ``judgement_count`` and the batch tallies stay exact. Checked on the database itself, after the fact."""
+and ``judgement_count`` and the batch tallies stay exact. Checked on the database itself,
+after the fact."""
 
 from __future__ import annotations
 
