@@ -20,11 +20,19 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from typing import Any
 
-from sqlalchemy import ColumnElement, Insert, case, delete, func, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import (
+    ColumnElement,
+    Insert,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from app.models import BatchTally, Comparison, Project
@@ -46,31 +54,40 @@ def bump(session: Session, comparison_id: int, delta: int) -> None:
     The comparison's row is updated first: concurrent verdicts on it queue there, each
     reading the count the one before it left, so each moves the tally from the right count.
     """
-    stmt = (
-        update(Comparison)
-        .where(Comparison.id == comparison_id)
-        .values(judgement_count=Comparison.judgement_count + delta)
-        .returning(Comparison.batch_id, Comparison.judgement_count)
-        .execution_options(synchronize_session=False)
-    )
-    batch_id, count = session.execute(stmt).one()
-    shard = comparison_id % SHARDS
-    moves = sorted([(count - delta, -1), (count, +1)])  # rows in one order: no deadlock
-    _add(session, [(batch_id, shard, k, n) for k, n in moves])
+    params = {"comparison": comparison_id, "delta": delta}
+    batch_id, count = session.execute(_MOVE, params).one()
+    old, new = count - delta, count
+    low, high = sorted(((old, -1), (new, +1)))  # rows in one order: no deadlock
+    session.execute(
+        _ADD_TWO,
+        {"batch": batch_id, "shard": comparison_id % SHARDS,
+         "k1": low[0], "n1": low[1], "k2": high[0], "n2": high[1]},
+    )  # fmt: skip
+
+
+_MOVE = (
+    update(Comparison)
+    .where(Comparison.id == bindparam("comparison"))
+    .values(judgement_count=Comparison.judgement_count + bindparam("delta"))
+    .returning(Comparison.batch_id, Comparison.judgement_count)
+    .execution_options(synchronize_session=False)
+)
+_UPSERT = (
+    "INSERT INTO batch_tallies (batch_id, shard, judgement_count, comparisons) VALUES {}"
+    " ON CONFLICT (batch_id, shard, judgement_count)"
+    " DO UPDATE SET comparisons = batch_tallies.comparisons + excluded.comparisons"
+)
+#: The same text on both databases, built once: a verdict's second statement.
+_ADD_TWO = text(_UPSERT.format("(:batch, :shard, :k1, :n1), (:batch, :shard, :k2, :n2)"))
 
 
 def _add(session: Session, rows: list[tuple[int, int, int, int]]) -> None:
     """Add ``n`` to each (batch, shard, count) row, creating it when missing."""
-    make: Any = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = make(BatchTally).values(
-        [{"batch_id": b, "shard": s, "judgement_count": k, "comparisons": n} for b, s, k, n in rows]
-    )
-    session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["batch_id", "shard", "judgement_count"],
-            set_={"comparisons": BatchTally.comparisons + stmt.excluded.comparisons},
-        )
-    )
+    values = ", ".join(f"(:b{i}, :s{i}, :k{i}, :n{i})" for i in range(len(rows)))
+    params: dict[str, int] = {}
+    for i, (b, s, k, n) in enumerate(rows):
+        params.update({f"b{i}": b, f"s{i}": s, f"k{i}": k, f"n{i}": n})
+    session.execute(text(_UPSERT.format(values)), params)
 
 
 def rebuild(session: Session, *criteria: ColumnElement[bool]) -> None:
