@@ -178,4 +178,4 @@ def _grouped(session: Session, stmt: Select[int, int]) -> dict[int, int]:
 
 
 def _counts(session: Session, stmt: Select[Any] | Select[int, int]) -> dict[int, int]:
-    return {pid: int(n) for pid, n in session.execute(stmt).tuples() if pid is not None}
+    return {pid: int(n) for pid, n in session.execute(stmt).tuples()}
