@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 
-from sqlalchemy import Integer, Select, Update, bindparam, delete, select, update
+from sqlalchemy import Select, bindparam, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from app import tallies
 from app.assignment import release, renew, right_candidate_id
 from app.auth import Conflict, NotFound, Unprocessable
 from app.models import (
@@ -206,19 +207,9 @@ def ratings_of(session: Session, user_id: int, candidate_ids: list[int]) -> dict
 
 
 def _count(session: Session, comparison: Comparison, delta: int) -> None:
-    """Move the denormalised count in SQL (concurrent verdicts add up, none is lost)."""
-    session.execute(_move_count(), {"comparison_id": comparison.id, "delta": delta})
+    """Move the denormalised count and its tally in SQL (concurrent verdicts add up)."""
+    tallies.bump(session, comparison.id, delta)
     session.expire(comparison, ["judgement_count"])
-
-
-@cache
-def _move_count() -> Update:
-    return (
-        update(Comparison)
-        .where(Comparison.id == bindparam("comparison_id"))
-        .values(judgement_count=Comparison.judgement_count + bindparam("delta", type_=Integer))
-        .execution_options(synchronize_session=False)
-    )
 
 
 def _rate(

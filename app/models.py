@@ -245,6 +245,23 @@ class Comparison(Base):
     judgement_count: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class BatchTally(Base):
+    """How many comparisons of a batch sit at each judgement count (app/tallies.py).
+
+    Row (batch, shard, count) holds the batch's comparisons with ``id % SHARDS == shard`` and
+    that ``judgement_count``: verdicts on one batch spread their updates over several rows.
+    """
+
+    __tablename__ = "batch_tallies"
+
+    batch_id: Mapped[int] = mapped_column(
+        ForeignKey("batches.id", ondelete="CASCADE"), primary_key=True
+    )
+    shard: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    judgement_count: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    comparisons: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class Assignment(Base):
     """A lease of one comparison to one annotator; which candidate is shown left is random.
 

@@ -16,7 +16,7 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
-from bench import assign_scale, export_bench, import_bench, labelling
+from bench import assign_scale, export_bench, import_bench, labelling, pages
 from bench.figures import Figure
 
 RESULTS = Path(__file__).parent / "results"
@@ -40,6 +40,13 @@ def _assignment(url: str, quick: bool, runs: int) -> list[Figure]:
     return assign_scale.run(url, sizes, runs, rounds=3 if quick else 30)
 
 
+def _pages(url: str, quick: bool, runs: int) -> list[Figure]:
+    # Quick: two tiny projects, one round (the smoke test); else ten rounds of three
+    # annotators per size: 30 of each page a run, 90 per size.
+    sizes = (300, 3_000) if quick else (1_000, 100_000, 1_000_000)
+    return pages.run(url, sizes, runs, rounds=1 if quick else 10)
+
+
 def _export(url: str, quick: bool, runs: int) -> list[Figure]:
     return export_bench.run(url, (200,) if quick else (10_000, 200_000), runs)
 
@@ -48,6 +55,7 @@ SECTIONS: dict[str, Section] = {
     "import": _import,
     "labelling": _labelling,
     "assignment": _assignment,
+    "pages": _pages,
     "export": _export,
 }
 

@@ -50,7 +50,7 @@ import httpx
 import psycopg
 from sqlalchemy.orm import Session
 
-from app import migrate
+from app import migrate, tallies
 from app.assignment import claim_statement
 from app.auth import TOKEN_PREFIX, hash_token
 from app.db import Database
@@ -126,11 +126,14 @@ def _users(db: Database, project_name: str, runs: int) -> dict[str, Any]:
         }
 
 
-def generate(url: str, sizes: tuple[int, ...], runs: int) -> dict[int, dict[str, Any]]:
-    """A fresh schema holding one project per size, each in the state described above."""
+def generate(
+    url: str, sizes: tuple[int, ...], runs: int, revision: str = "head"
+) -> dict[int, dict[str, Any]]:
+    """A fresh schema holding one project per size, each in the state described above
+    (migrated to ``revision``: an older one lets the code from before it be measured)."""
     reset_schema(url)
     db = Database(url)
-    migrate.upgrade(db.engine)
+    migrate.upgrade(db.engine, revision)
     projects = {n: _users(db, f"Scale {n}", runs) for n in sizes}
     db.dispose()
     base = 0
@@ -144,6 +147,12 @@ def generate(url: str, sizes: tuple[int, ...], runs: int) -> dict[int, dict[str,
             conn.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
                 f" (SELECT max(id) FROM {table}))"
+            )
+        if revision == "head":  # the rows were written around the app: count them
+            conn.execute(
+                "INSERT INTO batch_tallies (batch_id, shard, judgement_count, comparisons)"
+                f" SELECT batch_id, id % {tallies.SHARDS}, judgement_count, count(*)"
+                f" FROM comparisons GROUP BY batch_id, id % {tallies.SHARDS}, judgement_count"
             )
         conn.commit()
     with psycopg.connect(psycopg_url(url), autocommit=True) as conn:
@@ -221,15 +230,16 @@ def _free_port() -> int:
 
 
 @contextmanager
-def serving(url: str) -> Iterator[str]:
-    """``arbiter serve`` (one process) on a free port; yields its base URL."""
+def serving(url: str, arbiter: str | None = None) -> Iterator[str]:
+    """``arbiter serve`` (one process) on a free port; yields its base URL. ``arbiter``:
+    another checkout's executable (to measure the code before a change)."""
     port = _free_port()
     env = {
         **os.environ,
         "ARBITER_DATABASE_URL": url,
         "ARBITER_SECRET_KEY": secrets.token_urlsafe(48),
     }
-    arbiter = str(Path(sys.executable).parent / "arbiter")
+    arbiter = arbiter or str(Path(sys.executable).parent / "arbiter")
     server = subprocess.Popen(
         [arbiter, "serve", "--port", str(port)],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,

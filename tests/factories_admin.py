@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app import tallies
 from app.db import Database
 from app.models import Comparison, Judgement, Project, User, Verdict, utcnow
 from tests.factories import import_rows, make_admin, make_project, native_rows
@@ -54,9 +55,10 @@ def judge(
         created_at=when,
         updated_at=when,
     )
-    comparison.judgement_count += 1
     session.add(judgement)
     session.flush()
+    tallies.bump(session, comparison.id, +1)  # the count and its tally, as a verdict does
+    session.expire(comparison, ["judgement_count"])
     return judgement
 
 

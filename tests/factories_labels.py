@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app import tallies
 from app.auth import hash_password
 from app.models import Candidate, Comparison, Judgement, Project, Rating, Role, User, Verdict
 from tests.factories import PASSWORD, import_rows, make_project
@@ -37,9 +38,10 @@ def make_judgement(
     judgement = Judgement(
         comparison_id=comparison.id, user_id=user.id, verdict=Verdict(verdict), **kw
     )
-    comparison.judgement_count += 1
     session.add(judgement)
     session.flush()
+    tallies.bump(session, comparison.id, +1)  # the count and its tally, as a verdict does
+    session.expire(comparison, ["judgement_count"])
     return judgement
 
 

@@ -1,5 +1,6 @@
 """Many people and processes at once: overlap is never exceeded, nobody judges a pair twice,
-and ``judgement_count`` stays exact. Checked on the database itself, after the fact."""
+and ``judgement_count`` and the batch tallies stay exact. Checked on the database itself,
+after the fact."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from app.settings import Settings
 from tests.clients import bearer
 from tests.factories import import_rows, make_annotator, make_project, native_rows
 from tests.live import live_server
+from tests.tally_checks import assert_tallies_exact
 
 VERDICTS = list(ScreenVerdict)
 
@@ -77,6 +79,7 @@ def check_invariants(session: Session, project_id: int, people: list[int]) -> No
     assert {user for _, user in pairs} <= set(people)
     live = select(func.count()).where(Assignment.expires_at > utcnow())
     assert session.scalar(live) == 0, "every lease ended in a verdict"
+    assert_tallies_exact(session)  # no concurrent verdict lost or doubled in the tallies
 
 
 def test_twenty_threads_for_each_of_three_annotators(db: Database, session: Session) -> None:

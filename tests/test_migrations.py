@@ -8,11 +8,14 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Engine, func, inspect, select, text
+from sqlalchemy.orm import Session
 
 from app import migrate
 from app.db import Base, Database
+from app.models import BatchTally
 from tests.conftest import PG_URL, scratch_database
+from tests.tally_checks import assert_tallies_exact
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.skipif(
@@ -72,3 +75,40 @@ def test_long_text_is_compressed_with_lz4_on_postgres_and_back_to_the_default_be
     migrate.downgrade(db.engine, "0001")
     assert {_compression(db.engine, t, c) for t, c in long_text} == {""}
     db.dispose()
+
+
+def test_tallies_are_backfilled_from_the_comparisons_already_there(
+    empty_database: Database,
+) -> None:
+    """0005_tallies counts what 0004 left: comparisons by batch, shard and judgement count."""
+    engine = empty_database.engine
+    migrate.upgrade(engine, "0004_scale")
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO projects (id, name, slug, guidelines, overlap, allow_tie,"
+            " allow_both_bad, rationale, rate_singletons, created_at)"
+            " VALUES (1, 'P', 'p', '', 2, true, true, 'off', false, CURRENT_TIMESTAMP)"
+        ))  # fmt: skip
+        for batch in (1, 2):
+            conn.execute(text(
+                "INSERT INTO batches (id, project_id, name, counts, status, created_at)"
+                " VALUES (:b, 1, 'b', '{}', 'active', CURRENT_TIMESTAMP)"
+            ), {"b": batch})  # fmt: skip
+        conn.execute(text(
+            "INSERT INTO prompts (id, project_id, batch_id, messages, content_hash)"
+            " VALUES (1, 1, 1, '[]', 'h')"
+        ))  # fmt: skip
+        for c in range(1, 41):
+            conn.execute(text(
+                "INSERT INTO candidates (id, prompt_id, content, content_hash)"
+                " VALUES (:c, 1, 'x', :h)"
+            ), {"c": c, "h": f"h{c}"})  # fmt: skip
+        for c in range(1, 21):
+            conn.execute(text(
+                "INSERT INTO comparisons (id, project_id, batch_id, prompt_id, candidate_a_id,"
+                " candidate_b_id, judgement_count) VALUES (:c, 1, :b, 1, :a, :bb, :k)"
+            ), {"c": c, "b": 1 + c % 2, "a": 2 * c - 1, "bb": 2 * c, "k": c % 3})  # fmt: skip
+    migrate.upgrade(engine)
+    with Session(engine) as session:
+        assert_tallies_exact(session)
+        assert session.scalar(select(func.sum(BatchTally.comparisons))) == 20

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import Table, union_all
 from sqlalchemy.orm import Session
 
+from app import tallies
 from app.importing.bulk import allocate_ids, json_encoder, keys, probe, write_rows
 from app.importing.rows import CandidateRow, PromptRow
 from app.models import Candidate, Comparison, Prompt
@@ -26,7 +27,8 @@ PROMPT_COLUMNS = (
 )  # fmt: skip
 CANDIDATE_COLUMNS = ("id", "prompt_id", "content", "model", "meta", "content_hash")
 COMPARISON_COLUMNS = (
-    "project_id", "batch_id", "prompt_id", "candidate_a_id", "candidate_b_id", "judgement_count"
+    "id", "project_id", "batch_id", "prompt_id", "candidate_a_id", "candidate_b_id",
+    "judgement_count",
 )  # fmt: skip
 
 
@@ -234,6 +236,10 @@ class ChunkWriter:
                     existing.add((pid, a, b))
                     pending.append((self.project_id, self.batch_id, pid, a, b, 0))
             added.append(len(pending) > before)
+        # Ids up front, as for prompts and candidates: the tallies count the pairs by id.
+        ids = allocate_ids(self.session, COMPARISONS, len(pending))
+        pending = [(cid, *row) for cid, row in zip(ids, pending, strict=True)]
         write_rows(self.session, COMPARISONS, COMPARISON_COLUMNS, pending)
+        tallies.added(self.session, self.batch_id, ids)
         self.counts.comparisons += len(pending)
         return added

@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
-from app.models import Batch, BatchStatus, Comparison, Judgement, Project
+from app import tallies
+from app.models import Batch, BatchStatus, BatchTally, Comparison, Judgement, Project
 
 
 @dataclass(frozen=True)
@@ -35,21 +36,22 @@ class Progress:
 
 
 def _grouped(session: Session, key: Any, *where: ColumnElement[bool]) -> dict[Any, Progress]:
-    count = Comparison.judgement_count
-    capped = case((count > Project.overlap, Project.overlap), else_=count)
+    """Progress per ``key``, summed over the batches' tallies (a few rows per batch)."""
     stmt = (
         select(
             key,
             Project.overlap,
-            func.count(Comparison.id),
-            func.coalesce(func.sum(count), 0),
-            func.coalesce(func.sum(capped), 0),
-            func.coalesce(func.sum(case((count < Project.overlap, 1), else_=0)), 0),
+            tallies.comparisons,
+            tallies.judgements,
+            tallies.done,
+            tallies.open_,
         )
-        .join(Project, Project.id == Comparison.project_id)
-        .join(Batch, Batch.id == Comparison.batch_id)
+        .select_from(BatchTally)
+        .join(Batch, Batch.id == BatchTally.batch_id)
+        .join(Project, Project.id == Batch.project_id)
         .where(*where)
         .group_by(key, Project.overlap)
+        .having(tallies.comparisons > 0)
     )
     return {
         k: Progress(int(n), int(judged), int(done), int(n) * overlap, int(left))
@@ -59,14 +61,14 @@ def _grouped(session: Session, key: Any, *where: ColumnElement[bool]) -> dict[An
 
 def projects_progress(session: Session) -> dict[int, Progress]:
     """Every project's progress, by project id (archived batches left out)."""
-    return _grouped(session, Comparison.project_id, Batch.status != BatchStatus.ARCHIVED)
+    return _grouped(session, Batch.project_id, Batch.status != BatchStatus.ARCHIVED)
 
 
 def project_progress(session: Session, project: Project) -> Progress:
     found = _grouped(
         session,
-        Comparison.project_id,
-        Comparison.project_id == project.id,
+        Batch.project_id,
+        Batch.project_id == project.id,
         Batch.status != BatchStatus.ARCHIVED,
     )
     return found.get(project.id, Progress())
@@ -74,15 +76,15 @@ def project_progress(session: Session, project: Project) -> Progress:
 
 def batches_progress(session: Session, project: Project) -> dict[int, Progress]:
     """Each batch's own progress, by batch id, whatever its status."""
-    return _grouped(session, Comparison.batch_id, Comparison.project_id == project.id)
+    return _grouped(session, Batch.id, Batch.project_id == project.id)
 
 
 def queue_open(session: Session, project: Project) -> int:
     """Comparisons still wanting judgements in the project's active batches: the queue."""
     found = _grouped(
         session,
-        Comparison.project_id,
-        Comparison.project_id == project.id,
+        Batch.project_id,
+        Batch.project_id == project.id,
         Batch.status == BatchStatus.ACTIVE,
     )
     return found[project.id].open if project.id in found else 0
