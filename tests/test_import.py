@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from app.importing import ImportRefused, import_batch
+from app.importing import ANALYZE_AFTER, ImportRefused, import_batch
 from app.models import Batch, Candidate, Comparison, Prompt
 from app.projects import project_counts
 from tests.factories import import_rows, jsonl, make_project, native_rows
@@ -313,10 +313,15 @@ def test_an_import_leaves_the_planner_statistics_of_what_it_wrote(
     if not database_url.startswith("postgresql"):
         pytest.skip("planner statistics: Postgres (SQLite plans without them)")
     project = make_project(session)
-    import_batch(session, project, io.BytesIO(jsonl(native_rows(300))), max_bytes=1 << 30)
+    small = import_batch(session, project, io.BytesIO(jsonl(native_rows(3))), max_bytes=1 << 30)
+    session.commit()
+    assert small.counts.comparisons < ANALYZE_AFTER  # too few to say anything of the project
+    rows = native_rows(ANALYZE_AFTER, prefix="q")
+    import_batch(session, project, io.BytesIO(jsonl(rows)), max_bytes=1 << 30)
     session.commit()
     reltuples = session.execute(
         text("SELECT relname, reltuples FROM pg_class WHERE relname IN "
              "('prompts', 'candidates', 'comparisons')")
     ).all()  # fmt: skip
-    assert dict(reltuples) == {"prompts": 300, "candidates": 600, "comparisons": 300}
+    n = ANALYZE_AFTER + 3
+    assert dict(reltuples) == {"prompts": n, "candidates": 2 * n, "comparisons": n}

@@ -133,9 +133,13 @@ def import_batch(
         raise ImportRefused(errors.listed, errors.count)
     result = _finish(session, batch, writer.counts, kind, counting)
     savepoint.commit()
-    if result.batch_id is not None:
+    if writer.counts.comparisons >= ANALYZE_AFTER:
         _analyze(session)
     return result
+
+
+#: An import adding this many comparisons refreshes the planner's statistics (Postgres).
+ANALYZE_AFTER = 1_000
 
 
 def _analyze(session: Session) -> None:
@@ -146,6 +150,10 @@ def _analyze(session: Session) -> None:
     and anti-joins the user's history for each row of it (108 ms against 0.4 ms afterwards,
     at 3,000 comparisons: quadratic in the project). ANALYZE samples a bounded number of
     rows and counts this transaction's own; its lock only keeps other ANALYZEs waiting.
+
+    Not after a small import: statistics of a table of a few rows say ``project_id`` is
+    unique, and a large import after them probes the wrong unique index for each lookup
+    (every prompt of the project, per key: quadratic). Small projects plan well enough.
     """
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("ANALYZE prompts, candidates, comparisons"))
