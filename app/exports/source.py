@@ -30,6 +30,7 @@ from app.exports.consensus import (
     Thresholds,
     among,
     comparison_votes,
+    fetch_all,
     prompts_between,
     rating_votes,
 )
@@ -152,12 +153,12 @@ def _slice(
     rows: Sequence[Row[Any]],
     thresholds: Thresholds | None,
 ) -> list[PromptLabels]:
-    groups = {r.id: PromptLabels(_view(r)) for r in rows}
+    groups = {r[0]: PromptLabels(_view(r)) for r in rows}
     for votes in comparison_votes(session, list(groups), selection):
         groups[votes.prompt_id].comparisons.append(votes)
     if needs.ratings:
         # Ratings belong to a candidate, so to its prompt's batch.
-        rated = [r.id for r in rows if _in_batches(r.batch_id, selection)]
+        rated = [r[0] for r in rows if _in_batches(r[6], selection)]
         _add_ratings(session, groups, rated, selection)
     if needs.judgements:
         for prompt_id, judgement in _judgements(session, list(groups), selection):
@@ -209,7 +210,7 @@ def _judgements(
         .order_by(Comparison.prompt_id, Judgement.comparison_id, Judgement.id)
     )  # fmt: skip
     wanted = set(prompt_ids)
-    for row in session.connection().execute(stmt).all():
+    for row in fetch_all(session, stmt):
         prompt_id, jid, cid, uid, verdict, *rest = row
         if prompt_id in wanted:
             yield prompt_id, JudgementView(jid, cid, uid, str(verdict), *rest)
@@ -235,7 +236,7 @@ def _add_texts(
     stmt = select(Candidate.id, Candidate.prompt_id, Candidate.content).where(
         among(Candidate.id, sorted(wanted))
     )
-    for cid, pid, content in session.connection().execute(stmt).tuples().all():
+    for cid, pid, content in fetch_all(session, stmt):
         by_prompt[pid][cid] = content
     for pid, texts in by_prompt.items():
         groups[pid].texts = texts
