@@ -200,9 +200,10 @@ def fetch_all(session: Session, stmt: Any) -> Sequence[Any]:
     through SQLAlchemy, whose result processors turn its stored text into datetimes."""
     result = session.connection().execute(stmt)
     if session.get_bind().dialect.name != "postgresql":
-        return result.tuples().all()
+        rows: Sequence[Any] = result.tuples().all()
+        return rows
     try:
-        rows: list[Any] = result.cursor.fetchall()
+        rows = result.cursor.fetchall()
     finally:
         result.close()
     return rows

@@ -19,7 +19,19 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Row, Select, Text, cast, func, or_, select, text
+from sqlalchemy import (
+    ARRAY,
+    Integer,
+    Select,
+    Text,
+    any_,
+    bindparam,
+    cast,
+    func,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.orm import Session
 
 from app.exports.ahead import ahead
@@ -140,17 +152,34 @@ def _slices(
         # picks for them at ~100,000 comparisons) forks workers for each and took 6× as long.
         # LOCAL: for this snapshot's transaction only.
         session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
-    for rows in session.connection().execute(stmt).partitions():
+    for rows in _partitions(session, stmt):
         yield _slice(session, selection, needs, rows, thresholds)
         if progress is not None:
             progress(len(rows))
+
+
+def _partitions(session: Session, stmt: Select[Any]) -> Iterator[Sequence[Any]]:
+    """The rows of ``stmt`` in lists of ``SLICE``, read from a server-side cursor. On Postgres
+    from a psycopg named cursor, one ``FETCH`` of ``SLICE`` rows each (SQLAlchemy's buffered
+    fetching of the same stream sent ~9,900 ``FETCH``es for 200,000 prompts)."""
+    if session.get_bind().dialect.name != "postgresql":
+        yield from session.connection().execute(stmt).partitions()
+        return
+    # The statement's only parameters are integer ids, so they are written into the SQL.
+    sql = str(stmt.compile(dialect=session.get_bind().dialect,
+                           compile_kwargs={"literal_binds": True}))  # fmt: skip
+    connection: Any = session.connection().connection.driver_connection
+    with connection.cursor(name="export_prompts") as cursor:
+        cursor.execute(sql)
+        while rows := cursor.fetchmany(SLICE):
+            yield rows
 
 
 def _slice(
     session: Session,
     selection: Selection,
     needs: Needs,
-    rows: Sequence[Row[Any]],
+    rows: Sequence[Sequence[Any]],
     thresholds: Thresholds | None,
 ) -> list[PromptLabels]:
     groups = {r[0]: PromptLabels(_view(r)) for r in rows}
@@ -233,9 +262,13 @@ def _add_texts(
     if not wanted:
         return
     by_prompt: dict[int, dict[int, str]] = defaultdict(dict)
-    stmt = select(Candidate.id, Candidate.prompt_id, Candidate.content).where(
-        among(Candidate.id, sorted(wanted))
-    )
+    ids = sorted(wanted)
+    if session.get_bind().dialect.name == "postgresql":
+        # One array parameter: rendering ~1,400 ids into the SQL took ~3 µs per text.
+        where = Candidate.id == any_(bindparam("ids", ids, type_=ARRAY(Integer)))
+    else:
+        where = among(Candidate.id, ids)
+    stmt = select(Candidate.id, Candidate.prompt_id, Candidate.content).where(where)
     for cid, pid, content in fetch_all(session, stmt):
         by_prompt[pid][cid] = content
     for pid, texts in by_prompt.items():
