@@ -94,8 +94,18 @@ class Votes:
         """Votes for the outcome / all votes (0 without votes)."""
         return self.top / self.total if self.total else 0.0
 
+    @cached_property
+    def _reasons(self) -> dict[Thresholds, str | None]:
+        return {}
+
     def left_out_reason(self, thresholds: Thresholds) -> str | None:
         """Why this comparison gives no preference pair; None when it gives one."""
+        reasons = self._reasons
+        if thresholds not in reasons:
+            reasons[thresholds] = self._left_out_reason(thresholds)
+        return reasons[thresholds]
+
+    def _left_out_reason(self, thresholds: Thresholds) -> str | None:
         outcome = self.outcome
         if outcome is None:
             return "no_votes"
@@ -233,9 +243,16 @@ def comparison_votes(
         .order_by(c.id)
     )
     wanted = set(prompt_ids)
-    for cid, pid, a, b, va, vb, vtie, vbad in fetch_all(session, stmt):
+    # One Votes per distinct count, so that its outcome and reasons are worked out once
+    # (a slice has a few dozen distinct counts for a thousand comparisons).
+    shared: dict[tuple[int, int, int, int], Votes] = {}
+    for cid, pid, a, b, *counts in fetch_all(session, stmt):
         if pid in wanted:  # the sums are integers, 0 without judgements (the outer join)
-            yield ComparisonVotes(cid, pid, a, b, Votes(va, vb, vtie, vbad))
+            counted = (counts[0], counts[1], counts[2], counts[3])
+            votes = shared.get(counted)
+            if votes is None:
+                votes = shared[counted] = Votes(*counted)
+            yield ComparisonVotes(cid, pid, a, b, votes)
 
 
 def rating_votes(
