@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, and_, bindparam, case, func, select
 from sqlalchemy.orm import Session
@@ -94,8 +94,18 @@ class Votes:
         """Votes for the outcome / all votes (0 without votes)."""
         return self.top / self.total if self.total else 0.0
 
+    @cached_property
+    def _reasons(self) -> dict[Thresholds, str | None]:
+        return {}
+
     def left_out_reason(self, thresholds: Thresholds) -> str | None:
         """Why this comparison gives no preference pair; None when it gives one."""
+        reasons = self._reasons
+        if thresholds not in reasons:
+            reasons[thresholds] = self._left_out_reason(thresholds)
+        return reasons[thresholds]
+
+    def _left_out_reason(self, thresholds: Thresholds) -> str | None:
         outcome = self.outcome
         if outcome is None:
             return "no_votes"
@@ -111,8 +121,8 @@ class Votes:
         return None
 
 
-@dataclass(frozen=True)
-class ComparisonVotes:
+class ComparisonVotes(NamedTuple):
+    # A named tuple rather than a frozen dataclass: built once per comparison, 4× as fast.
     id: int
     prompt_id: int
     candidate_a_id: int
@@ -193,6 +203,22 @@ def prompts_between(column: Any, prompt_ids: Sequence[int]) -> ColumnElement[boo
     return result
 
 
+def fetch_all(session: Session, stmt: Any) -> Sequence[Any]:
+    """Every row of ``stmt`` as plain tuples. On Postgres straight from the driver's cursor:
+    psycopg already gives the Python types wanted (integers, text, timestamps), and skipping
+    SQLAlchemy's Row objects and result processing saves ~2 µs per row fetched. SQLite goes
+    through SQLAlchemy, whose result processors turn its stored text into datetimes."""
+    result = session.connection().execute(stmt)
+    if session.get_bind().dialect.name != "postgresql":
+        rows: Sequence[Any] = result.tuples().all()
+        return rows
+    try:
+        rows = result.cursor.fetchall()
+    finally:
+        result.close()
+    return rows
+
+
 def _count(verdict: Verdict) -> ColumnElement[Any]:
     return func.sum(case((Judgement.verdict == verdict, 1), else_=0))
 
@@ -217,9 +243,16 @@ def comparison_votes(
         .order_by(c.id)
     )
     wanted = set(prompt_ids)
-    for cid, pid, a, b, va, vb, vtie, vbad in session.connection().execute(stmt).tuples().all():
+    # One Votes per distinct count, so that its outcome and reasons are worked out once
+    # (a slice has a few dozen distinct counts for a thousand comparisons).
+    shared: dict[tuple[int, int, int, int], Votes] = {}
+    for cid, pid, a, b, *counts in fetch_all(session, stmt):
         if pid in wanted:  # the sums are integers, 0 without judgements (the outer join)
-            yield ComparisonVotes(cid, pid, a, b, Votes(va, vb, vtie, vbad))
+            counted = (counts[0], counts[1], counts[2], counts[3])
+            votes = shared.get(counted)
+            if votes is None:
+                votes = shared[counted] = Votes(*counted)
+            yield ComparisonVotes(cid, pid, a, b, votes)
 
 
 def rating_votes(
@@ -239,6 +272,6 @@ def rating_votes(
         .order_by(Rating.candidate_id)
     )
     wanted = set(prompt_ids)
-    for prompt_id, candidate_id, g, b in session.connection().execute(stmt).tuples().all():
+    for prompt_id, candidate_id, g, b in fetch_all(session, stmt):
         if prompt_id in wanted:
             yield prompt_id, candidate_id, RatingVotes(int(g), int(b))

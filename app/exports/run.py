@@ -132,19 +132,23 @@ class ExportRun:
         last of each file shorter). Writing and hashing a chunk at a time, rather than a line,
         spares a system call and a release of the GIL per line: with the next slices read
         in another thread (``app.exports.ahead``), each release could cost a switch interval."""
-        pending: dict[Split, bytearray] = {split: bytearray() for split in self.tallies}
+        pending: dict[Split, list[bytes]] = {split: [] for split in self.tallies}
+        sizes = dict.fromkeys(self.tallies, 0)
         for split, line in self._lines():
-            buffer = pending[split]
-            buffer += line
-            if len(buffer) >= size:
-                yield split, self._take(split, buffer)
-        for split, buffer in pending.items():
-            if buffer:
-                yield split, self._take(split, buffer)
+            lines = pending[split]
+            lines.append(line)
+            sizes[split] += len(line)
+            if sizes[split] >= size:
+                sizes[split] = 0
+                yield split, self._take(split, lines)
+        for split, lines in pending.items():
+            if lines:
+                yield split, self._take(split, lines)
 
-    def _take(self, split: Split, buffer: bytearray) -> bytes:
-        chunk = bytes(buffer)
-        buffer.clear()
+    def _take(self, split: Split, lines: list[bytes]) -> bytes:
+        # One copy of the lines, by join (a bytearray grown line by line copied each twice).
+        chunk = b"".join(lines)
+        lines.clear()
         self.tallies[split].digest.update(chunk)
         return chunk
 

@@ -16,10 +16,22 @@ from collections import defaultdict
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
-from sqlalchemy import Row, Select, Text, cast, func, or_, select, text
+from sqlalchemy import (
+    ARRAY,
+    Integer,
+    Select,
+    Text,
+    any_,
+    bindparam,
+    cast,
+    func,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.orm import Session
 
 from app.exports.ahead import ahead
@@ -30,6 +42,7 @@ from app.exports.consensus import (
     Thresholds,
     among,
     comparison_votes,
+    fetch_all,
     prompts_between,
     rating_votes,
 )
@@ -50,8 +63,8 @@ class Needs:
     pair_texts_only: bool = False
 
 
-@dataclass(frozen=True)
-class PromptView:
+class PromptView(NamedTuple):
+    # A named tuple rather than a frozen dataclass: built once per prompt, 4× as fast.
     id: int
     external_id: str | None
     system: str | None
@@ -139,25 +152,41 @@ def _slices(
         # picks for them at ~100,000 comparisons) forks workers for each and took 6× as long.
         # LOCAL: for this snapshot's transaction only.
         session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
-    for rows in session.connection().execute(stmt).partitions():
+    for rows in _partitions(session, stmt):
         yield _slice(session, selection, needs, rows, thresholds)
         if progress is not None:
             progress(len(rows))
+
+
+def _partitions(session: Session, stmt: Select[Any]) -> Iterator[Sequence[Any]]:
+    """The rows of ``stmt`` in lists of ``SLICE``, read from a server-side cursor; on Postgres
+    from a psycopg named cursor, as plain tuples."""
+    if session.get_bind().dialect.name != "postgresql":
+        yield from session.connection().execute(stmt).partitions()
+        return
+    # The statement's only parameters are integer ids, so they are written into the SQL.
+    sql = str(stmt.compile(dialect=session.get_bind().dialect,
+                           compile_kwargs={"literal_binds": True}))  # fmt: skip
+    connection: Any = session.connection().connection.driver_connection
+    with connection.cursor(name="export_prompts") as cursor:
+        cursor.execute(sql)
+        while rows := cursor.fetchmany(SLICE):
+            yield rows
 
 
 def _slice(
     session: Session,
     selection: Selection,
     needs: Needs,
-    rows: Sequence[Row[Any]],
+    rows: Sequence[Sequence[Any]],
     thresholds: Thresholds | None,
 ) -> list[PromptLabels]:
-    groups = {r.id: PromptLabels(_view(r)) for r in rows}
+    groups = {r[0]: PromptLabels(_view(r)) for r in rows}
     for votes in comparison_votes(session, list(groups), selection):
         groups[votes.prompt_id].comparisons.append(votes)
     if needs.ratings:
         # Ratings belong to a candidate, so to its prompt's batch.
-        rated = [r.id for r in rows if _in_batches(r.batch_id, selection)]
+        rated = [r[0] for r in rows if _in_batches(r[6], selection)]
         _add_ratings(session, groups, rated, selection)
     if needs.judgements:
         for prompt_id, judgement in _judgements(session, list(groups), selection):
@@ -209,7 +238,7 @@ def _judgements(
         .order_by(Comparison.prompt_id, Judgement.comparison_id, Judgement.id)
     )  # fmt: skip
     wanted = set(prompt_ids)
-    for row in session.connection().execute(stmt).all():
+    for row in fetch_all(session, stmt):
         prompt_id, jid, cid, uid, verdict, *rest = row
         if prompt_id in wanted:
             yield prompt_id, JudgementView(jid, cid, uid, str(verdict), *rest)
@@ -232,10 +261,14 @@ def _add_texts(
     if not wanted:
         return
     by_prompt: dict[int, dict[int, str]] = defaultdict(dict)
-    stmt = select(Candidate.id, Candidate.prompt_id, Candidate.content).where(
-        among(Candidate.id, sorted(wanted))
-    )
-    for cid, pid, content in session.connection().execute(stmt).tuples().all():
+    ids = sorted(wanted)
+    if session.get_bind().dialect.name == "postgresql":
+        # One array parameter: rendering ~1,400 ids into the SQL took ~3 µs per text.
+        where = Candidate.id == any_(bindparam("ids", ids, type_=ARRAY(Integer)))
+    else:
+        where = among(Candidate.id, ids)
+    stmt = select(Candidate.id, Candidate.prompt_id, Candidate.content).where(where)
+    for cid, pid, content in fetch_all(session, stmt):
         by_prompt[pid][cid] = content
     for pid, texts in by_prompt.items():
         groups[pid].texts = texts
