@@ -64,7 +64,10 @@ cpu_start, start = cpu(), time.perf_counter()
 with contextlib.redirect_stdout(io.StringIO()):
     cli(sys.argv[1:], standalone_mode=False)
 elapsed, cpu_seconds = time.perf_counter() - start, cpu() - cpu_start
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+# VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent through fork and exec,
+# so a child of a large benchmark process would report the parent's size.
+peak = next(int(line.split()[1]) for line in open("/proc/self/status")
+            if line.startswith("VmHWM:")) * 1024
 print(json.dumps({"seconds": elapsed, "cpu_seconds": cpu_seconds,
                   "peak_mb": max(0, peak - before) / 2**20}))
 """

@@ -1,7 +1,7 @@
 """Import through Arbiter's CLI path beside a raw COPY of the same rows into one bare table.
 
 Each import runs in a child process (`arbiter import`, exactly what an operator runs) on a
-fresh schema, and reports its own wall time, CPU time and peak memory (ru_maxrss), so one
+fresh schema, and reports its own wall time, CPU time and peak memory (VmHWM), so one
 run's allocations cannot hide in another's. The reference is copied twice per run: with the
 server's default compression of long text (pglz), the issue's reference, and with lz4, which
 Arbiter's own long-text columns use on Postgres.
@@ -43,7 +43,10 @@ cpu_start, start = cpu(), time.perf_counter()
 with contextlib.redirect_stdout(io.StringIO()):
     cli(sys.argv[1:], standalone_mode=False)
 elapsed, cpu_seconds = time.perf_counter() - start, cpu() - cpu_start
-peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+# VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent through fork and exec,
+# so a child of a large benchmark process would report the parent's size.
+peak_kb = next(int(line.split()[1]) for line in open("/proc/self/status")
+               if line.startswith("VmHWM:"))
 print(json.dumps({"seconds": elapsed, "peak_mb": peak_kb / 1024, "cpu_seconds": cpu_seconds}))
 """
 
