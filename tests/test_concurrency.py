@@ -93,21 +93,27 @@ def test_twenty_threads_for_each_of_three_annotators(db: Database, session: Sess
     check_invariants(session, project_id, people)
 
 
+def lease_and_judge(client: httpx.Client, slug: str) -> tuple[int, int]:
+    """Lease and judge through the API until it answers 204: (lease requests, verdicts made)."""
+    leases = made = 0
+    while True:
+        lease = client.post(f"/api/v1/projects/{slug}/assignments")
+        leases += 1
+        if lease.status_code == 204:
+            return leases, made
+        assert lease.status_code == 201, lease.text
+        body = lease.json()
+        verdict = verdict_for(body["comparison_id"]).value
+        response = client.post(f"/api/v1/assignments/{body['id']}/judgement",
+                               json={"verdict": verdict})  # fmt: skip
+        assert response.status_code in (200, 201), response.text
+        made += response.status_code == 201
+
+
 def api_worker(base: str, headers: dict[str, str]) -> int:
     """One client working through the API until it answers 204; verdicts made (201s)."""
-    made = 0
     with httpx.Client(base_url=base, headers=headers, timeout=60) as client:
-        while True:
-            lease = client.post(f"/api/v1/projects/{SLUG}/assignments")
-            if lease.status_code == 204:
-                return made
-            assert lease.status_code == 201, lease.text
-            body = lease.json()
-            verdict = verdict_for(body["comparison_id"]).value
-            response = client.post(f"/api/v1/assignments/{body['id']}/judgement",
-                                   json={"verdict": verdict})  # fmt: skip
-            assert response.status_code in (200, 201), response.text
-            made += response.status_code == 201
+        return lease_and_judge(client, SLUG)[1]
 
 
 SLUG = "through-the-api"

@@ -28,7 +28,7 @@ from app.models import Assignment, Comparison, Judgement, utcnow
 from tests.clients import bearer
 from tests.conftest import PG_URL, TEST_SECRET, scratch_database
 from tests.factories import PASSWORD, import_rows, make_annotator, make_project, native_rows
-from tests.test_concurrency import run_all, verdict_for
+from tests.test_concurrency import lease_and_judge, run_all
 from tests.test_deploy import _free_port, _wait_for_health
 from tests.test_session import csrf_of
 
@@ -108,20 +108,8 @@ def clients_on_every_process(base: str, workers: int, wanted: int) -> list[httpx
 def work(client: httpx.Client, slug: str) -> tuple[str, int, int]:
     """Lease and judge until the server answers 204: (process, lease requests, verdicts)."""
     instance = instance_of(client)
-    leases = made = 0
     try:
-        while True:
-            lease = client.post(f"/api/v1/projects/{slug}/assignments")
-            leases += 1
-            if lease.status_code == 204:
-                break
-            assert lease.status_code == 201, lease.text
-            body = lease.json()
-            verdict = verdict_for(body["comparison_id"]).value
-            response = client.post(f"/api/v1/assignments/{body['id']}/judgement",
-                                   json={"verdict": verdict})  # fmt: skip
-            assert response.status_code in (200, 201), response.text
-            made += response.status_code == 201
+        leases, made = lease_and_judge(client, slug)
         assert instance_of(client) == instance, "the connection moved to another process"
     finally:
         client.close()
