@@ -31,6 +31,7 @@ from app.guards import AdminDep
 from app.models import Candidate, Comparison, Judgement, Project, Prompt, Rating, User, utcnow
 from app.routes.admin.common import admin_router, render
 from app.routes.loaders import ProjectDep
+from app.settings import Settings
 
 router = admin_router()
 
@@ -114,10 +115,16 @@ def _manifest(listed: dict[str, Any]) -> dict[str, Any]:
 
 
 def _plan(
-    session: Session, project: Project, form: ExportForm, params: ExportParams, secret: str
+    session: Session, settings: Settings, project: Project, form: ExportForm, *, one_file: bool
 ) -> ExportPlan | None:
+    """The export the form asks for; None (the form then names why) when it asks for none."""
+    params = form.params()
+    if params is None:
+        return None
+    if one_file:
+        params = params.one_file()
     try:
-        return exports.plan_export(session, project, params, secret=secret)
+        return exports.plan_export(session, project, params, secret=settings.resolved_secret_key())
     except DomainError as exc:
         field_name = "batch" if "batch" in str(exc) else "exclude_annotator"
         form.errors[field_name] = str(exc)
@@ -170,9 +177,7 @@ def export_page(
     if not form.submitted:
         form.values["format"] = "openai-dpo"
         return _page(request, session, project, form)
-    params = form.params()
-    secret = settings.resolved_secret_key()
-    plan = _plan(session, project, form, params, secret) if params else None
+    plan = _plan(session, settings, project, form, one_file=False)
     if plan is None:
         return _page(request, session, project, form)
     # The preview reads its own snapshot; end this request's transaction first (on SQLite it
@@ -194,9 +199,7 @@ def export_download(
     form = ExportForm.from_query(request)
     if not form.submitted:
         form.errors["format"] = "choose a format"
-    params = form.params() if form.submitted else None
-    secret = settings.resolved_secret_key()
-    plan = _plan(session, project, form, params.one_file(), secret) if params else None
+    plan = _plan(session, settings, project, form, one_file=True) if form.submitted else None
     if plan is None:
         return _page(request, session, project, form)
     filename = exports.download_name(plan, utcnow())
