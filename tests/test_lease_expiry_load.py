@@ -32,14 +32,21 @@ OVERLAP = 2
 PROMPTS = 40
 
 
-def work(base: str, headers: dict[str, str], started: threading.Event) -> int:
-    """Lease and judge until nothing is left; verdicts made."""
+def work(
+    base: str, headers: dict[str, str], started: threading.Event, expired: threading.Event
+) -> int:
+    """Lease and judge until nothing is left; verdicts made. "Nothing left" is final only when
+    asked after the slow leases ran out: a fast worker may empty the rest of the queue first."""
     made = 0
     with httpx.Client(base_url=base, headers=headers, timeout=60) as client:
         while True:
+            asked_after_expiry = expired.is_set()
             lease = client.post(f"/api/v1/projects/{SLUG}/assignments")
             if lease.status_code == 204:
-                return made
+                if asked_after_expiry:
+                    return made
+                assert expired.wait(60), "the slow leases were made to run out"
+                continue
             assert lease.status_code == 201, lease.text
             cid = lease.json()["comparison_id"]
             judged = client.post(f"/api/v1/assignments/{lease.json()['id']}/judgement",
@@ -61,14 +68,15 @@ def test_expired_leases_are_handed_out_again_and_late_verdicts_count_once(
         held = [client.post(f"/api/v1/projects/{SLUG}/assignments", headers=h) for h in slow]
         assert [r.status_code for r in held] == [201] * 3
         abandoned = {r.json()["comparison_id"] for r in held}
-        started = threading.Event()
+        started, expired = threading.Event(), threading.Event()
         with ThreadPoolExecutor(len(busy)) as pool:
-            made = [pool.submit(work, base, h, started) for h in busy]
+            made = [pool.submit(work, base, h, started, expired) for h in busy]
             assert started.wait(60), "the busy annotators got going"
             with db.scope() as s:  # the slow annotators' leases run out, mid-work
                 ids = [r.json()["id"] for r in held]
                 past = utcnow() - timedelta(seconds=1)
                 s.execute(update(Assignment).where(Assignment.id.in_(ids)).values(expires_at=past))
+            expired.set()  # committed
             verdicts = sum(f.result() for f in made)
         late = [
             client.post(f"/api/v1/assignments/{r.json()['id']}/judgement", headers=h,
