@@ -4,5 +4,8 @@ from pathlib import Path
 
 __version__ = "0.1.0"
 
-#: The repository root: templates/, static/ and migrations/ live beside the package.
-ROOT = Path(__file__).resolve().parent.parent
+_PACKAGE = Path(__file__).resolve().parent
+
+#: Where templates/, static/, migrations/ and alembic.ini are: inside the package when it is
+#: installed from a wheel (the build maps them in), else the repository root beside it.
+RESOURCES = _PACKAGE if (_PACKAGE / "templates").is_dir() else _PACKAGE.parent

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from app.auth import DomainError
+from app.errors import DomainError
 
 
 def backup_sqlite(database_url: str, destination: Path) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from app.auth import DomainError, NotFound
+from app.errors import DomainError, NotFound
 from app.models import Batch, BatchStatus, Project
 
 #: Which statuses each status may move to. Archiving is for good.

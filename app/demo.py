@@ -8,7 +8,7 @@ import orjson
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.auth import create_user, generate_password
+from app.accounts.auth import create_user, generate_password
 from app.importing import import_batch
 from app.models import Project, Role, User
 from app.projects import create_project

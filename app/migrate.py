@@ -6,12 +6,12 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine
 
-from app import ROOT
+from app import RESOURCES
 
 
 def alembic_config(database_url: str) -> Config:
-    config = Config(str(ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(ROOT / "migrations"))
+    config = Config(str(RESOURCES / "alembic.ini"))
+    config.set_main_option("script_location", str(RESOURCES / "migrations"))
     config.attributes["database_url"] = database_url
     return config
 

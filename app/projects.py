@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import ColumnElement, delete, exists, func, or_, select, true
 from sqlalchemy.orm import Session
 
-from app.auth import Conflict, DomainError, NotFound
+from app.errors import Conflict, DomainError, NotFound
 from app.models import (
     Candidate,
     Comparison,

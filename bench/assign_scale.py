@@ -50,9 +50,10 @@ import httpx
 import psycopg
 from sqlalchemy.orm import Session
 
-from app import migrate, tallies
-from app.assignment import claim_statement
-from app.auth import TOKEN_PREFIX, hash_token
+from app import migrate
+from app.accounts.auth import TOKEN_PREFIX, hash_token
+from app.annotation import tallies
+from app.annotation.assign import claim_statement
 from app.db import Database
 from app.models import ApiToken, Batch, BatchStatus, Project, Role, User
 from app.projects import create_project

@@ -26,15 +26,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy import inspect, text
 
 from app import migrate
-from app.assignment import get_assignment, next_assignment
-from app.auth import create_user
+from app.accounts.auth import create_user
+from app.annotation.assign import get_assignment, next_assignment
+from app.annotation.judge import ScreenVerdict, VerdictIn, record_verdict
 from app.db import Database
 from app.importing import import_batch
-from app.judging import ScreenVerdict, VerdictIn, record_verdict
-from app.main import create_app
 from app.models import Project, Role, User
 from app.projects import create_project
 from app.settings import Settings
+from app.web.main import create_app
 
 PASSWORD = "bench-password"
 

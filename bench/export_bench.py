@@ -51,7 +51,7 @@ CHILD = """
 import io, json, os, resource, sys, time, contextlib
 import psycopg
 from sqlalchemy.orm import configure_mappers
-from app.cli import cli
+from app.cli.main import cli
 configure_mappers()
 def cpu():
     usage = resource.getrusage(resource.RUSAGE_SELF)

@@ -34,7 +34,7 @@ CHILD = """
 import io, json, resource, sys, time, contextlib
 import psycopg  # imported by the first connection otherwise: 0.15 s of start-up
 from sqlalchemy.orm import configure_mappers
-from app.cli import cli
+from app.cli.main import cli
 configure_mappers()  # done by the first query otherwise
 def cpu():
     usage = resource.getrusage(resource.RUSAGE_SELF)

@@ -37,7 +37,7 @@ from typing import Any
 import psycopg
 
 from app import migrate
-from app.auth import create_token
+from app.accounts.auth import create_token
 from app.db import Database
 from app.importing import import_batch
 from app.models import Role, User
@@ -142,7 +142,7 @@ def backend_cpu(url: str) -> float | None:
 
 
 SERVE_BARE = (
-    "import sys; from app.cli import run_server; "
+    "import sys; from app.cli.main import run_server; "
     "run_server('bench.bare_app:create_app', host='127.0.0.1', port=int(sys.argv[1]),"
     " workers=int(sys.argv[2]))"
 )

@@ -27,7 +27,7 @@ from typing import Any
 
 import httpx
 
-from app import auth
+from app.accounts import auth
 from app.db import Database
 from app.models import ProjectMember, Role, User
 from bench import assign_scale

@@ -6,7 +6,7 @@ from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from app.auth import create_token
+from app.accounts.auth import create_token
 from app.models import User
 from tests.test_session import csrf_of, login
 

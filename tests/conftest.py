@@ -17,10 +17,11 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from app import auth, migrate
+from app import migrate
+from app.accounts import auth
 from app.db import Base, Database
-from app.main import create_app
 from app.settings import Settings
+from app.web.main import create_app
 
 PG_URL = os.environ.get("ARBITER_TEST_DATABASE_URL", "")
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"

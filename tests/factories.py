@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 from sqlalchemy.orm import Session
 
-from app.auth import create_user
+from app.accounts.auth import create_user
 from app.importing import ImportResult, import_batch
 from app.models import Project, Role, User
 from app.projects import create_project

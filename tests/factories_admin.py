@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app import tallies
+from app.annotation import tallies
 from app.db import Database
 from app.models import Comparison, Judgement, Project, User, Verdict, utcnow
 from tests.factories import import_rows, make_admin, make_project, native_rows

@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app import tallies
-from app.auth import hash_password
+from app.accounts.auth import hash_password
+from app.annotation import tallies
 from app.models import Candidate, Comparison, Judgement, Project, Rating, Role, User, Verdict
 from tests.factories import PASSWORD, import_rows, make_project
 

@@ -9,8 +9,8 @@ from contextlib import contextmanager
 import uvicorn
 from fastapi import FastAPI
 
-from app.main import create_app
 from app.settings import Settings
+from app.web.main import create_app
 
 
 @contextmanager

@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import Session
 
-from app.assignment import open_comparisons
+from app.annotation.assign import open_comparisons
+from app.annotation.tallies import SHARDS
 from app.models import (
     Assignment,
     Batch,
@@ -20,7 +21,6 @@ from app.models import (
     Project,
     User,
 )
-from app.tallies import SHARDS
 
 
 def assert_tallies_exact(session: Session) -> None:
@@ -38,7 +38,7 @@ def assert_tallies_exact(session: Session) -> None:
 
 
 def brute_totals(session: Session, ids: list[int]) -> dict[int, tuple[int, int]]:
-    """app.progress._totals as an aggregate over comparisons."""
+    """app.annotation.progress._totals as an aggregate over comparisons."""
     counted = case(
         (Comparison.judgement_count < Project.overlap, Comparison.judgement_count),
         else_=Project.overlap,
@@ -64,7 +64,7 @@ def brute_mine(session: Session, user: User, ids: list[int]) -> dict[int, int]:
 
 
 def brute_open_to(session: Session, user: User, ids: list[int], now: datetime) -> dict[int, int]:
-    """app.progress.open_to as it was: every open comparison walked."""
+    """app.annotation.progress.open_to as it was: every open comparison walked."""
     in_projects = Comparison.project_id.in_(ids)
     open_ = (
         open_comparisons(user, now)

@@ -11,12 +11,12 @@ from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy.orm import Session
 
-from app.assignment import next_assignment
-from app.judging import ScreenVerdict, VerdictIn, record_verdict
-from app.main import create_app
+from app.annotation.assign import next_assignment
+from app.annotation.judge import ScreenVerdict, VerdictIn, record_verdict
 from app.models import Project, User
 from app.projects import add_member
 from app.settings import Settings
+from app.web.main import create_app
 from tests.clients import bearer, browser_login
 from tests.factories import import_rows, make_admin, make_annotator, make_project, native_rows
 from tests.test_session import csrf_of

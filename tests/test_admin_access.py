@@ -11,10 +11,10 @@ from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from app.auth import create_token
-from app.main import create_app
+from app.accounts.auth import create_token
 from app.models import Batch
 from app.settings import Settings
+from app.web.main import create_app
 from tests.conftest import TEST_SECRET
 from tests.factories import make_admin, make_annotator
 from tests.factories_admin import HX, project_with_comparisons
@@ -66,7 +66,7 @@ def _routes(prefix: str) -> set[tuple[str, str]]:
     app = create_app(Settings(secret_key=TEST_SECRET))
     return {
         (method, route.path)
-        for route in _walk(app.routes)
+        for route in _walk(app.web.routes)
         if getattr(route, "methods", None) and route.path.startswith(prefix)
         for method in route.methods
     }

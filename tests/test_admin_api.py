@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from openapi_schema_validator import OAS30Validator, OAS31Validator
 from sqlalchemy.orm import Session
 
-from app.auth import create_token
+from app.accounts.auth import create_token
 from app.projects import get_project, project_summary
 from tests.factories import jsonl, make_admin, native_rows
 from tests.factories_admin import reading

@@ -19,14 +19,15 @@ from typing import Any
 
 import pytest
 
-from app import ROOT, migrate
-from app.auth import create_user
+from app import migrate
+from app.accounts.auth import create_user
 from app.db import Database
 from app.models import Role
 from tests.conftest import TEST_SECRET
 from tests.export_helpers import assert_kto, rows_of, run_export
 from tests.factories import jsonl, native_rows
 from tests.factories_labels import make_mixed_project
+from tests.paths import REPO
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -61,10 +62,10 @@ def server(database_url: str) -> Iterator[str]:
     sock.bind(("127.0.0.1", 0))
     sock.listen(64)
     env = {**os.environ, "ARBITER_DATABASE_URL": url, "ARBITER_SECRET_KEY": TEST_SECRET}
-    command = [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory",
+    command = [sys.executable, "-m", "uvicorn", "app.web.main:create_app", "--factory",
                "--fd", str(sock.fileno()), "--log-level", "info"]  # fmt: skip
     process = subprocess.Popen(
-        command, cwd=ROOT, env=env, pass_fds=[sock.fileno()], stderr=subprocess.PIPE, text=True
+        command, cwd=REPO, env=env, pass_fds=[sock.fileno()], stderr=subprocess.PIPE, text=True
     )
     assert process.stderr is not None
     for line in process.stderr:  # wait until it says it is ready

@@ -91,7 +91,7 @@ def test_overlap_1_says_why_there_is_no_agreement(client: TestClient, session: S
 def test_one_day_of_progress_is_drawn_as_a_marked_point() -> None:
     from datetime import date
 
-    from app.charts import line_chart
+    from app.web.charts import line_chart
 
     chart = line_chart([date(2026, 11, 3)], [7], target=20)
     assert chart.points.count(",") == 1  # a polyline of one point draws nothing ...

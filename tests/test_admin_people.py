@@ -8,11 +8,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.auth import create_token, get_user, verify_password
+from app.accounts.auth import create_token, get_user, verify_password
 from app.db import Database
-from app.main import create_app
 from app.models import ApiToken, Judgement, Role
 from app.settings import Settings
+from app.web.main import create_app
 from tests.factories import PASSWORD, make_annotator
 from tests.factories_admin import HX, admin_client, judge, project_with_comparisons, reading
 from tests.test_session import login

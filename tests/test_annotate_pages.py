@@ -263,7 +263,7 @@ def test_a_malformed_form_is_refused_with_a_readable_reason(client: TestClient, 
 def test_someone_elses_assignment_is_not_found(
     client: TestClient, csrf: str, session: Session, project: Project
 ) -> None:
-    from app.assignment import next_assignment
+    from app.annotation.assign import next_assignment
 
     other = next_assignment(session, make_annotator(session), project, lease_seconds=900)
     assert other is not None

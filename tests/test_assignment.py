@@ -8,8 +8,8 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.assignment import live_assignment, load_pair, next_assignment, release
-from app.judging import ScreenVerdict, VerdictIn, record_verdict
+from app.annotation.assign import live_assignment, load_pair, next_assignment, release
+from app.annotation.judge import ScreenVerdict, VerdictIn, record_verdict
 from app.models import Assignment, Batch, BatchStatus, Comparison, Project, User, utcnow
 from app.projects import add_member, annotatable_projects, may_annotate
 from tests.factories import import_rows, make_admin, make_annotator, make_project, native_rows

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from app.assignment import next_assignment, open_comparisons
+from app.annotation.assign import next_assignment, open_comparisons
 from app.models import (
     Assignment,
     Batch,

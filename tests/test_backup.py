@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from app.cli import cli
+from app.cli.main import cli
 from app.db import Database
 from app.models import Comparison, Judgement, Verdict
 from tests.factories import import_rows, make_annotator, make_project, native_rows

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from app.cli import cli
+from app.cli.main import cli
 from tests.factories import jsonl, native_rows
 
 runner = CliRunner()
@@ -47,7 +47,7 @@ def test_user_add_reads_the_password_from_stdin(arbiter) -> None:  # type: ignor
 
 
 def test_token_create_prints_the_token_last(arbiter, session) -> None:  # type: ignore[no-untyped-def]
-    from app.auth import user_for_token
+    from app.accounts.auth import user_for_token
 
     arbiter("user", "add", "ada", "--role", "admin")
     out = arbiter("token", "create", "ada", "--name", "ci")

@@ -12,9 +12,9 @@ import httpx
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.assignment import get_assignment, next_assignment
+from app.annotation.assign import get_assignment, next_assignment
+from app.annotation.judge import ScreenVerdict, VerdictIn, record_verdict
 from app.db import Database
-from app.judging import ScreenVerdict, VerdictIn, record_verdict
 from app.models import Assignment, Comparison, Judgement, Project, User, utcnow
 from app.settings import Settings
 from tests.clients import bearer

@@ -27,9 +27,9 @@ from sqlalchemy.orm import Session
 from app import db as db_module
 from app import migrate
 from app.db import Database
-from app.main import create_app
 from app.models import Judgement
 from app.settings import Settings
+from app.web.main import create_app
 from tests.clients import bearer, soup
 from tests.conftest import TEST_SECRET
 from tests.factories import import_rows, make_annotator, make_project, native_rows

@@ -15,14 +15,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from app import ROOT
 from tests.conftest import PG_URL, scratch_database
+from tests.paths import REPO
 
 ENTRYPOINT = "arbiter db upgrade && arbiter serve --host 0.0.0.0 --port 8000"
 
 
 def compose() -> dict:  # type: ignore[type-arg]
-    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    return yaml.safe_load((REPO / "docker-compose.yml").read_text())
 
 
 def test_compose_runs_postgres_16_with_a_volume_and_a_healthcheck() -> None:
@@ -44,7 +44,7 @@ def test_compose_starts_the_app_after_the_database_is_healthy() -> None:
 
 
 def test_dockerfile_is_slim_non_root_and_runs_the_same_entrypoint() -> None:
-    lines = [ln.strip() for ln in (ROOT / "Dockerfile").read_text().splitlines()]
+    lines = [ln.strip() for ln in (REPO / "Dockerfile").read_text().splitlines()]
     assert any(ln.startswith("FROM python:") and ln.endswith("-slim") for ln in lines)
     users = [ln.split()[1] for ln in lines if ln.startswith("USER ")]
     assert users and users[-1] not in ("root", "0")

@@ -11,11 +11,11 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import func, select, text
 
-from app.auth import create_token
+from app.accounts.auth import create_token
 from app.db import Database
-from app.main import create_app
 from app.models import Export, Role
 from app.settings import Settings
+from app.web.main import create_app
 from tests.conftest import PG_URL, TEST_SECRET
 from tests.factories_bulk import generate
 from tests.factories_labels import make_labeller

@@ -13,8 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from app.auth import create_token
-from app.cli import cli
+from app.accounts.auth import create_token
+from app.cli.main import cli
 from app.db import Database
 from app.models import Export, Role
 from tests.conftest import TEST_SECRET

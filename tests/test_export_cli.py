@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from app.cli import cli
+from app.cli.main import cli
 from app.db import Database
 from app.models import Export
 from tests.conftest import TEST_SECRET

@@ -130,7 +130,7 @@ def test_batches_are_selected_by_name(db: Database, session: Session) -> None:
 
 
 def test_unknown_names_are_refused(db: Database, mixed: str) -> None:
-    from app.auth import DomainError
+    from app.errors import DomainError
 
     with pytest.raises(DomainError, match="no batch named 'nope'"):
         run_export(db, mixed, format="kto", batch=["nope"])

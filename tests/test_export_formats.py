@@ -13,12 +13,12 @@ from typing import Any
 
 import pytest
 
-from app import ROOT
 from app.db import Database
 from app.exports import FORMATS, ExportParams
 from app.exports.pseudonyms import pseudonymizer
 from tests.export_helpers import RULES, SCHEMAS, assert_nova_dpo, nova_texts, rows_of, run_export
 from tests.factories_labels import make_mixed_project
+from tests.paths import REPO
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -172,7 +172,7 @@ def test_a_pseudonym_is_stable_per_project_and_secret_keyed() -> None:
 
 
 def test_the_schema_copies_are_openais_as_shared() -> None:
-    shared = ROOT.parent / "shared" / "schemas"
+    shared = REPO.parent / "shared" / "schemas"
     if not shared.is_dir():
         pytest.skip("../shared/schemas is not beside this checkout")
     copies = sorted(SCHEMAS.glob("*.json"))
@@ -182,7 +182,7 @@ def test_the_schema_copies_are_openais_as_shared() -> None:
 
 
 def test_every_format_and_parameter_is_in_the_readme() -> None:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
     for name in FORMATS:
         assert f"| `{name}` |" in readme, f"format {name} is not documented"
     rows = [line.split(" | ")[0] for line in readme.splitlines() if line.startswith("| `")]

@@ -12,9 +12,9 @@ from bs4 import Tag
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from app.assignment import next_assignment
+from app.annotation.assign import next_assignment
+from app.annotation.judge import ScreenVerdict, VerdictIn, record_verdict
 from app.db import Database
-from app.judging import ScreenVerdict, VerdictIn, record_verdict
 from app.models import Project, User
 from tests.clients import browser_login, soup
 from tests.export_helpers import rows_of, run_export

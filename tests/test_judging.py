@@ -8,9 +8,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.assignment import next_assignment, right_candidate_id
-from app.auth import Conflict, NotFound
-from app.judging import (
+from app.annotation.assign import next_assignment, right_candidate_id
+from app.annotation.judge import (
     Invalid,
     ScreenVerdict,
     Side,
@@ -20,6 +19,7 @@ from app.judging import (
     record_verdict,
     undo,
 )
+from app.errors import Conflict, NotFound
 from app.models import (
     Assignment,
     Comparison,

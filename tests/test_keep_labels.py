@@ -13,12 +13,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from app.assignment import next_assignment
-from app.auth import verify_password
-from app.cli import cli
+from app.accounts.auth import verify_password
+from app.annotation.assign import next_assignment
+from app.annotation.judge import ScreenVerdict, VerdictIn, record_verdict
+from app.cli.main import cli
 from app.db import Database
 from app.importing.labels import import_with_labels
-from app.judging import ScreenVerdict, VerdictIn, record_verdict
 from app.models import Comparison, Judgement, Role, User
 from tests.export_helpers import assert_openai_dpo, rows_of, run_export
 from tests.factories import PASSWORD, import_rows, jsonl, make_annotator, make_project

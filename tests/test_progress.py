@@ -7,10 +7,10 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.assignment import next_assignment
-from app.judging import ScreenVerdict, VerdictIn, record_verdict
+from app.annotation.assign import next_assignment
+from app.annotation.judge import ScreenVerdict, VerdictIn, record_verdict
+from app.annotation.progress import open_to, project_progress
 from app.models import Batch, BatchStatus, utcnow
-from app.progress import open_to, project_progress
 from tests.factories import import_rows, make_annotator, make_project, native_rows
 
 

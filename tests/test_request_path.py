@@ -16,10 +16,10 @@ from sqlalchemy.orm import Session
 from uvicorn.importer import import_from_string
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from app.auth import TOKEN_USE_RESOLUTION, create_token, user_for_token
-from app.cli import run_server
+from app.accounts.auth import TOKEN_USE_RESOLUTION, create_token, user_for_token
+from app.cli.main import run_server
 from app.models import ApiToken, utcnow
-from app.serving import HTTP_PROTOCOL, set_nodelay
+from app.web.serving import HTTP_PROTOCOL, set_nodelay
 from tests.factories import make_annotator
 
 
@@ -79,7 +79,7 @@ def test_connections_from_a_workers_socket_get_tcp_nodelay() -> None:
 def test_arbiter_serve_uses_the_protocol_that_sets_it(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[dict[str, Any]] = []
     monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: calls.append(kwargs))
-    run_server("app.main:create_app", host="127.0.0.1", port=8000, workers=2)
+    run_server("app.web.main:create_app", host="127.0.0.1", port=8000, workers=2)
     assert calls and calls[0]["http"] == HTTP_PROTOCOL and calls[0]["workers"] == 2
     protocol = import_from_string(HTTP_PROTOCOL)
     assert issubclass(protocol, asyncio.Protocol)

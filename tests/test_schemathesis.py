@@ -19,11 +19,11 @@ from schemathesis import GenerationMode
 from sqlalchemy.orm import Session
 
 from app import migrate
-from app.auth import create_token
+from app.accounts.auth import create_token
 from app.db import Database
-from app.main import create_app
 from app.models import Role
 from app.settings import Settings
+from app.web.main import create_app
 from tests.clients import bearer
 from tests.conftest import TEST_SECRET
 from tests.factories import import_rows, make_annotator, make_project, native_rows

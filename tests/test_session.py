@@ -6,7 +6,7 @@ from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from app.auth import set_password
+from app.accounts.auth import set_password
 from tests.factories import PASSWORD, make_annotator
 
 

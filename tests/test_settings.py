@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from app import ROOT
 from app.settings import Settings
+from tests.paths import REPO
 
 
 def test_the_embedded_database_is_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -43,14 +43,14 @@ def test_an_unset_secret_is_generated_once_and_kept(tmp_path: Path) -> None:
 
 
 def test_every_setting_has_a_description_and_is_in_the_readme() -> None:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
     for name, field in Settings.model_fields.items():
         assert field.description, f"{name} has no description"
         assert f"`ARBITER_{name.upper()}`" in readme, f"ARBITER_{name.upper()} not in README"
 
 
 def test_the_readme_quick_start_has_exactly_two_commands() -> None:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
     quick = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
     commands = re.findall(r"^(make \w+)$", quick, flags=re.M)
     assert commands == ["make run", "make test"]

@@ -11,9 +11,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app import batches, tallies
-from app.assignment import next_assignment, release
-from app.judging import ScreenVerdict, VerdictIn, find_judgement, record_verdict, undo
+from app import batches
+from app.annotation import tallies
+from app.annotation.assign import next_assignment, release
+from app.annotation.judge import ScreenVerdict, VerdictIn, find_judgement, record_verdict, undo
+from app.annotation.progress import open_to, progress_by_project
 from app.models import (
     Assignment,
     Batch,
@@ -24,7 +26,6 @@ from app.models import (
     User,
     utcnow,
 )
-from app.progress import open_to, progress_by_project
 from app.projects import ProjectSettings, update_project
 from app.stats import progress as stats
 from tests.factories import import_rows, make_annotator, make_project, native_rows

@@ -7,7 +7,7 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from app import throttle
+from app.accounts import throttle
 from app.models import utcnow
 from tests.factories import PASSWORD, make_annotator
 from tests.test_session import csrf_of, login

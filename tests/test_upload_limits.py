@@ -12,8 +12,8 @@ from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from app.main import create_app
 from app.settings import Settings
+from app.web.main import create_app
 from tests.clients import bearer
 from tests.conftest import TEST_SECRET
 from tests.factories import import_rows, make_annotator, make_project, native_rows

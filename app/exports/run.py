@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import __version__
-from app.auth import DomainError
+from app.errors import DomainError
 from app.exports.base import FileStats, Format, Item, LeftOut, Options, timestamp
 from app.exports.consensus import Selection, Thresholds
 from app.exports.params import ExportParams, Split

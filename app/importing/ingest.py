@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import Table, union_all
 from sqlalchemy.orm import Session
 
-from app import tallies
+from app.annotation import tallies
 from app.importing.bulk import allocate_ids, json_encoder, keys, probe, write_rows
 from app.importing.rows import CandidateRow, PromptRow
 from app.models import Candidate, Comparison, Prompt

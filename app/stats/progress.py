@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
-from app import tallies
+from app.annotation import tallies
 from app.models import Batch, BatchStatus, BatchTally, Comparison, Judgement, Project
 
 

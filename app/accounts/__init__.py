@@ -1,0 +1,1 @@
+"""Accounts: passwords and API tokens (auth), people, and the login throttle."""

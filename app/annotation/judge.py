@@ -1,0 +1,232 @@
+"""Verdicts: recorded repeat-safely, undone, and the good/bad ratings that come with them.
+
+A verdict arrives in screen terms (left, right, …) and is stored in candidate terms (a, b, …)
+through the assignment's ``left_candidate_id``. Sending the same verdict twice returns the
+first judgement (a double click never makes two); a different one is refused until the first
+is undone. A verdict on an expired lease is kept when its author has not judged that
+comparison: labelled work is never thrown away. ``Comparison.judgement_count`` moves by one,
+in SQL, with every judgement added or removed, so it stays exact.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cache
+
+from sqlalchemy import Select, bindparam, delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from app.annotation import tallies
+from app.annotation.assign import release, renew, right_candidate_id
+from app.errors import Conflict, NotFound, Unprocessable
+from app.models import (
+    Assignment,
+    Comparison,
+    Judgement,
+    Project,
+    Rating,
+    RationaleMode,
+    User,
+    Verdict,
+    utcnow,
+)
+
+MAX_RATIONALE = 10_000
+
+
+class Side(enum.StrEnum):
+    """Where a candidate was shown."""
+
+    LEFT = "left"
+    RIGHT = "right"
+
+
+class ScreenVerdict(enum.StrEnum):
+    """A verdict as the annotator gives it, in terms of what they saw."""
+
+    LEFT = "left"
+    """The left response is better."""
+    RIGHT = "right"
+    """The right response is better."""
+    TIE = "tie"
+    """Both are acceptable and neither is better."""
+    BOTH_BAD = "both_bad"
+    """Neither is acceptable."""
+
+
+class Invalid(Unprocessable):
+    """A verdict the project's rules do not accept."""
+
+
+@dataclass(frozen=True)
+class VerdictIn:
+    verdict: ScreenVerdict
+    strength: int | None = None
+    rationale: str | None = None
+    ratings: dict[Side, bool] = field(default_factory=dict)
+
+
+def check(project: Project, given: VerdictIn) -> VerdictIn:
+    """``given`` with its rationale tidied, or Invalid naming the rule it breaks."""
+    rationale = (given.rationale or "").strip() or None
+    if given.verdict is ScreenVerdict.TIE and not project.allow_tie:
+        raise Invalid("this project does not allow a tie")
+    if given.verdict is ScreenVerdict.BOTH_BAD and not project.allow_both_bad:
+        raise Invalid("this project does not allow 'both bad'")
+    if given.strength is not None:
+        if given.strength not in (1, 2):
+            raise Invalid("strength is 1 (slightly better) or 2 (much better)")
+        if given.verdict not in (ScreenVerdict.LEFT, ScreenVerdict.RIGHT):
+            raise Invalid("strength applies only when one side is better")
+    if project.rationale is RationaleMode.REQUIRED and rationale is None:
+        raise Invalid("this project asks for a rationale with every verdict")
+    if project.rationale is RationaleMode.OFF and rationale is not None:
+        raise Invalid("this project takes no rationale")
+    if rationale is not None and len(rationale) > MAX_RATIONALE:
+        raise Invalid(f"a rationale has at most {MAX_RATIONALE:,} characters")
+    if given.ratings and not project.rate_singletons:
+        raise Invalid("this project does not rate single responses")
+    return VerdictIn(given.verdict, given.strength, rationale, given.ratings)
+
+
+def record_verdict(
+    session: Session,
+    assignment: Assignment,
+    project: Project,
+    given: VerdictIn,
+    now: datetime | None = None,
+) -> tuple[Judgement, bool]:
+    """Store the verdict; the judgement and whether it is new. Lock the assignment first."""
+    now = now or utcnow()
+    given = check(project, given)
+    comparison = session.get_one(Comparison, assignment.comparison_id)
+    verdict = to_candidate_terms(given.verdict, assignment, comparison)
+    existing = find_judgement(session, assignment)
+    if existing is not None:
+        if (existing.verdict, existing.strength, existing.rationale) != (
+            verdict, given.strength, given.rationale,
+        ):  # fmt: skip
+            raise Conflict("you have already judged this pair differently: undo it first")
+        _rate(session, assignment, comparison, given.ratings)
+        return existing, False
+    judgement = Judgement(
+        comparison_id=comparison.id,
+        user_id=assignment.user_id,
+        verdict=verdict,
+        strength=given.strength,
+        rationale=given.rationale,
+        left_candidate_id=assignment.left_candidate_id,
+        duration_ms=max(0, int((now - assignment.leased_at).total_seconds() * 1000)),
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(judgement)
+    _count(session, comparison, +1)
+    _rate(session, assignment, comparison, given.ratings)
+    release(assignment, now)
+    session.flush()
+    return judgement, True
+
+
+def to_candidate_terms(
+    given: ScreenVerdict, assignment: Assignment, comparison: Comparison
+) -> Verdict:
+    if given is ScreenVerdict.TIE:
+        return Verdict.TIE
+    if given is ScreenVerdict.BOTH_BAD:
+        return Verdict.BOTH_BAD
+    left_is_a = assignment.left_candidate_id == comparison.candidate_a_id
+    return Verdict.A if (given is ScreenVerdict.LEFT) == left_is_a else Verdict.B
+
+
+def to_screen_terms(judgement: Judgement, comparison: Comparison) -> ScreenVerdict:
+    if judgement.verdict in (Verdict.TIE, Verdict.BOTH_BAD):
+        return ScreenVerdict(judgement.verdict.value)
+    left_is_a = judgement.left_candidate_id == comparison.candidate_a_id
+    a_won = judgement.verdict is Verdict.A
+    return ScreenVerdict.LEFT if a_won == left_is_a else ScreenVerdict.RIGHT
+
+
+def find_judgement(session: Session, assignment: Assignment) -> Judgement | None:
+    params = {"comparison_id": assignment.comparison_id, "user_id": assignment.user_id}
+    return session.scalar(_judgement_of(), params)
+
+
+@cache
+def _judgement_of() -> Select[Judgement]:
+    """Built once: a statement costs more Python to build than to run."""
+    return select(Judgement).where(
+        Judgement.comparison_id == bindparam("comparison_id"),
+        Judgement.user_id == bindparam("user_id"),
+    )
+
+
+def undo(
+    session: Session, assignment: Assignment, *, lease_seconds: int, now: datetime | None = None
+) -> None:
+    """Remove the verdict (and the ratings sent with the pair) and lease the pair again."""
+    judgement = find_judgement(session, assignment)
+    if judgement is None:
+        raise NotFound("this assignment has no verdict to undo")
+    comparison = session.get_one(Comparison, assignment.comparison_id)
+    session.delete(judgement)
+    _count(session, comparison, -1)
+    session.execute(
+        delete(Rating).where(
+            Rating.user_id == assignment.user_id,
+            Rating.candidate_id.in_((comparison.candidate_a_id, comparison.candidate_b_id)),
+        )
+    )
+    renew(assignment, lease_seconds, now)
+    session.flush()
+
+
+def last_judged(session: Session, user: User, project: Project) -> Assignment | None:
+    """The assignment of the user's most recent verdict in ``project`` (what undo undoes)."""
+    stmt = (
+        select(Assignment)
+        .join(Judgement, (Judgement.comparison_id == Assignment.comparison_id)
+              & (Judgement.user_id == Assignment.user_id))
+        .join(Comparison, Comparison.id == Assignment.comparison_id)
+        .where(Assignment.user_id == user.id, Comparison.project_id == project.id)
+        .order_by(Judgement.created_at.desc(), Judgement.id.desc())
+        .limit(1)
+    )  # fmt: skip
+    return session.scalar(stmt)
+
+
+def ratings_of(session: Session, user_id: int, candidate_ids: list[int]) -> dict[int, bool]:
+    stmt = select(Rating.candidate_id, Rating.good).where(
+        Rating.user_id == user_id, Rating.candidate_id.in_(candidate_ids)
+    )
+    return {cid: good for cid, good in session.execute(stmt).tuples()}
+
+
+def _count(session: Session, comparison: Comparison, delta: int) -> None:
+    """Move the denormalised count and its tally in SQL (concurrent verdicts add up)."""
+    tallies.bump(session, comparison.id, delta)
+    session.expire(comparison, ["judgement_count"])
+
+
+def _rate(
+    session: Session, assignment: Assignment, comparison: Comparison, ratings: dict[Side, bool]
+) -> None:
+    """Upsert the user's good/bad mark on each rated side's candidate."""
+    ids = {
+        Side.LEFT: assignment.left_candidate_id,
+        Side.RIGHT: right_candidate_id(assignment, comparison),
+    }
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    for side, good in ratings.items():
+        stmt = insert(Rating).values(
+            candidate_id=ids[side], user_id=assignment.user_id, good=good, created_at=utcnow()
+        )
+        session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["candidate_id", "user_id"], set_={"good": good}
+            )
+        )

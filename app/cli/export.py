@@ -1,0 +1,107 @@
+"""`arbiter export`: a training file and its manifest (and the validation twin of a split).
+
+Registered by ``app/cli/main.py``, so the command's options and its summary read
+in one place.
+"""
+
+from __future__ import annotations
+
+import getpass
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from pydantic import ValidationError
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+from app import exports, projects
+from app.cli.common import err, out
+from app.db import Database
+from app.errors import DomainError
+from app.exports import ExportParams, WrittenFile
+from app.settings import Settings
+
+FORMAT_HELP = "one of: " + ", ".join(exports.FORMATS)
+
+
+def export_command(
+    project: Annotated[str, typer.Option(help="project name or slug")],
+    fmt: Annotated[str, typer.Option("--format", help=FORMAT_HELP)],
+    output: Annotated[Path, typer.Option(help="the JSONL file to write", dir_okay=False)],
+    min_votes: Annotated[int, typer.Option(help="votes a label needs")] = 1,
+    min_agreement: Annotated[float, typer.Option(help="share of votes for the outcome")] = 0.5,
+    derive: Annotated[str | None, typer.Option(help="kto: 'pairs' labels wins too")] = None,
+    batch: Annotated[list[str] | None, typer.Option(help="only this batch (repeatable)")] = None,
+    since: Annotated[str | None, typer.Option(help="labels from (ISO date/time, UTC)")] = None,
+    until: Annotated[str | None, typer.Option(help="labels before (ISO date/time)")] = None,
+    validation_fraction: Annotated[
+        float | None, typer.Option(help="hold out this share of prompts")
+    ] = None,
+    keep_reserved: Annotated[bool, typer.Option(help="nova-dpo: keep reserved words")] = False,
+    exclude_annotator: Annotated[
+        list[str] | None, typer.Option(help="leave out this annotator's labels (repeatable)")
+    ] = None,
+) -> None:
+    """Write a training file and FILE.manifest.json (with a split, also the validation twin)."""
+    try:
+        params = ExportParams(
+            format=fmt, min_votes=min_votes, min_agreement=min_agreement, derive=derive,
+            batch=batch or [], since=since, until=until,
+            validation_fraction=validation_fraction, keep_reserved=keep_reserved,
+            exclude_annotator=exclude_annotator or [],
+        )  # fmt: skip
+    except ValidationError as exc:
+        err.print(f"error: {exports.describe(exc)}")
+        raise typer.Exit(2) from None
+    settings = Settings()
+    db = Database(settings.database_url)
+    try:
+        written = _run(db, settings, project, params, output)
+    except (DomainError, OSError) as exc:
+        err.print(f"error: {exc}")
+        raise typer.Exit(1) from None
+    finally:
+        db.dispose()
+    for file in written:
+        _summarise(file)
+
+
+def _run(
+    db: Database, settings: Settings, project: str, params: ExportParams, output: Path
+) -> list[WrittenFile]:
+    with db.read_only() as session:
+        found = projects.get_project(session, project)
+        plan = exports.plan_export(session, found, params, secret=settings.resolved_secret_key())
+    progress = Progress(
+        "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+        TimeRemainingColumn(), console=err, disable=not err.is_terminal, transient=True,
+    )  # fmt: skip
+    with progress:
+        task = progress.add_task("prompts", total=None)
+        return exports.export_to_files(
+            db,
+            plan,
+            output,
+            exported_by=_who(),
+            total=lambda n: progress.update(task, total=n),
+            progress=lambda n: progress.advance(task, n),
+        )
+
+
+def _who() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+def _summarise(file: WrittenFile) -> None:
+    manifest: dict[str, Any] = file.manifest
+    out.print(f"wrote {manifest['rows']:,} rows to {file.path} (sha256 {manifest['sha256']})")
+    left_out = manifest["left_out"]
+    if left_out:
+        reasons = ", ".join(f"{reason} {n:,}" for reason, n in left_out.items())
+        out.print(f"  left out: {reasons}")
+    for warning in manifest["warnings"]:
+        out.print(f"  warning: {warning}")
+    out.print(f"  manifest: {file.path.name}.manifest.json")

@@ -1,0 +1,265 @@
+"""The `arbiter` command. Every command runs in one transaction (``Database.scope``)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+from app import migrate, projects
+from app.accounts import auth
+from app.cli.common import dispose_all, domain_errors, err, fail, open_database, out, transaction
+from app.cli.export import export_command
+from app.errors import DomainError
+from app.importing import ImportRefused, import_batch
+from app.importing.labels import LabelCounts, import_with_labels, source_username
+from app.models import Role
+from app.settings import Settings
+
+cli = typer.Typer(help="Arbiter: human preference labels on LLM outputs.", no_args_is_help=True)
+db_cli = typer.Typer(help="The database schema.", no_args_is_help=True)
+user_cli = typer.Typer(help="People and their passwords.", no_args_is_help=True)
+token_cli = typer.Typer(help="API tokens.", no_args_is_help=True)
+project_cli = typer.Typer(help="Projects.", no_args_is_help=True)
+cli.add_typer(db_cli, name="db")
+cli.add_typer(user_cli, name="user")
+cli.add_typer(token_cli, name="token")
+cli.add_typer(project_cli, name="project")
+cli.command("export")(export_command)
+
+
+@cli.callback()
+def _close_databases(ctx: typer.Context) -> None:
+    """Every command closes the connections it opened when it ends."""
+    ctx.call_on_close(dispose_all)
+
+
+@db_cli.command("upgrade")
+def db_upgrade() -> None:
+    """Migrate the database to the newest schema."""
+    _, db = open_database()
+    migrate.upgrade(db.engine)
+    out.print("database is up to date")
+
+
+class RoleChoice(StrEnum):
+    admin = "admin"
+    annotator = "annotator"
+
+
+@user_cli.command("add")
+def user_add(
+    username: str,
+    role: Annotated[RoleChoice, typer.Option(help="admin or annotator")],
+    password: Annotated[str | None, typer.Option(help="the password (else generated)")] = None,
+    password_stdin: Annotated[bool, typer.Option(help="read the password from stdin")] = False,
+) -> None:
+    """Create a user; without a password one is generated and printed."""
+    generated = password is None and not password_stdin
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    password = password or auth.generate_password()
+    with transaction() as session:
+        auth.create_user(session, username, Role(role.value), password)
+    out.print(f"created {role.value} {username}")
+    if generated:
+        out.print(f"password: {password}")
+
+
+@user_cli.command("passwd")
+def user_passwd(
+    username: str,
+    password_stdin: Annotated[bool, typer.Option(help="read the password from stdin")] = False,
+) -> None:
+    """Set a new password (generated and printed unless read from stdin)."""
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else auth.generate_password()
+    with transaction() as session:
+        auth.set_password(session, auth.get_user(session, username), password)
+    out.print(f"password of {username} changed")
+    if not password_stdin:
+        out.print(f"password: {password}")
+
+
+@token_cli.command("create")
+def token_create(
+    username: str, name: Annotated[str, typer.Option(help="what the token is for")] = "default"
+) -> None:
+    """Create an API token; it is printed once, as the last line."""
+    with transaction() as session:
+        token = auth.create_token(session, auth.get_user(session, username), name)
+    out.print(f"token {name!r} for {username} (shown once; only its hash is kept):")
+    print(token)
+
+
+@project_cli.command("create")
+def project_create(
+    name: str,
+    overlap: Annotated[int, typer.Option(help="judgements wanted per comparison")] = 1,
+    guidelines: Annotated[Path | None, typer.Option(help="Markdown file", exists=True)] = None,
+) -> None:
+    """Create a project (its slug is derived from NAME)."""
+    text = guidelines.read_text(encoding="utf-8") if guidelines else ""
+    with transaction() as session:
+        project = projects.create_project(session, name, overlap=overlap, guidelines=text)
+        slug = project.slug
+    out.print(f"created project {name} (slug {slug})")
+
+
+class MemberAction(StrEnum):
+    add = "add"
+    remove = "remove"
+
+
+@project_cli.command("members")
+def project_members(name: str, action: MemberAction, username: str) -> None:
+    """Open a project to USER only (add), or take them off it (remove)."""
+    with transaction() as session:
+        project = projects.get_project(session, name)
+        user = auth.get_user(session, username)
+        if action is MemberAction.add:
+            projects.add_member(session, project, user)
+        else:
+            projects.remove_member(session, project, user)
+        members = projects.member_names(session, project)
+    out.print("members: " + (", ".join(members) or "none (open to every annotator)"))
+
+
+@project_cli.command("show")
+def project_show(
+    name: str, as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False
+) -> None:
+    """A project's settings and counts."""
+    with transaction() as session:
+        summary = projects.project_summary(session, projects.get_project(session, name))
+    if as_json:
+        print(json.dumps(summary, ensure_ascii=False))
+        return
+    for key, value in summary.items():
+        out.print(f"{key:>16}: {value}")
+
+
+@cli.command("import")
+def import_file(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
+    project: Annotated[str, typer.Option(help="project name or slug")],
+    batch: Annotated[str | None, typer.Option(help="batch name")] = None,
+    keep_labels: Annotated[
+        bool, typer.Option(help="keep OpenAI DPO / TRL rows' preferences as source:<batch>")
+    ] = False,
+) -> None:
+    """Import a batch file (JSONL or a JSON array). A bad file is refused whole."""
+    settings, db = open_database()
+    total = file.stat().st_size
+    progress = Progress(
+        "[progress.description]{task.description}", BarColumn(), DownloadColumn(),
+        TimeRemainingColumn(), console=err, disable=not err.is_terminal, transient=True,
+    )  # fmt: skip
+    labels = None
+    try:
+        with progress, db.scope() as session:
+            task = progress.add_task("importing", total=total)
+            target = projects.get_project(session, project)
+            max_bytes = settings.max_upload_mb << 20
+
+            def advance(n: int) -> None:
+                progress.advance(task, n)
+
+            if keep_labels:
+                result, labels = import_with_labels(
+                    session, target, file, source_name=batch or file.stem,
+                    max_bytes=max_bytes, batch_name=batch, progress=advance,
+                )  # fmt: skip
+            else:
+                result = import_batch(
+                    session, target, file, max_bytes=max_bytes, batch_name=batch, progress=advance
+                )
+    except ImportRefused as exc:
+        err.print(f"refused {file.name}: {exc.error_count} errors; nothing was imported")
+        err.print(exc.report(), markup=False)
+        raise typer.Exit(1) from None
+    except DomainError as exc:
+        raise fail(str(exc)) from None
+    out.print(result.summary())
+    if labels is not None:
+        out.print(_labels_summary(labels, source_username(batch or file.stem)))
+
+
+def _labels_summary(labels: LabelCounts, username: str) -> str:
+    if not labels.labels:
+        return "--keep-labels: these rows carry no preference (only OpenAI DPO and TRL rows do)."
+    present = f" ({labels.already_present} were already there)" if labels.already_present else ""
+    return f"{labels.recorded} source labels recorded as {username}{present}."
+
+
+@cli.command("serve")
+def serve(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+    workers: Annotated[int, typer.Option(help="number of processes")] = 1,
+) -> None:
+    """Migrate the database, then serve the web app and the API."""
+    settings, db = open_database()
+    migrate.upgrade(db.engine)
+    db.dispose()
+    # A key generated into ARBITER_SECRET_KEY_FILE is made here, once, before the workers
+    # start: each worker reading the same file signs cookies every other one accepts.
+    settings.resolved_secret_key()
+    run_server("app.web.main:create_app", host=host, port=port, workers=workers)
+
+
+def run_server(factory: str, *, host: str, port: int, workers: int) -> None:
+    """Serve the ASGI app that ``factory`` ("module:function") builds, in ``workers``
+    processes. (The labelling benchmark serves its bare reference app through this too.)"""
+    import uvicorn
+
+    from app.web.serving import HTTP_PROTOCOL
+
+    uvicorn.run(factory, factory=True, host=host, port=port, workers=workers, http=HTTP_PROTOCOL)
+
+
+@cli.command("backup")
+def backup(file: Annotated[Path, typer.Argument(help="where to write the copy")]) -> None:
+    """Copy the embedded SQLite database to FILE while the app keeps running."""
+    from app.backup import backup_sqlite
+
+    settings = Settings()
+    with domain_errors():
+        pages = backup_sqlite(settings.database_url, file)
+    out.print(f"backed up {pages} pages to {file}; restore by copying it to the database path")
+
+
+@cli.command("demo")
+def demo(
+    if_empty: Annotated[
+        bool, typer.Option(help="do nothing (exit 0) when the database has data")
+    ] = False,
+) -> None:
+    """Seed an empty database with a demo project and two users, and print their logins."""
+    from app.demo import DatabaseNotEmpty, seed_demo
+
+    settings, db = open_database()
+    migrate.upgrade(db.engine)
+    try:
+        with db.scope() as session:
+            logins = seed_demo(session, settings)
+    except DatabaseNotEmpty:
+        message = (
+            "the database already has data, so no demo was seeded "
+            "(a new password: arbiter user passwd USERNAME)"
+        )
+        if if_empty:
+            out.print(message)
+            return
+        raise fail(message) from None
+    out.print("demo project 'Demo' created. Logins:")
+    for username, password in logins:
+        out.print(f"  {username:<10} {password}")
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,37 @@
+"""Domain errors: a request that breaks a rule of the domain, with the HTTP status it maps to.
+
+Domain modules raise these; the web layer's one exception handler turns them into responses,
+and the CLI into a message and an exit status.
+"""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """A request that breaks a rule of the domain; ``status`` is the HTTP answer."""
+
+    status = 400
+
+
+class NotFound(DomainError):
+    status = 404
+
+
+class Conflict(DomainError):
+    status = 409
+
+
+class Unprocessable(DomainError):
+    """Well-formed but refused: a body that breaks a rule."""
+
+    status = 422
+
+
+class NotAuthenticated(DomainError):
+    """No valid credentials: 401 for the API, a redirect to the login page for pages."""
+
+    status = 401
+
+
+class Forbidden(DomainError):
+    status = 403

@@ -1,0 +1,195 @@
+"""Who is asking, and may they: the guards routes take as dependencies.
+
+Two ways in: ``Authorization: Bearer <token>`` (the JSON API) or the signed session cookie
+(the browser). The user is loaded on every request, so deactivating someone takes effect at
+once. Every unsafe request authenticated by cookie must carry the session's CSRF token, in the
+``X-CSRF-Token`` header (htmx sends it through ``hx-headers``) or a ``csrf_token`` form field.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from functools import cache
+from typing import Annotated
+
+from fastapi import Depends, Path, Request
+from sqlalchemy import Select, bindparam, select
+from sqlalchemy.orm import Session
+
+from app.accounts.auth import user_for_token
+from app.errors import Forbidden, NotAuthenticated, NotFound
+from app.models import Assignment, Comparison, Project, Role, User
+from app.projects import may_annotate_clause
+from app.web.deps import SessionDep
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_FIELD = "csrf_token"
+
+
+def ensure_csrf_token(request: Request) -> str:
+    token = request.session.get("csrf")
+    if not token:
+        token = secrets.token_urlsafe(32)
+        request.session["csrf"] = token
+    return str(token)
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+async def csrf_protect(request: Request) -> None:
+    """Refuse an unsafe cookie-authenticated request without the session's CSRF token."""
+    if request.method in SAFE_METHODS or _bearer(request) is not None:
+        return
+    expected = request.session.get("csrf")
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None and "form" in request.headers.get("content-type", ""):
+        form = await request.form()
+        value = form.get(CSRF_FIELD)
+        sent = value if isinstance(value, str) else None
+    if not expected or not sent or not hmac.compare_digest(str(expected), sent):
+        raise Forbidden("missing or wrong CSRF token: reload the page and try again")
+
+
+def login_session(request: Request, user: User) -> None:
+    """Start a fresh session for ``user`` (a new CSRF token too)."""
+    request.session.clear()
+    request.session["user_id"] = user.id
+    request.session["key"] = _password_mark(user)
+    ensure_csrf_token(request)
+
+
+def _password_mark(user: User) -> str:
+    """A mark of the password a session was started with: a new password ends every session
+    started before it (a reset after a lost laptop). The cookie is signed, not secret, so
+    this is a digest of the salted hash, which tells nothing about the password."""
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is asking, as pages show it: plain values, so an error page can still be rendered
+    after the request's transaction has been rolled back (which expires every ORM object)."""
+
+    id: int
+    username: str
+    role: Role
+
+
+def optional_user(request: Request, session: SessionDep) -> User | None:
+    token = _bearer(request)
+    if token is not None:
+        user = user_for_token(session, token)
+        if user is None:
+            raise NotAuthenticated("invalid or revoked API token")
+    else:
+        user = _cookie_user(request, session)
+    request.state.user = Viewer(user.id, user.username, user.role) if user else None
+    return user
+
+
+def _cookie_user(request: Request, session: Session) -> User | None:
+    user_id = request.session.get("user_id")
+    if user_id is None:
+        return None
+    user = session.get(User, user_id)
+    if user is None or not user.is_active or request.session.get("key") != _password_mark(user):
+        request.session.clear()
+        return None
+    return user
+
+
+async def require_user(
+    request: Request, user: Annotated[User | None, Depends(optional_user)]
+) -> User:
+    """A signed-in user (else 401 / the login page), then the CSRF check (else 403)."""
+    if user is None:
+        raise NotAuthenticated("log in first")
+    await csrf_protect(request)
+    return user
+
+
+def require_admin(user: Annotated[User, Depends(require_user)]) -> User:
+    if user.role is not Role.ADMIN:
+        raise Forbidden("admins only")
+    return user
+
+
+OptionalUserDep = Annotated[User | None, Depends(optional_user)]
+UserDep = Annotated[User, Depends(require_user)]
+AdminDep = Annotated[User, Depends(require_admin)]
+
+
+def annotatable_project(slug: str, user: UserDep, session: SessionDep) -> Project:
+    """The project named by ``slug`` in the path: 404 if none, 403 if the user may not label it.
+    (One query: the project and the policy's answer together.)"""
+    row = session.execute(_project_by_slug(user.role), {"slug": slug, "user_id": user.id}).first()
+    if row is None:
+        raise NotFound(f"no project {slug!r}")
+    project, allowed = row
+    if not allowed:
+        raise Forbidden("this project is open to its members only")
+    return project
+
+
+@dataclass(frozen=True)
+class Owned:
+    """One of the user's assignments (row-locked for the request) and what it belongs to."""
+
+    assignment: Assignment
+    comparison: Comparison
+    project: Project
+
+
+MAX_ROW_ID = 2**31 - 1
+RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="a row id")]
+"""An id in a path: within the database's integer range, so an absurd one is a 422."""
+
+
+def owned_assignment(assignment_id: RowId, user: UserDep, session: SessionDep) -> Owned:
+    """404 unless the assignment is the user's; 403 if they may no longer label its project.
+
+    One query: the assignment (row-locked, as :func:`get_assignment` locks it), its comparison,
+    its project and the policy's answer."""
+    params = {"assignment_id": assignment_id, "user_id": user.id}
+    row = session.execute(_owned(user.role), params).first()
+    if row is None:
+        raise NotFound(f"no assignment {assignment_id} of yours")
+    assignment, comparison, project, allowed = row
+    if not allowed:
+        raise Forbidden("this project is open to its members only")
+    return Owned(assignment, comparison, project)
+
+
+# Built once per role, with bound parameters: a statement costs more Python to build than to run.
+
+
+@cache
+def _project_by_slug(role: Role) -> Select[Project, bool]:
+    may = may_annotate_clause(role, bindparam("user_id"))
+    return select(Project, may).where(Project.slug == bindparam("slug"))
+
+
+@cache
+def _owned(role: Role) -> Select[Assignment, Comparison, Project, bool]:
+    return (
+        select(Assignment, Comparison, Project, may_annotate_clause(role, bindparam("user_id")))
+        .join(Comparison, Comparison.id == Assignment.comparison_id)
+        .join(Project, Project.id == Comparison.project_id)
+        .where(
+            Assignment.id == bindparam("assignment_id"),
+            Assignment.user_id == bindparam("user_id"),
+        )
+        .with_for_update(of=Assignment)
+    )
+
+
+AnnotatableProjectDep = Annotated[Project, Depends(annotatable_project)]
+OwnedAssignmentDep = Annotated[Owned, Depends(owned_assignment)]

@@ -1,0 +1,144 @@
+"""The app factory: ``create_app(settings)``. Nothing connects at import time."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+
+from app import RESOURCES, __version__
+from app.db import Database
+from app.errors import DomainError, NotAuthenticated, Unprocessable
+from app.settings import Settings
+from app.web.limits import BodyTooLarge
+from app.web.rendering import Renderer, is_htmx
+from app.web.routes import admin, admin_api, annotate, annotation_api, exports_api, health, session
+from app.web.security import SecurityHeaders
+
+logger = logging.getLogger(__name__)
+
+SESSION_COOKIE = "arbiter_session"
+SESSION_MAX_AGE = 14 * 24 * 3600
+MAX_PROBLEMS = 10
+MAX_ECHO = 40
+RETRY_AFTER_SECONDS = 5
+UNAVAILABLE = "The database is unavailable for a moment; please try again shortly."
+DATABASE_DOWN: tuple[type[Exception], ...] = (
+    OperationalError,
+    InterfaceError,
+    DisconnectionError,
+    PoolTimeout,
+)
+"""Errors that mean the database cannot be reached (or is busy): a 503, never a 500."""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    app = FastAPI(title="Arbiter", version=__version__, docs_url=None, redoc_url=None)
+    app.state.settings = settings
+    app.state.instance = secrets.token_hex(4)  # tells app processes apart in /healthz
+    app.state.db = Database(
+        settings.database_url,
+        pool_size=settings.pool_size,
+        max_overflow=settings.max_overflow,
+        pool_timeout=settings.pool_timeout,
+    )
+    app.state.renderer = Renderer()
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.resolved_secret_key(),
+        session_cookie=SESSION_COOKIE,
+        max_age=SESSION_MAX_AGE,
+        same_site="lax",
+        https_only=settings.https,
+    )
+    app.add_middleware(BodyTooLarge, max_bytes=settings.max_upload_mb * 1024 * 1024)
+    app.add_middleware(SecurityHeaders)
+    app.mount("/static", StaticFiles(directory=RESOURCES / "static"), name="static")
+    app.include_router(health.router)
+    app.include_router(session.router)
+    app.include_router(annotate.router)
+    app.include_router(annotation_api.router)
+    app.include_router(exports_api.router)
+    app.include_router(admin.router)
+    app.include_router(admin_api.router)
+    app.add_exception_handler(DomainError, _domain_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _invalid_request)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
+    for error in DATABASE_DOWN:
+        app.add_exception_handler(error, _database_unavailable)
+    return app
+
+
+def wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+async def _domain_error(request: Request, exc: DomainError) -> Response:
+    """One place maps domain errors to HTTP: JSON for the API, a page or redirect for people."""
+    if wants_json(request):
+        headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, NotAuthenticated) else None
+        return JSONResponse({"detail": str(exc)}, status_code=exc.status, headers=headers)
+    if isinstance(exc, NotAuthenticated):
+        target = "/login?next=" + quote(request.url.path)
+        if is_htmx(request):
+            return Response(status_code=204, headers={"HX-Redirect": target})
+        return RedirectResponse(target, status_code=303)
+    renderer: Renderer = request.app.state.renderer
+    return renderer.render(
+        request, "error.html", {"status": exc.status, "message": str(exc)}, status_code=exc.status
+    )
+
+
+async def _invalid_request(request: Request, exc: RequestValidationError) -> Response:
+    """A malformed body or form: 422 with one readable line per problem."""
+    problems = []
+    for error in exc.errors()[:MAX_PROBLEMS]:
+        where = ".".join(_short(str(part)) for part in error["loc"] if part != "body")
+        problems.append(f"{where}: {error['msg']}" if where else str(error["msg"]))
+    return await _domain_error(request, Unprocessable("; ".join(problems)))
+
+
+def _short(name: str) -> str:
+    """A key as sent, cut short: a hostile body must not be echoed back whole."""
+    return name if len(name) <= MAX_ECHO else name[:MAX_ECHO] + "…"
+
+
+async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+    """FastAPI's answer, except a JSON body it could not parse for being nested too deeply or
+    holding a number too long to convert: that is a malformed body too (422, not 400)."""
+    if exc.status_code == 400 and isinstance(exc.__cause__, RecursionError | ValueError):
+        return await _domain_error(
+            request, Unprocessable("the JSON body is nested too deeply or a number is too long")
+        )
+    return await http_exception_handler(request, exc)
+
+
+async def _database_unavailable(request: Request, exc: Exception) -> Response:
+    """The database is down, restarting or out of connections: 503 with ``Retry-After``.
+
+    The transaction was rolled back and the request did nothing; SQLAlchemy has already
+    discarded the broken connection (and, on a disconnect, every older pooled one).
+    """
+    logger.warning("database unavailable: %s: %s", type(exc).__name__, exc)
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    if wants_json(request):
+        return JSONResponse({"detail": UNAVAILABLE}, status_code=503, headers=headers)
+    renderer: Renderer = request.app.state.renderer
+    return renderer.render(
+        request,
+        "error.html",
+        {"status": 503, "message": UNAVAILABLE},
+        status_code=503,
+        headers=headers,
+    )

@@ -1,0 +1,11 @@
+"""The admin console (``/admin``): one module per noun, all behind ``require_admin``."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from app.web.routes.admin import batches, dashboard, exports, members, people, projects
+
+router = APIRouter()
+for module in (projects, batches, members, dashboard, exports, people):
+    router.include_router(module.router)

@@ -1,0 +1,53 @@
+"""A project's quality dashboard: progress, pace, verdict rates, position bias, agreement."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import Response
+
+from app.stats.annotators import BIAS_MIN_VERDICTS, BIAS_P
+from app.stats.dashboard import Dashboard, build_dashboard
+from app.web import charts
+from app.web.deps import SessionDep
+from app.web.routes.admin.common import admin_router, render
+from app.web.routes.loaders import ProjectDep
+
+router = admin_router()
+
+
+def chart_set(board: Dashboard) -> dict[str, Any]:
+    """The geometry of every chart on the page (empty when there is nothing to draw)."""
+    found: dict[str, Any] = {"progress": None, "activity": None}
+    if board.timeline:
+        found["progress"] = charts.line_chart(
+            [p.day for p in board.timeline],
+            [p.cumulative for p in board.timeline],
+            board.progress.needed,
+        )
+    if board.activity.rows:
+        found["activity"] = charts.stacked_bars(
+            [r.day for r in board.activity.rows],
+            board.activity.users,
+            [r.counts for r in board.activity.rows],
+        )
+    rows = board.annotators
+    found["bias"] = charts.share_chart(
+        [(r.username, r.bias.share, r.bias.flagged) for r in rows], reference=0.5
+    )
+    found["majority"] = charts.share_chart([(r.username, r.majority_share, False) for r in rows])
+    return found
+
+
+@router.get("/projects/{slug}/dashboard")
+def dashboard(request: Request, session: SessionDep, project: ProjectDep) -> Response:
+    board = build_dashboard(session, project)
+    context = {
+        "project": project,
+        "board": board,
+        "charts": chart_set(board),
+        "bias_p": BIAS_P,
+        "bias_min": BIAS_MIN_VERDICTS,
+    }
+    return render(request, "dashboard.html", context, block="figures")

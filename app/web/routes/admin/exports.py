@@ -1,0 +1,211 @@
+"""A project's export page: choose a format and parameters, preview what a download would
+write (rows, rows left out by reason, warnings, the first three rows), download it, and see
+past exports with their manifests.
+
+The form is a plain GET (so a preview has an address); htmx swaps in only the result. The
+preview runs the export pipeline without recording anything and keeps only the tallies and
+the first rows. The download streams through ``exports.stream_download``, the function behind
+the API, so it gives the bytes ``arbiter export`` writes and is recorded once sent.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import Request
+from fastapi.responses import Response, StreamingResponse
+from pydantic import ValidationError
+from sqlalchemy import select, union
+from sqlalchemy.orm import Session
+
+from app import batches, exports
+from app.errors import DomainError
+from app.exports import FORMATS, ExportParams
+from app.exports.run import ExportPlan
+from app.exports.service import plan_for
+from app.models import Candidate, Comparison, Judgement, Project, Prompt, Rating, User, utcnow
+from app.settings import Settings
+from app.web.deps import DatabaseDep, SessionDep, SettingsDep
+from app.web.guards import AdminDep
+from app.web.routes.admin.common import admin_router, render
+from app.web.routes.loaders import ProjectDep
+
+router = admin_router()
+
+#: The form's fields: single values, then the ones a multi-select sends repeated.
+SINGLE = ("format", "min_votes", "min_agreement", "derive", "since", "until",
+          "validation_fraction", "split", "keep_reserved")  # fmt: skip
+MULTIPLE = ("batch", "exclude_annotator")
+PREVIEW_ROWS = 3
+#: A previewed row longer than this (pretty-printed) is cut, with a note saying so.
+PREVIEW_CHARS = 4000
+
+
+@dataclass
+class ExportForm:
+    """The form as sent: raw values (to show again), and what was wrong with them."""
+
+    values: dict[str, Any]
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_query(cls, request: Request) -> ExportForm:
+        query = request.query_params
+        values: dict[str, Any] = {name: query.get(name, "").strip() for name in SINGLE}
+        for name in MULTIPLE:
+            values[name] = [v for v in query.getlist(name) if v.strip()]
+        return cls(values)
+
+    @property
+    def submitted(self) -> bool:
+        return bool(self.values["format"])
+
+    def params(self) -> ExportParams | None:
+        """The parameters, or None with ``errors`` filled in (empty fields take defaults)."""
+        given = {k: v for k, v in self.values.items() if v not in ("", [])}
+        if given.get("keep_reserved") in ("on", "1"):
+            given["keep_reserved"] = "true"
+        try:
+            return ExportParams.model_validate(given)
+        except ValidationError as exc:
+            for error in exc.errors():
+                where = str(error["loc"][0]) if error["loc"] else "params"
+                self.errors.setdefault(where, error["msg"].removeprefix("Value error, "))
+            return None
+
+
+def query_of(params: ExportParams) -> str:
+    """``params`` as a query string both the download route and the API accept."""
+    values = params.model_dump(mode="json", exclude_defaults=True)
+    values["format"] = params.format
+    return urlencode(values, doseq=True)
+
+
+def annotators_of(session: Session, project: Project) -> list[str]:
+    """Everyone who judged or rated in ``project``: the people an export may leave out."""
+    judged = (
+        select(Judgement.user_id)
+        .join(Comparison, Comparison.id == Judgement.comparison_id)
+        .where(Comparison.project_id == project.id)
+    )
+    rated = (
+        select(Rating.user_id)
+        .join(Candidate, Candidate.id == Rating.candidate_id)
+        .join(Prompt, Prompt.id == Candidate.prompt_id)
+        .where(Prompt.project_id == project.id)
+    )
+    ids = union(judged, rated).subquery()
+    stmt = select(User.username).where(User.id.in_(select(ids.c[0]))).order_by(User.username)
+    return list(session.scalars(stmt))
+
+
+def pretty(row: dict[str, Any]) -> str:
+    text = json.dumps(row, ensure_ascii=False, indent=2)
+    if len(text) > PREVIEW_CHARS:
+        cut = len(text) - PREVIEW_CHARS
+        text = f"{text[:PREVIEW_CHARS]}\n… ({cut:,} more characters)"
+    return text
+
+
+def _manifest(listed: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in listed.items() if k != "id"}
+
+
+def _plan(
+    session: Session, settings: Settings, project: Project, form: ExportForm, *, one_file: bool
+) -> ExportPlan | None:
+    """The export the form asks for; None (the form then names why) when it asks for none."""
+    params = form.params()
+    if params is None:
+        return None
+    if one_file:
+        params = params.one_file()
+    try:
+        return exports.plan_export(session, project, params, secret=settings.resolved_secret_key())
+    except DomainError as exc:
+        field_name = "batch" if "batch" in str(exc) else "exclude_annotator"
+        form.errors[field_name] = str(exc)
+        return None
+
+
+def _page(
+    request: Request,
+    session: Session,
+    project: Project,
+    form: ExportForm,
+    *,
+    preview: list[exports.PreviewFile] | None = None,
+    plan: ExportPlan | None = None,
+) -> Response:
+    links = []
+    if plan is not None:
+        base = f"/admin/projects/{project.slug}/export/download?"
+        for split in plan.splits:
+            query = query_of(plan_for(plan, split).params)
+            links.append({"split": split, "href": base + query,
+                          "api": f"/api/v1/projects/{project.slug}/export?{query}"})  # fmt: skip
+    context = {
+        "project": project,
+        "form": form.values,
+        "errors": form.errors,
+        "formats": list(FORMATS),
+        "batch_names": [b.name for b in batches.list_batches(session, project)],
+        "annotators": annotators_of(session, project),
+        "history": [_manifest(e) for e in exports.list_exports(session, project, 20)],
+        "preview": preview,
+        "links": links,
+        "pretty": pretty,
+        "preview_rows": PREVIEW_ROWS,
+    }
+    status = 422 if form.errors else 200
+    return render(request, "export.html", context, block="result", status_code=status)
+
+
+@router.get("/projects/{slug}/export")
+def export_page(
+    request: Request,
+    session: SessionDep,
+    db: DatabaseDep,
+    settings: SettingsDep,
+    admin: AdminDep,
+    project: ProjectDep,
+) -> Response:
+    form = ExportForm.from_query(request)
+    if not form.submitted:
+        form.values["format"] = "openai-dpo"
+        return _page(request, session, project, form)
+    plan = _plan(session, settings, project, form, one_file=False)
+    if plan is None:
+        return _page(request, session, project, form)
+    # The preview reads its own snapshot; end this request's transaction first (on SQLite it
+    # would otherwise hold a lock the snapshot waits on).
+    session.commit()
+    found = exports.preview_export(db, plan, exported_by=admin.username, rows=PREVIEW_ROWS)
+    return _page(request, session, project, form, preview=found, plan=plan)
+
+
+@router.get("/projects/{slug}/export/download")
+def export_download(
+    request: Request,
+    session: SessionDep,
+    db: DatabaseDep,
+    settings: SettingsDep,
+    admin: AdminDep,
+    project: ProjectDep,
+) -> Response:
+    form = ExportForm.from_query(request)
+    if not form.submitted:
+        form.errors["format"] = "choose a format"
+    plan = _plan(session, settings, project, form, one_file=True) if form.submitted else None
+    if plan is None:
+        return _page(request, session, project, form)
+    filename = exports.download_name(plan, utcnow())
+    body = exports.stream_download(
+        db, plan, filename=filename, exported_by=admin.username, user_id=admin.id
+    )
+    session.commit()  # as the API does: the audit row written after the stream needs the lock
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    return StreamingResponse(body, media_type="application/jsonl", headers=headers)

@@ -1,0 +1,68 @@
+"""Admin page for a project's members: who may work on it (nobody listed: every annotator)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Form, Request
+from fastapi.responses import Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app import projects
+from app.accounts.auth import get_user
+from app.accounts.people import get_person
+from app.models import Project, Role, User
+from app.web.deps import SessionDep
+from app.web.routes.admin.common import admin_router, after_action, render
+from app.web.routes.loaders import ProjectDep
+
+router = admin_router()
+
+
+def _candidates(session: Session, members: list[User]) -> list[User]:
+    """Active annotators who are not members yet."""
+    taken = {m.id for m in members}
+    stmt = select(User).where(User.is_active, User.role == Role.ANNOTATOR).order_by(User.username)
+    return [u for u in session.scalars(stmt) if u.id not in taken]
+
+
+def _page(
+    request: Request, session: Session, project: Project, message: str | None = None
+) -> Response:
+    members = projects.members(session, project)
+    context = {
+        "project": project,
+        "members": members,
+        "others": _candidates(session, members),
+        "message": message,
+    }
+    return render(request, "members.html", context, block="members")
+
+
+def _after(request: Request, session: Session, project: Project, message: str) -> Response:
+    url = f"/admin/projects/{project.slug}/members"
+    return after_action(request, url, message, lambda m: _page(request, session, project, m))
+
+
+@router.get("/projects/{slug}/members")
+def member_list(request: Request, session: SessionDep, project: ProjectDep) -> Response:
+    return _page(request, session, project)
+
+
+@router.post("/projects/{slug}/members")
+def add_member(
+    request: Request, session: SessionDep, project: ProjectDep, username: Annotated[str, Form()]
+) -> Response:
+    user = get_user(session, username)
+    projects.add_member(session, project, user)
+    return _after(request, session, project, f"Added {user.username}.")
+
+
+@router.post("/projects/{slug}/members/{user_id}/remove")
+def remove_member(
+    request: Request, session: SessionDep, project: ProjectDep, user_id: int
+) -> Response:
+    user = get_person(session, user_id)
+    projects.remove_member(session, project, user)
+    return _after(request, session, project, f"Removed {user.username}.")

@@ -1,0 +1,130 @@
+"""Admin pages for projects: the list with progress, create and edit (with a Markdown
+preview of the guidelines), and members."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from fastapi import Depends, Form, Request
+from fastapi.responses import Response
+from pydantic import ValidationError
+
+from app import projects
+from app.errors import DomainError
+from app.models import Project, RationaleMode
+from app.projects import ProjectSettings
+from app.stats.progress import projects_progress
+from app.web.deps import SessionDep
+from app.web.rendering import render_markdown
+from app.web.routes.admin.common import admin_router, done, render
+from app.web.routes.loaders import ProjectDep
+
+router = admin_router()
+
+
+@router.get("")
+def project_list(request: Request, session: SessionDep) -> Response:
+    context = {"projects": projects.list_projects(session), "progress": projects_progress(session)}
+    return render(request, "projects.html", context)
+
+
+@dataclass
+class SettingsForm:
+    """The project settings form as posted: raw values (to show again) and the action."""
+
+    values: dict[str, Any]
+    action: str = "save"
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def validate(self) -> ProjectSettings | None:
+        try:
+            return ProjectSettings.model_validate(self.values)
+        except ValidationError as exc:
+            for error in exc.errors():
+                where = str(error["loc"][0]) if error["loc"] else "form"
+                self.errors.setdefault(where, error["msg"].removeprefix("Value error, "))
+            return None
+
+    @classmethod
+    def of(cls, settings: ProjectSettings) -> SettingsForm:
+        return cls(settings.model_dump())
+
+
+def settings_form(
+    name: Annotated[str, Form()] = "",
+    guidelines: Annotated[str, Form()] = "",
+    overlap: Annotated[str, Form()] = "1",
+    allow_tie: Annotated[bool, Form()] = False,
+    allow_both_bad: Annotated[bool, Form()] = False,
+    rationale: Annotated[str, Form()] = RationaleMode.OFF.value,
+    rate_singletons: Annotated[bool, Form()] = False,
+    action: Annotated[str, Form()] = "save",
+) -> SettingsForm:
+    """Unticked checkboxes are not sent at all, so a missing box means False here."""
+    values = {
+        "name": name, "guidelines": guidelines, "overlap": overlap.strip(),
+        "allow_tie": allow_tie, "allow_both_bad": allow_both_bad, "rationale": rationale,
+        "rate_singletons": rate_singletons,
+    }  # fmt: skip
+    return SettingsForm(values, action)
+
+
+SettingsFormDep = Annotated[SettingsForm, Depends(settings_form)]
+
+
+def _form_page(
+    request: Request, form: SettingsForm, project: Project | None, status_code: int = 200
+) -> Response:
+    context = {
+        "form": form.values,
+        "errors": form.errors,
+        "project": project,
+        "preview": render_markdown(form.values["guidelines"]),
+        "rationale_modes": list(RationaleMode),
+    }
+    block = "preview" if form.action == "preview" else None
+    return render(request, "project_form.html", context, block=block, status_code=status_code)
+
+
+def _save(request: Request, form: SettingsForm, project: Project | None, save: Any) -> Response:
+    """Preview, or validate and save; a refused form comes back with its errors (422)."""
+    if form.action == "preview":
+        return _form_page(request, form, project)
+    settings = form.validate()
+    if settings is not None:
+        try:
+            saved: Project = save(settings)
+        except DomainError as exc:
+            form.errors["name"] = str(exc)
+        else:
+            return done(request, f"/admin/projects/{saved.slug}", f"Saved {saved.name}.")
+    return _form_page(request, form, project, status_code=422)
+
+
+@router.get("/projects/new")
+def new_project(request: Request) -> Response:
+    return _form_page(request, SettingsForm.of(ProjectSettings.model_construct(name="")), None)
+
+
+@router.post("/projects")
+def create_project(request: Request, session: SessionDep, form: SettingsFormDep) -> Response:
+    return _save(
+        request, form, None, lambda settings: projects.create_project_with(session, settings)
+    )
+
+
+@router.get("/projects/{slug}/settings")
+def edit_project(request: Request, project: ProjectDep) -> Response:
+    return _form_page(request, SettingsForm.of(ProjectSettings.of(project)), project)
+
+
+@router.post("/projects/{slug}/settings")
+def update_project(
+    request: Request, session: SessionDep, project: ProjectDep, form: SettingsFormDep
+) -> Response:
+    def save(settings: ProjectSettings) -> Project:
+        projects.update_project(session, project, settings)
+        return project
+
+    return _save(request, form, project, save)
