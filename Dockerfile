@@ -1,4 +1,14 @@
-# Arbiter's app image: slim Python, a non-root user, migrations then the server.
+# Arbiter's app image: the wheel built in a first stage, installed (not editable) into a slim
+# Python with a non-root user; migrations, then the server.
+FROM python:3.12-slim AS build
+WORKDIR /src
+COPY pyproject.toml README.md LICENSE alembic.ini ./
+COPY app ./app
+COPY migrations ./migrations
+COPY templates ./templates
+COPY static ./static
+RUN pip wheel --no-cache-dir --no-deps --wheel-dir /dist .
+
 FROM python:3.12-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -8,12 +18,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 RUN useradd --create-home --uid 10001 arbiter
 WORKDIR /srv/arbiter
-COPY pyproject.toml README.md LICENSE alembic.ini ./
-COPY app ./app
-COPY migrations ./migrations
-COPY templates ./templates
-COPY static ./static
-RUN pip install -e .
+COPY --from=build /dist /dist
+RUN pip install /dist/*.whl && rm -r /dist
 
 USER arbiter
 EXPOSE 8000

@@ -168,11 +168,11 @@ def project_summary(session: Session, project: Project) -> dict[str, Any]:
     }
 
 
-def _open_or_member(user: User) -> ColumnElement[bool]:
-    """Projects ``user`` may label: those with no members, and those listing them."""
+def _open_or_member(user_id: ColumnElement[int] | int) -> ColumnElement[bool]:
+    """Projects the user ``user_id`` may label: those with no members, and those listing them."""
     has_members = exists().where(ProjectMember.project_id == Project.id)
     is_member = exists().where(
-        ProjectMember.project_id == Project.id, ProjectMember.user_id == user.id
+        ProjectMember.project_id == Project.id, ProjectMember.user_id == user_id
     )
     return or_(~has_members, is_member)
 
@@ -183,24 +183,12 @@ def may_annotate_clause(role: Role, user_id: ColumnElement[int]) -> ColumnElemen
     label it in one round trip."""
     if role is Role.ADMIN:
         return true()
-    has_members = exists().where(ProjectMember.project_id == Project.id)
-    is_member = exists().where(
-        ProjectMember.project_id == Project.id, ProjectMember.user_id == user_id
-    )
-    return or_(~has_members, is_member)
-
-
-def may_annotate(session: Session, user: User, project: Project) -> bool:
-    """The policy: admins may label every project, annotators the open ones and their own."""
-    if user.role is Role.ADMIN:
-        return True
-    stmt = select(Project.id).where(Project.id == project.id, _open_or_member(user))
-    return session.scalar(stmt) is not None
+    return _open_or_member(user_id)
 
 
 def annotatable_projects(session: Session, user: User) -> list[Project]:
     """The projects ``user`` may label, by name."""
     stmt = select(Project).order_by(Project.name)
     if user.role is not Role.ADMIN:
-        stmt = stmt.where(_open_or_member(user))
+        stmt = stmt.where(_open_or_member(user.id))
     return list(session.scalars(stmt))

@@ -7,7 +7,6 @@ it does.
 from __future__ import annotations
 
 import secrets
-from functools import lru_cache
 from pathlib import Path
 
 from pydantic import Field, field_validator
@@ -86,8 +85,3 @@ class Settings(BaseSettings):
         path.touch(mode=0o600)
         path.write_text(key + "\n")
         return key
-
-
-@lru_cache
-def get_settings() -> Settings:
-    return Settings()

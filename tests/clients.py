@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from app.accounts.auth import create_token
 from app.models import User
-from tests.test_session import csrf_of, login
+from tests.factories import PASSWORD
 
 HX = {"HX-Request": "true"}
 """What htmx sends: ask for the page's fragment."""
@@ -16,6 +16,22 @@ HX = {"HX-Request": "true"}
 
 def soup(html: str) -> BeautifulSoup:
     return BeautifulSoup(html, "html.parser")
+
+
+def csrf_of(html: str) -> str:
+    field = BeautifulSoup(html, "html.parser").find("input", {"name": "csrf_token"})
+    assert field is not None
+    return str(field["value"])
+
+
+def login(client: TestClient, username: str, password: str = PASSWORD) -> int:
+    token = csrf_of(client.get("/login").text)
+    response = client.post(
+        "/login",
+        data={"username": username, "password": password, "csrf_token": token},
+        follow_redirects=False,
+    )
+    return response.status_code
 
 
 def browser_login(client: TestClient, user: User) -> str:

@@ -9,6 +9,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Protocol
 
 import pytest
 from argon2 import PasswordHasher
@@ -16,9 +17,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
+from typer.testing import CliRunner
 
 from app import migrate
 from app.accounts import auth
+from app.cli.main import cli
 from app.db import Base, Database
 from app.settings import Settings
 from app.web.main import create_app
@@ -133,3 +136,24 @@ def client(settings: Settings) -> Iterator[TestClient]:
     with TestClient(app) as c:
         yield c
     app.state.db.dispose()
+
+
+class Arbiter(Protocol):
+    """The `arbiter` command run in-process: its output, after checking its exit status."""
+
+    def __call__(self, *args: str, input: str | None = None, code: int = 0) -> str: ...
+
+
+@pytest.fixture
+def arbiter(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Arbiter:
+    """`arbiter ARGS...` against the test's database, with the test secret key."""
+    monkeypatch.setenv("ARBITER_DATABASE_URL", database_url)
+    monkeypatch.setenv("ARBITER_SECRET_KEY", TEST_SECRET)
+    runner = CliRunner()
+
+    def run(*args: str, input: str | None = None, code: int = 0) -> str:
+        result = runner.invoke(cli, list(args), input=input)
+        assert result.exit_code == code, result.output
+        return result.output
+
+    return run

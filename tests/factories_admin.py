@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 from app.annotation import tallies
 from app.db import Database
 from app.models import Comparison, Judgement, Project, User, Verdict, utcnow
+from tests.clients import csrf_of, login
 from tests.factories import import_rows, make_admin, make_project, native_rows
-from tests.test_session import csrf_of, login
 
 
 def project_with_comparisons(

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import socket
+import subprocess
 import threading
+import time
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -33,3 +37,23 @@ def live_server(settings: Settings, app: FastAPI | None = None) -> Iterator[str]
         server.should_exit = True
         thread.join(10)
         app.state.db.dispose()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for_health(url: str, proc: subprocess.Popen[bytes], deadline: float) -> int:
+    """Poll until the server answers (it starts in a second or two; the deadline is a bound)."""
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        if proc.poll() is not None:
+            raise AssertionError(f"the entrypoint exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                return int(response.status)
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError("the server did not answer /healthz in time")

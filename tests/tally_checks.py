@@ -29,11 +29,11 @@ def assert_tallies_exact(session: Session) -> None:
     brute = select(Comparison.batch_id, shard, Comparison.judgement_count, func.count()).group_by(
         Comparison.batch_id, shard, Comparison.judgement_count
     )
-    expected = {(b, s, k): n for b, s, k, n in session.execute(brute).tuples()}
+    expected = {(b, s, k): n for b, s, k, n in session.execute(brute)}
     rows = select(
         BatchTally.batch_id, BatchTally.shard, BatchTally.judgement_count, BatchTally.comparisons
     )
-    kept = {(b, s, k): n for b, s, k, n in session.execute(rows).tuples() if n != 0}
+    kept = {(b, s, k): n for b, s, k, n in session.execute(rows) if n != 0}
     assert kept == expected
 
 
@@ -60,7 +60,7 @@ def brute_mine(session: Session, user: User, ids: list[int]) -> dict[int, int]:
         .where(Judgement.user_id == user.id, Comparison.project_id.in_(ids))
         .group_by(Comparison.project_id)
     )
-    return {pid: int(n) for pid, n in session.execute(stmt).tuples()}
+    return {pid: int(n) for pid, n in session.execute(stmt)}
 
 
 def brute_open_to(session: Session, user: User, ids: list[int], now: datetime) -> dict[int, int]:
@@ -78,8 +78,8 @@ def brute_open_to(session: Session, user: User, ids: list[int], now: datetime) -
         .where(Assignment.user_id == user.id, Assignment.expires_at > now, in_projects)
         .group_by(Comparison.project_id)
     )
-    found = {pid: int(n) for pid, n in session.execute(open_).tuples()}
-    mine = {pid: int(n) for pid, n in session.execute(held).tuples()}
+    found = {pid: int(n) for pid, n in session.execute(open_)}
+    mine = {pid: int(n) for pid, n in session.execute(held)}
     return {pid: found.get(pid, 0) + mine.get(pid, 0) for pid in ids}
 
 
@@ -103,5 +103,5 @@ def brute_grouped(session: Session, key: Any, *where: ColumnElement[bool]) -> di
     )
     return {
         k: (int(n), int(judged), int(done), int(n) * overlap, int(left))
-        for k, overlap, n, judged, done, left in session.execute(stmt).tuples()
+        for k, overlap, n, judged, done, left in session.execute(stmt)
     }

@@ -17,9 +17,8 @@ from app.models import Project, User
 from app.projects import add_member
 from app.settings import Settings
 from app.web.main import create_app
-from tests.clients import bearer, browser_login
+from tests.clients import bearer, browser_login, csrf_of
 from tests.factories import import_rows, make_admin, make_annotator, make_project, native_rows
-from tests.test_session import csrf_of
 
 ROLES = ["anonymous", "annotator", "outsider", "admin"]
 P = "/projects/closed/annotate"

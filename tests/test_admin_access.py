@@ -15,10 +15,10 @@ from app.accounts.auth import create_token
 from app.models import Batch
 from app.settings import Settings
 from app.web.main import create_app
+from tests.clients import csrf_of, login
 from tests.conftest import TEST_SECRET
 from tests.factories import make_admin, make_annotator
 from tests.factories_admin import HX, project_with_comparisons
-from tests.test_session import csrf_of, login
 
 ADMIN_PAGES = [
     ("GET", "/admin"),
@@ -66,7 +66,7 @@ def _routes(prefix: str) -> set[tuple[str, str]]:
     app = create_app(Settings(secret_key=TEST_SECRET))
     return {
         (method, route.path)
-        for route in _walk(app.web.routes)
+        for route in _walk(app.routes)
         if getattr(route, "methods", None) and route.path.startswith(prefix)
         for method in route.methods
     }

@@ -3,7 +3,6 @@ nothing written, counts and progress per batch, and pausing or archiving a batch
 
 from __future__ import annotations
 
-from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -12,14 +11,11 @@ from app.batches import queued_batch_ids, set_status
 from app.db import Database
 from app.models import Batch, BatchStatus, Comparison, Judgement, Prompt
 from app.stats.progress import project_progress, queue_open
+from tests.clients import soup
 from tests.factories import jsonl, make_annotator, make_project, native_rows
 from tests.factories_admin import HX, admin_client, judge, project_with_comparisons, reading
 
 BAD = jsonl([*native_rows(2), {"prompt": "x", "candidates": ["only one"]}, {"prompt": "y"}])
-
-
-def soup(html: str) -> BeautifulSoup:
-    return BeautifulSoup(html, "html.parser")
 
 
 def upload(client: TestClient, slug: str, data: bytes, name: str = "", **kw: object):  # type: ignore[no-untyped-def]

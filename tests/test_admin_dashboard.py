@@ -3,18 +3,16 @@ as the fragment the Refresh link asks for."""
 
 from __future__ import annotations
 
+import pytest
 from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from app.models import Project
+from tests.clients import soup
 from tests.factories import make_annotator
 from tests.factories_admin import HX, admin_client, judge, project_with_comparisons
-from tests.test_stats import fixture  # noqa: F401  (the hand-computed fixture)
-
-
-def soup(html: str) -> BeautifulSoup:
-    return BeautifulSoup(html, "html.parser")
+from tests.factories_stats import hand_computed_project
 
 
 def _row(page: BeautifulSoup, name: str) -> list[str]:
@@ -22,10 +20,15 @@ def _row(page: BeautifulSoup, name: str) -> list[str]:
     return [td.get_text(" ", strip=True) for td in cells.find_all("td")]
 
 
+@pytest.fixture
+def fixture(session: Session) -> Project:
+    return hand_computed_project(session)
+
+
 def test_the_full_page_draws_each_chart_and_tabulates_its_numbers(
     client: TestClient,
     session: Session,
-    fixture: Project,  # noqa: F811
+    fixture: Project,
 ) -> None:
     admin_client(client, session)
     page = soup(client.get(f"/admin/projects/{fixture.slug}/dashboard").text)
@@ -52,7 +55,7 @@ def test_the_full_page_draws_each_chart_and_tabulates_its_numbers(
 def test_refresh_answers_with_the_figures_fragment(
     client: TestClient,
     session: Session,
-    fixture: Project,  # noqa: F811
+    fixture: Project,
 ) -> None:
     admin_client(client, session)
     url = f"/admin/projects/{fixture.slug}/dashboard"

@@ -14,10 +14,10 @@ from sqlalchemy import func, select
 from app.db import Database
 from app.exports import FORMATS
 from app.models import Export, Role
+from tests.clients import login, soup
 from tests.export_helpers import rows_of, run_export
 from tests.factories_admin import HX, reading
 from tests.factories_labels import make_labeller, make_mixed_project
-from tests.test_session import login
 
 PAGE = "/admin/projects/mixed/export"
 
@@ -29,10 +29,6 @@ def admin(client: TestClient, db: Database) -> TestClient:
         make_labeller(session, "ada", Role.ADMIN)
     assert login(client, "ada") == 303
     return client
-
-
-def soup(html: str) -> BeautifulSoup:
-    return BeautifulSoup(html, "html.parser")
 
 
 def exports_recorded(db: Database) -> int:

@@ -3,7 +3,6 @@ stay), reset a password, create and revoke API tokens (shown once)."""
 
 from __future__ import annotations
 
-from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -13,13 +12,9 @@ from app.db import Database
 from app.models import ApiToken, Judgement, Role
 from app.settings import Settings
 from app.web.main import create_app
+from tests.clients import login, soup
 from tests.factories import PASSWORD, make_annotator
 from tests.factories_admin import HX, admin_client, judge, project_with_comparisons, reading
-from tests.test_session import login
-
-
-def soup(html: str) -> BeautifulSoup:
-    return BeautifulSoup(html, "html.parser")
 
 
 def secret_of(html: str) -> str:

@@ -5,20 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from app.db import Database
 from app.models import Project, RationaleMode
 from app.projects import get_project, member_names
+from tests.clients import soup
 from tests.factories import make_annotator
 from tests.factories_admin import HX, admin_client, judge, project_with_comparisons, reading
-
-
-def soup(html: str) -> BeautifulSoup:
-    return BeautifulSoup(html, "html.parser")
-
 
 FORM = {
     "name": "Helpful answers",

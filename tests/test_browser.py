@@ -204,6 +204,6 @@ def test_a_thousand_comparisons_labelled_end_to_end_by_keyboard(
     assert judgements(db) == 1000
     with db.scope() as session:
         stmt = select(Judgement.verdict, func.count()).group_by(Judgement.verdict)
-        by_verdict = {verdict: n for verdict, n in session.execute(stmt).tuples()}
+        by_verdict = {verdict: n for verdict, n in session.execute(stmt)}
     assert by_verdict[Verdict.TIE] == by_verdict[Verdict.BOTH_BAD] == 250
     assert by_verdict[Verdict.A] + by_verdict[Verdict.B] == 500, "keys 1 and 2, sides at random"

@@ -5,26 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-from typer.testing import CliRunner
-
-from app.cli.main import cli
 from tests.factories import jsonl, native_rows
-
-runner = CliRunner()
-
-
-@pytest.fixture
-def arbiter(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("ARBITER_DATABASE_URL", database_url)
-    monkeypatch.setenv("ARBITER_SECRET_KEY_FILE", str(tmp_path / "secret"))
-
-    def run(*args: str, input: str | None = None, code: int = 0) -> str:
-        result = runner.invoke(cli, list(args), input=input)
-        assert result.exit_code == code, result.output
-        return result.output
-
-    return run
 
 
 def test_db_upgrade_is_repeatable(arbiter) -> None:  # type: ignore[no-untyped-def]

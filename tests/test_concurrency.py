@@ -4,30 +4,20 @@ after the fact."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-
 import httpx
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.annotation.assign import get_assignment, next_assignment
-from app.annotation.judge import ScreenVerdict, VerdictIn, record_verdict
+from app.annotation.judge import VerdictIn, record_verdict
 from app.db import Database
 from app.models import Assignment, Comparison, Judgement, Project, User, utcnow
 from app.settings import Settings
 from tests.clients import bearer
+from tests.concurrency import lease_and_judge, run_all, verdict_for
 from tests.factories import import_rows, make_annotator, make_project, native_rows
 from tests.live import live_server
 from tests.tally_checks import assert_tallies_exact
-
-VERDICTS = list(ScreenVerdict)
-
-
-def verdict_for(comparison_id: int) -> ScreenVerdict:
-    """One verdict per pair, so two threads of one person sending it both are a repeat."""
-    return VERDICTS[comparison_id % len(VERDICTS)]
 
 
 def labelling_project(session: Session, prompts: int) -> tuple[int, list[int]]:
@@ -56,25 +46,14 @@ def work_through(db: Database, project_id: int, user_id: int) -> int:
             made += created
 
 
-def run_all(jobs: list[Callable[[], int]]) -> list[int]:
-    start = threading.Barrier(len(jobs))
-
-    def run(job: Callable[[], int]) -> int:
-        start.wait()
-        return job()
-
-    with ThreadPoolExecutor(len(jobs)) as pool:
-        return list(pool.map(run, jobs))
-
-
 def check_invariants(session: Session, project_id: int, people: list[int]) -> None:
     session.expire_all()
     comparisons = session.scalars(select(Comparison).where(Comparison.project_id == project_id))
     by_comparison = select(Judgement.comparison_id, func.count()).group_by(Judgement.comparison_id)
-    counts = {cid: n for cid, n in session.execute(by_comparison).tuples()}
+    counts = {cid: n for cid, n in session.execute(by_comparison)}
     for comparison in comparisons:
         assert comparison.judgement_count == counts.get(comparison.id, 0) == 2, comparison.id
-    pairs = session.execute(select(Judgement.comparison_id, Judgement.user_id)).tuples().all()
+    pairs = session.execute(select(Judgement.comparison_id, Judgement.user_id)).all()
     assert len(pairs) == len(set(pairs)), "someone judged a pair twice"
     assert {user for _, user in pairs} <= set(people)
     live = select(func.count()).where(Assignment.expires_at > utcnow())
@@ -91,23 +70,6 @@ def test_twenty_threads_for_each_of_three_annotators(db: Database, session: Sess
         busy.dispose()
     assert sum(made) == 40 * 3 * 2
     check_invariants(session, project_id, people)
-
-
-def lease_and_judge(client: httpx.Client, slug: str) -> tuple[int, int]:
-    """Lease and judge through the API until it answers 204: (lease requests, verdicts made)."""
-    leases = made = 0
-    while True:
-        lease = client.post(f"/api/v1/projects/{slug}/assignments")
-        leases += 1
-        if lease.status_code == 204:
-            return leases, made
-        assert lease.status_code == 201, lease.text
-        body = lease.json()
-        verdict = verdict_for(body["comparison_id"]).value
-        response = client.post(f"/api/v1/assignments/{body['id']}/judgement",
-                               json={"verdict": verdict})  # fmt: skip
-        assert response.status_code in (200, 201), response.text
-        made += response.status_code == 201
 
 
 def api_worker(base: str, headers: dict[str, str]) -> int:

@@ -5,17 +5,15 @@ from __future__ import annotations
 
 import os
 import shlex
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 import yaml
 
 from tests.conftest import PG_URL, scratch_database
+from tests.live import free_port, wait_for_health
 from tests.paths import REPO
 
 ENTRYPOINT = "arbiter db upgrade && arbiter serve --host 0.0.0.0 --port 8000"
@@ -54,16 +52,39 @@ def test_dockerfile_is_slim_non_root_and_runs_the_same_entrypoint() -> None:
         assert any(ln.startswith("COPY") and needed in ln for ln in lines), needed
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def test_the_image_installs_the_built_wheel_not_an_editable_checkout() -> None:
+    lines = [ln.strip() for ln in (REPO / "Dockerfile").read_text().splitlines()]
+    assert next(ln for ln in lines if ln.startswith("FROM ")).endswith("AS build")
+    assert any(ln.startswith("RUN pip wheel") for ln in lines)
+    installs = [ln for ln in lines if ln.startswith("RUN pip install")]
+    assert installs and all(".whl" in ln and " -e " not in ln for ln in installs)
+
+
+def test_the_wheel_carries_templates_static_files_and_migrations(tmp_path: Path) -> None:
+    """Built from this checkout, the wheel holds every resource app.RESOURCES looks for."""
+    import subprocess
+    import zipfile
+
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir",
+         str(tmp_path), str(REPO)], capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    (wheel,) = tmp_path.glob("arbiter-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for needed in ("app/templates/base.html", "app/static/app.css", "app/static/htmx.min.js",
+                   "app/alembic.ini", "app/migrations/env.py", "app/web/main.py"):  # fmt: skip
+        assert needed in names, needed
+    revisions = {p.name for p in (REPO / "migrations" / "versions").glob("*.py")}
+    assert {
+        n.rsplit("/", 1)[1] for n in names if n.startswith("app/migrations/versions/")
+    } >= revisions
 
 
 @pytest.mark.skipif(not PG_URL, reason="ARBITER_TEST_DATABASE_URL is not set")
 def test_the_entrypoint_migrates_and_serves_against_postgres(tmp_path: Path) -> None:
     url = scratch_database("entrypoint")
-    port = _free_port()
+    port = free_port()
     command = ENTRYPOINT.replace("--port 8000", f"--port {port}")
     bin_dir = Path(sys.executable).parent
     env = {
@@ -74,23 +95,9 @@ def test_the_entrypoint_migrates_and_serves_against_postgres(tmp_path: Path) -> 
     }
     proc = subprocess.Popen(["sh", "-c", command], env=env, cwd=tmp_path, start_new_session=True)
     try:
-        status = _wait_for_health(f"http://127.0.0.1:{port}/healthz", proc, deadline=60)
+        status = wait_for_health(f"http://127.0.0.1:{port}/healthz", proc, deadline=60)
     finally:
         os.killpg(proc.pid, 15)
         proc.wait(timeout=30)
     assert status == 200
     assert shlex.split(command)[0] == "arbiter"
-
-
-def _wait_for_health(url: str, proc: subprocess.Popen[bytes], deadline: float) -> int:
-    """Poll until the server answers (it starts in a second or two; the deadline is a bound)."""
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        if proc.poll() is not None:
-            raise AssertionError(f"the entrypoint exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                return int(response.status)
-        except OSError:
-            time.sleep(0.2)
-    raise AssertionError("the server did not answer /healthz in time")

@@ -45,7 +45,7 @@ def others_in_transaction(db: Database) -> list[tuple[str, str]]:
         "AND pid <> pg_backend_pid() AND (xact_start IS NOT NULL OR state = 'active')"
     )
     with db.engine.connect() as conn:
-        return [(state, sql) for state, sql in conn.execute(query).tuples()]
+        return [(state, sql) for state, sql in conn.execute(query)]
 
 
 def start_download(base: str, path: str, token: str) -> socket.socket:

@@ -11,16 +11,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from typer.testing import CliRunner
 
 from app.accounts.auth import create_token
-from app.cli.main import cli
 from app.db import Database
 from app.models import Export, Role
-from tests.conftest import TEST_SECRET
+from tests.clients import login
 from tests.export_helpers import rows_of
 from tests.factories_labels import make_labeller, make_mixed_project
-from tests.test_session import login
 
 FORMATS = ["openai-dpo", "openai-sft", "nova-dpo", "kto", "trl-dpo", "judgements"]
 
@@ -142,19 +139,6 @@ def test_an_admin_session_cookie_may_export(client: TestClient, db: Database) ->
         make_labeller(session, "ada", Role.ADMIN)
     assert login(client, "ada") == 303
     assert client.get("/api/v1/projects/mixed/export?format=kto").status_code == 200
-
-
-@pytest.fixture
-def arbiter(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("ARBITER_DATABASE_URL", database_url)
-    monkeypatch.setenv("ARBITER_SECRET_KEY", TEST_SECRET)
-
-    def run(*args: str) -> str:
-        result = CliRunner().invoke(cli, list(args))
-        assert result.exit_code == 0, result.output
-        return result.output
-
-    return run
 
 
 @pytest.mark.parametrize("fmt", FORMATS)

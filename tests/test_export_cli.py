@@ -9,29 +9,18 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from typer.testing import CliRunner
 
-from app.cli.main import cli
 from app.db import Database
 from app.models import Export
-from tests.conftest import TEST_SECRET
 from tests.export_helpers import RULES, rows_of
 from tests.factories_labels import make_mixed_project
 
 
-@pytest.fixture
-def arbiter(database_url: str, db: Database, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("ARBITER_DATABASE_URL", database_url)
-    monkeypatch.setenv("ARBITER_SECRET_KEY", TEST_SECRET)
+@pytest.fixture(autouse=True)
+def mixed(db: Database) -> None:
+    """Every test here exports the mixed project."""
     with db.scope() as session:
         make_mixed_project(session)
-
-    def run(*args: str, code: int = 0) -> str:
-        result = CliRunner().invoke(cli, list(args))
-        assert result.exit_code == code, result.output
-        return result.output
-
-    return run
 
 
 def manifest_of(path: Path) -> dict:  # type: ignore[type-arg]

@@ -8,15 +8,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from typer.testing import CliRunner
 
 from app.accounts.auth import verify_password
 from app.annotation.assign import next_assignment
 from app.annotation.judge import ScreenVerdict, VerdictIn, record_verdict
-from app.cli.main import cli
 from app.db import Database
 from app.importing.labels import import_with_labels
 from app.models import Comparison, Judgement, Role, User
@@ -158,18 +155,6 @@ def test_round_trip_import_label_export_keeps_prompts_and_texts(db: Database) ->
         assert {side[0]["content"] for side in sides} == texts
     flipped = rows[4]
     assert flipped["preferred_output"] == SOURCE_ROWS[4]["non_preferred_output"]
-
-
-@pytest.fixture
-def arbiter(database_url: str, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("ARBITER_DATABASE_URL", database_url)
-
-    def run(*args: str) -> str:
-        result = CliRunner().invoke(cli, list(args))
-        assert result.exit_code == 0, result.output
-        return result.output
-
-    return run
 
 
 def test_the_cli_names_the_source_after_the_batch_or_file(arbiter, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

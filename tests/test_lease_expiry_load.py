@@ -23,9 +23,9 @@ from app.exports.consensus import Selection, comparison_votes
 from app.models import Assignment, Comparison, Judgement, Prompt, utcnow
 from app.settings import Settings
 from tests.clients import bearer
+from tests.concurrency import verdict_for
 from tests.factories import import_rows, make_annotator, make_project, native_rows
 from tests.live import live_server
-from tests.test_concurrency import verdict_for
 
 SLUG = "leases-run-out"
 OVERLAP = 2
@@ -92,14 +92,12 @@ def test_expired_leases_are_handed_out_again_and_late_verdicts_count_once(
         .where(Judgement.id.not_in([r.json()["id"] for r in late]))
         .group_by(Judgement.comparison_id)
     )
-    assert set(dict(session.execute(by_busy).tuples().all()).values()) == {OVERLAP}
-    assert abandoned <= set(dict(session.execute(by_busy).tuples().all()))
+    assert set(dict(session.execute(by_busy).all()).values()) == {OVERLAP}
+    assert abandoned <= set(dict(session.execute(by_busy).all()))
     totals = dict(
         session.execute(
             select(Judgement.comparison_id, func.count()).group_by(Judgement.comparison_id)
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     beyond = {cid for cid, n in totals.items() if n > OVERLAP}
     assert beyond == abandoned, "only a kept late verdict takes a pair past the overlap"
@@ -107,7 +105,7 @@ def test_expired_leases_are_handed_out_again_and_late_verdicts_count_once(
     assert {cid: totals[cid] - OVERLAP for cid in abandoned} == late_on
     for comparison in session.scalars(select(Comparison)):
         assert comparison.judgement_count == totals[comparison.id]
-    pairs = session.execute(select(Judgement.comparison_id, Judgement.user_id)).tuples().all()
+    pairs = session.execute(select(Judgement.comparison_id, Judgement.user_id)).all()
     assert len(pairs) == len(set(pairs)), "one judgement per annotator and pair"
 
     prompt_ids = list(session.scalars(select(Prompt.id)))

@@ -1,4 +1,4 @@
-"""Progress: mine, the project's (up to overlap per comparison), and what is open to me."""
+"""An annotator's progress: mine, the project's (up to overlap per comparison), what is open."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.annotation.assign import next_assignment
 from app.annotation.judge import ScreenVerdict, VerdictIn, record_verdict
-from app.annotation.progress import open_to, project_progress
+from app.annotation.progress import annotator_progress, open_to
 from app.models import Batch, BatchStatus, utcnow
 from tests.factories import import_rows, make_annotator, make_project, native_rows
 
@@ -22,11 +22,11 @@ def test_progress_counts_judgements_up_to_the_overlap(session: Session) -> None:
     held = next_assignment(session, ann, project, lease_seconds=900)
     assert held is not None
     record_verdict(session, held, project, VerdictIn(ScreenVerdict.LEFT))
-    progress = project_progress(session, ann, project)
+    progress = annotator_progress(session, ann, project)
     assert (progress.mine, progress.done, progress.wanted, progress.remaining) == (1, 1, 6, 5)
     assert open_to(session, ann, [project]) == {project.id: 2}
     assert open_to(session, bob, [project]) == {project.id: 3}
-    assert project_progress(session, bob, project).percent == 16
+    assert annotator_progress(session, bob, project).percent == 16
 
 
 def test_a_live_lease_is_still_open_to_its_holder(session: Session) -> None:
@@ -47,5 +47,5 @@ def test_paused_batches_are_not_wanted(session: Session) -> None:
         batch.status = BatchStatus.PAUSED
     session.flush()
     ann = make_annotator(session)
-    assert project_progress(session, ann, project).wanted == 0
+    assert annotator_progress(session, ann, project).wanted == 0
     assert open_to(session, ann, [project]) == {project.id: 0}

@@ -7,23 +7,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from app.accounts.auth import set_password
+from tests.clients import csrf_of, login
 from tests.factories import PASSWORD, make_annotator
-
-
-def csrf_of(html: str) -> str:
-    field = BeautifulSoup(html, "html.parser").find("input", {"name": "csrf_token"})
-    assert field is not None
-    return str(field["value"])
-
-
-def login(client: TestClient, username: str, password: str = PASSWORD) -> int:
-    token = csrf_of(client.get("/login").text)
-    response = client.post(
-        "/login",
-        data={"username": username, "password": password, "csrf_token": token},
-        follow_redirects=False,
-    )
-    return response.status_code
 
 
 def test_login_page_is_a_labelled_form(client: TestClient) -> None:

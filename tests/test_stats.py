@@ -3,7 +3,7 @@ worked example."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 
 import pytest
 from sqlalchemy.orm import Session
@@ -14,6 +14,7 @@ from app.stats.annotators import Bias, binomial_two_sided_p
 from app.stats.dashboard import ACTIVITY_DAYS, build_dashboard
 from tests.factories import make_annotator
 from tests.factories_admin import judge, project_with_comparisons
+from tests.factories_stats import hand_computed_project
 
 
 def test_krippendorffs_nominal_example_gives_0_743() -> None:
@@ -52,29 +53,9 @@ def test_bias_is_flagged_only_on_enough_data() -> None:
     assert not Bias(100, 55).flagged
 
 
-def at(day: int, hour: int = 10) -> datetime:
-    return datetime(2026, 11, day, hour, 0, tzinfo=UTC)
-
-
 @pytest.fixture
 def fixture(session: Session) -> Project:
-    """Five comparisons, overlap 2, three annotators. Verdicts are in candidate terms; ``left``
-    names the candidate shown on the left; times in seconds (cy's second one is untimed)."""
-    project, (c1, c2, c3, c4, c5) = project_with_comparisons(session, 5, overlap=2)
-    ann, bob, cy = (make_annotator(session, username=u) for u in ("ann", "bob", "cy"))
-    judge(session, c1, ann, "a", left="a", seconds=10, at=at(1, 9))
-    judge(session, c1, bob, "a", left="b", seconds=5, at=at(1, 10))
-    judge(session, c2, ann, "b", left="a", seconds=20, at=at(1, 11))
-    judge(session, c3, ann, "tie", seconds=30, at=at(1, 23))
-    judge(session, c1, cy, "a", left="a", seconds=7, at=at(3, 8))
-    judge(session, c2, bob, "a", left="a", seconds=15, at=at(3, 9))
-    judge(session, c3, bob, "tie", seconds=100, at=at(3, 10))
-    judge(session, c4, ann, "both_bad", seconds=40, at=at(3, 11))
-    judge(session, c5, ann, "a", left="b", seconds=50, at=at(3, 12))
-    judge(session, c5, bob, "b", left="b", seconds=25, at=at(3, 13))
-    judge(session, c5, cy, "a", left="a", at=at(3, 14))
-    session.flush()
-    return project
+    return hand_computed_project(session)
 
 
 def test_progress_counts_up_to_the_overlap(session: Session, fixture: Project) -> None:

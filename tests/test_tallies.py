@@ -15,7 +15,7 @@ from app import batches
 from app.annotation import tallies
 from app.annotation.assign import next_assignment, release
 from app.annotation.judge import ScreenVerdict, VerdictIn, find_judgement, record_verdict, undo
-from app.annotation.progress import open_to, progress_by_project
+from app.annotation.progress import annotator_progress_by_project, open_to
 from app.models import (
     Assignment,
     Batch,
@@ -46,7 +46,7 @@ def check_readers(
     assert_tallies_exact(session)
     ids = [p.id for p in projects]
     for user in users:
-        progress = progress_by_project(session, user, projects)
+        progress = annotator_progress_by_project(session, user, projects)
         totals, mine = brute_totals(session, ids), brute_mine(session, user, ids)
         for pid in ids:
             done, wanted = totals.get(pid, (0, 0))

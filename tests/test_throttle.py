@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 
 from app.accounts import throttle
 from app.models import utcnow
+from tests.clients import csrf_of, login
 from tests.factories import PASSWORD, make_annotator
-from tests.test_session import csrf_of, login
 
 
 def attempt(client: TestClient, username: str, password: str = "wrong-password") -> int:

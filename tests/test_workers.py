@@ -25,12 +25,11 @@ from sqlalchemy.orm import Session
 from app import migrate
 from app.db import Database
 from app.models import Assignment, Comparison, Judgement, utcnow
-from tests.clients import bearer
+from tests.clients import bearer, csrf_of
+from tests.concurrency import lease_and_judge, run_all
 from tests.conftest import PG_URL, TEST_SECRET, scratch_database
 from tests.factories import PASSWORD, import_rows, make_annotator, make_project, native_rows
-from tests.test_concurrency import lease_and_judge, run_all
-from tests.test_deploy import _free_port, _wait_for_health
-from tests.test_session import csrf_of
+from tests.live import free_port, wait_for_health
 
 pytestmark = pytest.mark.skipif(
     not PG_URL,
@@ -49,7 +48,7 @@ def serve_with_workers(
 ) -> Iterator[str]:
     """``arbiter serve --workers N`` in a subprocess on a free port; its base URL. With
     ``generated_key`` no secret key is given: the server generates one into a file."""
-    port = _free_port()
+    port = free_port()
     arbiter = str(Path(sys.executable).parent / "arbiter")
     env = {**os.environ, "ARBITER_DATABASE_URL": url, "ARBITER_SECRET_KEY": TEST_SECRET}
     if generated_key:
@@ -60,7 +59,7 @@ def serve_with_workers(
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     try:
         base = f"http://127.0.0.1:{port}"
-        assert _wait_for_health(f"{base}/healthz", proc, deadline=60) == 200
+        assert wait_for_health(f"{base}/healthz", proc, deadline=60) == 200
         yield base
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
@@ -153,13 +152,13 @@ def check_across_processes(
     session: Session, project_id: int, people: list[int], overlap: int
 ) -> None:
     by_comparison = select(Judgement.comparison_id, func.count()).group_by(Judgement.comparison_id)
-    counts = {cid: n for cid, n in session.execute(by_comparison).tuples()}
+    counts = {cid: n for cid, n in session.execute(by_comparison)}
     rows = session.scalars(select(Comparison).where(Comparison.project_id == project_id)).all()
     assert rows
     for comparison in rows:
         assert comparison.judgement_count == counts.get(comparison.id, 0), comparison.id
         assert counts.get(comparison.id, 0) == overlap, comparison.id
-    pairs = session.execute(select(Judgement.comparison_id, Judgement.user_id)).tuples().all()
+    pairs = session.execute(select(Judgement.comparison_id, Judgement.user_id)).all()
     assert len(pairs) == len(set(pairs)), "someone judged a pair twice"
     assert {user for _, user in pairs} <= set(people)
     live = select(func.count()).where(Assignment.expires_at > utcnow())

@@ -104,7 +104,8 @@ def user_for_token(session: Session, token: str) -> User | None:
     now = utcnow()
     if row.last_used_at is None or now - row.last_used_at >= TOKEN_USE_RESOLUTION:
         session.execute(_token_used(), {"token_id": row.id, "now": now})
-    return row.User
+    user: User = row.User
+    return user
 
 
 @cache

@@ -44,7 +44,7 @@ def list_people(session: Session) -> list[Person]:
         .where(ApiToken.revoked_at.is_(None))
         .group_by(ApiToken.user_id)
     )
-    tokens = {uid: n for uid, n in session.execute(live).tuples()}
+    tokens = {uid: n for uid, n in session.execute(live)}
     people = []
     for user in session.scalars(select(User).order_by(User.is_active.desc(), User.username)):
         row = judged.get(user.id)

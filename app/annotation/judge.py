@@ -203,7 +203,7 @@ def ratings_of(session: Session, user_id: int, candidate_ids: list[int]) -> dict
     stmt = select(Rating.candidate_id, Rating.good).where(
         Rating.user_id == user_id, Rating.candidate_id.in_(candidate_ids)
     )
-    return {cid: good for cid, good in session.execute(stmt).tuples()}
+    return {cid: good for cid, good in session.execute(stmt)}
 
 
 def _count(session: Session, comparison: Comparison, delta: int) -> None:

@@ -1,4 +1,4 @@
-"""Progress: what one person has judged, and what each project still wants.
+"""An annotator's progress: what one person has judged, and what each project still wants.
 
 Only comparisons in active batches are wanted; a comparison wants ``overlap`` judgements and
 judgements beyond that (late verdicts) do not count twice.
@@ -28,7 +28,7 @@ from app.models import (
 
 
 @dataclass(frozen=True)
-class Progress:
+class AnnotatorProgress:
     mine: int
     """Judgements this person has given in the project."""
     done: int
@@ -45,9 +45,9 @@ class Progress:
         return 100 if not self.wanted else int(100 * self.done / self.wanted)
 
 
-def progress_by_project(
+def annotator_progress_by_project(
     session: Session, user: User, projects: list[Project]
-) -> dict[int, Progress]:
+) -> dict[int, AnnotatorProgress]:
     """Each project's progress for ``user``, in two grouped queries whatever the count."""
     ids = [p.id for p in projects]
     mine = _grouped(
@@ -57,11 +57,11 @@ def progress_by_project(
         .where(Judgement.user_id == user.id, Comparison.project_id.in_(ids)),
     )
     totals = _totals(session, ids)
-    return {pid: Progress(mine.get(pid, 0), *totals.get(pid, (0, 0))) for pid in ids}
+    return {pid: AnnotatorProgress(mine.get(pid, 0), *totals.get(pid, (0, 0))) for pid in ids}
 
 
-def project_progress(session: Session, user: User, project: Project) -> Progress:
-    return progress_by_project(session, user, [project])[project.id]
+def annotator_progress(session: Session, user: User, project: Project) -> AnnotatorProgress:
+    return annotator_progress_by_project(session, user, [project])[project.id]
 
 
 def open_to(
@@ -178,4 +178,4 @@ def _grouped(session: Session, stmt: Select[int, int]) -> dict[int, int]:
 
 
 def _counts(session: Session, stmt: Select[Any] | Select[int, int]) -> dict[int, int]:
-    return {pid: int(n) for pid, n in session.execute(stmt).tuples()}
+    return {pid: int(n) for pid, n in session.execute(stmt)}

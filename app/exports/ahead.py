@@ -20,7 +20,7 @@ _DONE = object()
 _POLL_SECONDS = 0.05
 
 
-def ahead(source: Generator[T], depth: int = 2) -> Generator[T]:
+def prefetch(source: Generator[T], depth: int = 2) -> Generator[T]:
     """The items of ``source``, read by a worker thread at most ``depth`` items ahead.
 
     An error in the worker is raised here. When the caller stops early (an error, or a

@@ -210,7 +210,7 @@ def fetch_all(session: Session, stmt: Any) -> Sequence[Any]:
     through SQLAlchemy, whose result processors turn its stored text into datetimes."""
     result = session.connection().execute(stmt)
     if session.get_bind().dialect.name != "postgresql":
-        rows: Sequence[Any] = result.tuples().all()
+        rows: Sequence[Any] = result.all()
         return rows
     try:
         rows = result.cursor.fetchall()

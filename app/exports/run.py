@@ -65,7 +65,7 @@ def plan_export(
 
 def _batch_ids(session: Session, project: Project, names: list[str]) -> tuple[int, ...]:
     stmt = select(Batch.name, Batch.id).where(Batch.project_id == project.id, Batch.name.in_(names))
-    found = dict(session.execute(stmt).tuples().all())
+    found = dict(session.execute(stmt).all())
     missing = sorted(set(names) - set(found))
     if missing:
         raise DomainError(f"no batch named {', '.join(map(repr, missing))} in {project.name!r}")
@@ -76,7 +76,7 @@ def _user_ids(session: Session, names: list[str]) -> tuple[int, ...]:
     if not names:
         return ()
     stmt = select(User.username, User.id).where(User.username.in_(names))
-    found = dict(session.execute(stmt).tuples().all())
+    found = dict(session.execute(stmt).all())
     missing = sorted(set(names) - set(found))
     if missing:
         raise DomainError(f"no annotator named {', '.join(map(repr, missing))}")

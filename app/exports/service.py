@@ -191,4 +191,4 @@ def list_exports(session: Session, project: Project, limit: int = 50) -> list[di
         .order_by(Export.id.desc())
         .limit(limit)
     )
-    return [{"id": eid, **manifest} for eid, manifest in session.execute(stmt).tuples()]
+    return [{"id": eid, **manifest} for eid, manifest in session.execute(stmt)]

@@ -34,7 +34,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from app.exports.ahead import ahead
+from app.exports.ahead import prefetch
 from app.exports.consensus import (
     ComparisonVotes,
     RatingVotes,
@@ -129,7 +129,7 @@ def prompt_labels(
     slices = _slices(session, selection, needs, progress, thresholds)
     if session.get_bind().dialect.name == "postgresql":
         # Read the next slices while this one is encoded (see app.exports.ahead).
-        slices = ahead(slices)
+        slices = prefetch(slices)
     try:
         for groups in slices:
             yield from groups

@@ -100,7 +100,8 @@ def array_literal(values: Iterable[Any]) -> str:
 def _element(value: Any) -> str:
     if isinstance(value, int):
         return str(value)
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    text: str = value
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def allocate_ids(session: Session, table: Table, n: int) -> list[int]:

@@ -225,7 +225,7 @@ class ChunkWriter:
         existing: set[tuple[int, int, int]] = set()
         if older:
             found = self.session.execute(self.pairs_of, {"prompts": keys(self.session, older)})
-            existing.update(found.tuples())
+            existing.update(tuple(row) for row in found)
         pending: list[tuple[int, ...]] = []
         added: list[bool] = []
         for row, pid, cids in zip(rows, prompt_ids, candidate_ids, strict=True):

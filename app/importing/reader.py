@@ -82,7 +82,7 @@ def iter_rows(stream: io.BufferedIOBase) -> Iterator[tuple[int, Any]]:
 
 
 def _first_significant_byte(stream: io.BufferedIOBase) -> bytes:
-    data = stream.peek(CHUNK_BYTES)  # type: ignore[attr-defined]
+    data: bytes = stream.peek(CHUNK_BYTES)  # type: ignore[attr-defined]
     stripped = data.lstrip(b" \t\r\n")
     return stripped[:1]
 

@@ -100,7 +100,7 @@ def agreement(session: Session, project: Project) -> Agreement:
             func.sum(n * (m - 1)),
             func.sum(n / m),
         ).group_by(uv.c.verdict)
-    ).tuples().all()  # fmt: skip
+    ).all()  # fmt: skip
     margins = Margins({v: float(t) for v, t, *_ in rows}, {v: float(o) for v, _, o, *_ in rows})
     same_pairs, all_pairs, units = (sum(float(r[i]) for r in rows) for i in (3, 4, 5))
     percent = same_pairs / all_pairs if all_pairs else None
@@ -128,4 +128,4 @@ def majority_by_user(session: Session, project: Project) -> dict[int, tuple[int,
         func.sum(case((own > top, 1), else_=0)),
         func.sum(case((own < top, 1), else_=0)),
     ).group_by(per_judgement.c.user_id)
-    return {uid: (int(a), int(d)) for uid, a, d in session.execute(stmt).tuples()}
+    return {uid: (int(a), int(d)) for uid, a, d in session.execute(stmt)}

@@ -102,9 +102,7 @@ def tallies_by_user(session: Session, project: Project) -> dict[int, tuple[Verdi
     )
     return {
         uid: (Verdicts(int(n), int(ties), int(bad)), Bias(int(known), int(left)))
-        for uid, n, ties, bad, known, left in session.execute(
-            stmt.group_by(Judgement.user_id)
-        ).tuples()
+        for uid, n, ties, bad, known, left in session.execute(stmt.group_by(Judgement.user_id))
     }
 
 
@@ -133,11 +131,11 @@ def median_seconds(session: Session, project: Project, *, by_user: bool) -> dict
     stmt = select(func.avg(ranked.c.duration_ms)).where(middle)
     if key is not None:
         stmt = stmt.add_columns(key).group_by(key)
-        return {uid: float(ms) / 1000 for ms, uid in session.execute(stmt).tuples()}
+        return {uid: float(ms) / 1000 for ms, uid in session.execute(stmt)}
     value = session.scalar(stmt)
     return {} if value is None else {None: float(value) / 1000}
 
 
 def usernames(session: Session, user_ids: set[int]) -> dict[int, str]:
     stmt = select(User.id, User.username).where(User.id.in_(user_ids))
-    return {uid: name for uid, name in session.execute(stmt).tuples()}
+    return {uid: name for uid, name in session.execute(stmt)}

@@ -55,7 +55,7 @@ def _grouped(session: Session, key: Any, *where: ColumnElement[bool]) -> dict[An
     )
     return {
         k: Progress(int(n), int(judged), int(done), int(n) * overlap, int(left))
-        for k, overlap, n, judged, done, left in session.execute(stmt).tuples()
+        for k, overlap, n, judged, done, left in session.execute(stmt)
     }
 
 
@@ -120,7 +120,7 @@ def counted_per_day(session: Session, project: Project) -> list[tuple[date, int]
     stmt = (
         select(day, func.count()).where(ranked.c.k <= project.overlap).group_by(day).order_by(day)
     )
-    return [(as_date(d), int(n)) for d, n in session.execute(stmt).tuples()]
+    return [(as_date(d), int(n)) for d, n in session.execute(stmt)]
 
 
 def judgements_per_user_day(session: Session, project: Project) -> list[tuple[int, date, int]]:
@@ -132,4 +132,4 @@ def judgements_per_user_day(session: Session, project: Project) -> list[tuple[in
         .where(Comparison.project_id == project.id)
         .group_by(Judgement.user_id, day)
     )
-    return [(uid, as_date(d), int(n)) for uid, d, n in session.execute(stmt).tuples()]
+    return [(uid, as_date(d), int(n)) for uid, d, n in session.execute(stmt)]

@@ -25,7 +25,12 @@ from app.annotation.judge import (
     record_verdict,
     undo,
 )
-from app.annotation.progress import Progress, open_to, progress_by_project, project_progress
+from app.annotation.progress import (
+    AnnotatorProgress,
+    annotator_progress,
+    annotator_progress_by_project,
+    open_to,
+)
 from app.errors import Conflict, NotFound
 from app.models import Assignment, Project, User
 from app.projects import annotatable_projects
@@ -65,7 +70,7 @@ class AnnotateView:
 
     project: Project
     pair: Pair | None
-    progress: Progress
+    progress: AnnotatorProgress
     ratings: dict[int, bool]
     can_undo: bool
     notice: str | None = None
@@ -75,7 +80,7 @@ class AnnotateView:
 @router.get("/")
 def home(request: Request, session: SessionDep, user: UserDep) -> Response:
     projects = annotatable_projects(session, user)
-    progress = progress_by_project(session, user, projects)
+    progress = annotator_progress_by_project(session, user, projects)
     available = open_to(session, user, projects)
     rows = [(p, progress[p.id], available[p.id]) for p in projects]
     return get_renderer(request).render(
@@ -165,7 +170,7 @@ def _view(
     return AnnotateView(
         project=project,
         pair=pair,
-        progress=project_progress(session, user, project),
+        progress=annotator_progress(session, user, project),
         ratings=rated,
         can_undo=last_judged(session, user, project) is not None,
         notice=notice,

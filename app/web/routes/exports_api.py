@@ -11,26 +11,19 @@ from collections.abc import Generator
 from typing import Annotated, Any
 
 import anyio
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.types import Receive, Scope, Send
 
-from app import exports, projects
+from app import exports
 from app.exports import ExportParams
-from app.models import Project, utcnow
+from app.models import utcnow
 from app.web.deps import DatabaseDep, SessionDep, SettingsDep
 from app.web.guards import AdminDep
+from app.web.routes.loaders import AdminProjectDep
 
 router = APIRouter(prefix="/api/v1/projects/{slug}", tags=["exports"])
-
-
-def admin_project(slug: str, admin: AdminDep, session: SessionDep) -> Project:
-    """The project, once the caller is known to be an admin (401/403 before any 404)."""
-    return projects.get_project(session, slug)
-
-
-ProjectDep = Annotated[Project, Depends(admin_project)]
 
 
 class ClosingStream(StreamingResponse):
@@ -56,7 +49,7 @@ class ClosingStream(StreamingResponse):
 @router.get("/export", response_class=StreamingResponse)
 def download(
     params: Annotated[ExportParams, Query()],
-    project: ProjectDep,
+    project: AdminProjectDep,
     admin: AdminDep,
     session: SessionDep,
     db: DatabaseDep,
@@ -78,7 +71,7 @@ def download(
 
 @router.get("/exports")
 def history(
-    project: ProjectDep,
+    project: AdminProjectDep,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:
