@@ -130,8 +130,7 @@ def _closed(user: User, ids: list[int], now: datetime, postgres: bool) -> Select
 def _touched_by(user: User, postgres: bool) -> TextClause:
     """The comparison is one ``user`` was leased or judged. On Postgres as ``= ANY(ARRAY(
     ...))``, which it plans as one index probe per comparison of the user's: as ``IN``, a
-    join, it would rather scan the whole table (600 ms at a million comparisons, for a
-    user with 5,000 in their history)."""
+    join, it would rather scan the whole table (docs/PERFORMANCE.md, Assignment)."""
     touched = (
         "SELECT comparison_id FROM assignments WHERE user_id = :touched_by"
         " UNION SELECT comparison_id FROM judgements WHERE user_id = :touched_by"

@@ -1,7 +1,7 @@
 """Reading the next slices of an export while the current one is encoded.
 
 An export alternates between waiting for Postgres (the next slice's rows) and Python work
-(building, checking, encoding and hashing this slice's lines). ``ahead`` runs the reading in a
+(building, checking, encoding and hashing this slice's lines). ``prefetch`` runs the reading in a
 worker thread a few slices ahead, so the two overlap: the worker sleeps in the driver (which
 releases the GIL) while the caller encodes. Only the worker touches the session until it has
 finished or been stopped, so the snapshot stays one connection used by one thread at a time.

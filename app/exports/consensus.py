@@ -122,7 +122,7 @@ class Votes:
 
 
 class ComparisonVotes(NamedTuple):
-    # A named tuple rather than a frozen dataclass: built once per comparison, 4× as fast.
+    # A named tuple rather than a frozen dataclass: one is built per comparison exported.
     id: int
     prompt_id: int
     candidate_a_id: int
@@ -205,8 +205,8 @@ def prompts_between(column: Any, prompt_ids: Sequence[int]) -> ColumnElement[boo
 
 def fetch_all(session: Session, stmt: Any) -> Sequence[Any]:
     """Every row of ``stmt`` as plain tuples. On Postgres straight from the driver's cursor:
-    psycopg already gives the Python types wanted (integers, text, timestamps), and skipping
-    SQLAlchemy's Row objects and result processing saves ~2 µs per row fetched. SQLite goes
+    psycopg already gives the Python types wanted (integers, text, timestamps), so SQLAlchemy's
+    Row objects and result processing would be work per row for nothing. SQLite goes
     through SQLAlchemy, whose result processors turn its stored text into datetimes."""
     result = session.connection().execute(stmt)
     if session.get_bind().dialect.name != "postgresql":

@@ -130,8 +130,8 @@ class ExportRun:
     def chunks(self, size: int) -> Iterator[tuple[Split, bytes]]:
         """The same bytes as ``lines()``, joined into chunks of at least ``size`` bytes (the
         last of each file shorter). Writing and hashing a chunk at a time, rather than a line,
-        spares a system call and a release of the GIL per line: with the next slices read
-        in another thread (``app.exports.ahead``), each release could cost a switch interval."""
+        spares a system call and a release of the GIL per line, each of which could hand the
+        core to the thread reading the next slices (``app.exports.ahead``)."""
         pending: dict[Split, list[bytes]] = {split: [] for split in self.tallies}
         sizes = dict.fromkeys(self.tallies, 0)
         for split, line in self._lines():

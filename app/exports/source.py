@@ -64,7 +64,7 @@ class Needs:
 
 
 class PromptView(NamedTuple):
-    # A named tuple rather than a frozen dataclass: built once per prompt, 4× as fast.
+    # A named tuple rather than a frozen dataclass: one is built per prompt exported.
     id: int
     external_id: str | None
     system: str | None
@@ -98,8 +98,7 @@ class PromptLabels:
 
 
 def _prompts(selection: Selection) -> Select[Any]:
-    # The JSON columns as text, parsed by ``_json`` (orjson): the driver's json.loads was
-    # ~4% of an export's time.
+    # The JSON columns as text, parsed by ``_json`` (orjson), faster than the driver's json.loads.
     columns: list[Any] = [
         Prompt.id, Prompt.external_id, Prompt.system, cast(Prompt.messages, Text),
         cast(Prompt.tools, Text), Prompt.content_hash, Prompt.batch_id,
@@ -149,7 +148,7 @@ def _slices(
     stmt = _prompts(selection).order_by(Prompt.id).execution_options(yield_per=SLICE)
     if session.get_bind().dialect.name == "postgresql":
         # The slice queries are small index range scans; a parallel plan (which the planner
-        # picks for them at ~100,000 comparisons) forks workers for each and took 6× as long.
+        # picks for them on large projects) forks workers for each and is slower.
         # LOCAL: for this snapshot's transaction only.
         session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
     for rows in _partitions(session, stmt):
@@ -263,7 +262,7 @@ def _add_texts(
     by_prompt: dict[int, dict[int, str]] = defaultdict(dict)
     ids = sorted(wanted)
     if session.get_bind().dialect.name == "postgresql":
-        # One array parameter: rendering ~1,400 ids into the SQL took ~3 µs per text.
+        # One array parameter, rather than every id rendered into the SQL.
         where = Candidate.id == any_(bindparam("ids", ids, type_=ARRAY(Integer)))
     else:
         where = among(Candidate.id, ids)

@@ -147,8 +147,8 @@ def _analyze(session: Session) -> None:
 
     Autovacuum would, within a minute or so; annotators may start at once. Until then the
     planner takes a fresh project for a few rows, and the queue query sorts the whole level
-    and anti-joins the user's history for each row of it (108 ms against 0.4 ms afterwards,
-    at 3,000 comparisons: quadratic in the project). ANALYZE samples a bounded number of
+    and anti-joins the user's history for each row of it (quadratic in the project;
+    docs/PERFORMANCE.md, Import). ANALYZE samples a bounded number of
     rows and counts this transaction's own; its lock only keeps other ANALYZEs waiting.
 
     Not after a small import: statistics of a table of a few rows say ``project_id`` is

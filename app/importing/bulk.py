@@ -43,7 +43,7 @@ def unprepared(session: Session) -> Iterator[None]:
     shaped to probe their index whatever the plan (see ``probe``); this keeps any other
     statement from the trap too. Unlike ``plan_cache_mode = force_custom_plan`` it leaves the
     cached plans of the foreign-key checks alone (that setting re-planned each check on every
-    row: 2.4× the server's time).
+    row).
     """
     raw = session.connection().connection.dbapi_connection
     if session.get_bind().dialect.name != "postgresql" or raw is None:
@@ -109,7 +109,7 @@ def allocate_ids(session: Session, table: Table, n: int) -> list[int]:
     if n == 0:
         return []
     if session.get_bind().dialect.name == "postgresql":
-        # The sequence is looked up once: naming it per row cost 7 µs per id, 12× the rest.
+        # The sequence is looked up once, not named per row.
         # One row holding an array: a thousand rows cost the client more than the ids.
         stmt = text(
             "WITH s AS MATERIALIZED"

@@ -5,7 +5,7 @@ listening socket whose ``proto`` is ``IPPROTO_TCP``. uvicorn creates that socket
 one process, and then it is; with ``--workers N`` it binds ``socket.socket(family)`` in the
 supervisor and hands it to the workers, ``proto`` is 0, and accepted connections keep
 Nagle on. A response goes out as two writes (the head, then the body), so the second waits
-for the client's delayed ACK of the first: ~40 ms added to every request on a keep-alive
+for the client's delayed ACK of the first: a delay added to every request on a keep-alive
 connection (uvicorn issue #3149). The protocol classes below set the option themselves, so
 one process or many answer alike.
 """
