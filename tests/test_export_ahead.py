@@ -8,11 +8,11 @@ from collections.abc import Generator
 
 import pytest
 
-from app.exports.ahead import ahead
+from app.exports.ahead import prefetch
 
 
 def test_items_come_in_order_and_the_worker_ends() -> None:
-    assert list(ahead(iter_numbers(100), depth=2)) == list(range(100))
+    assert list(prefetch(iter_numbers(100), depth=2)) == list(range(100))
     assert not [t for t in threading.enumerate() if t.name == "export-read-ahead"]
 
 
@@ -21,7 +21,7 @@ def test_an_error_in_the_source_is_raised_in_the_caller() -> None:
         yield 1
         raise LookupError("slice 2")
 
-    items = ahead(failing())
+    items = prefetch(failing())
     assert next(items) == 1
     with pytest.raises(LookupError, match="slice 2"):
         next(items)
@@ -39,7 +39,7 @@ def test_stopping_early_stops_the_worker_and_closes_the_source() -> None:
         finally:
             closed.set()
 
-    items = ahead(source(), depth=2)
+    items = prefetch(source(), depth=2)
     assert next(items) == 0
     items.close()
     assert closed.is_set()
