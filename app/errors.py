@@ -8,9 +8,14 @@ from __future__ import annotations
 
 
 class DomainError(Exception):
-    """A request that breaks a rule of the domain; ``status`` is the HTTP answer."""
+    """A request that breaks a rule of the domain; ``status`` is the HTTP answer, and
+    ``field`` the input it is about, where there is one (a form shows the message there)."""
 
     status = 400
+
+    def __init__(self, message: str = "", *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class NotFound(DomainError):

@@ -7,7 +7,7 @@ import unicodedata
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import ColumnElement, delete, exists, func, or_, select, true
+from sqlalchemy import ColumnElement, delete, exists, func, or_, select, true, union
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, DomainError, NotFound
@@ -191,4 +191,35 @@ def annotatable_projects(session: Session, user: User) -> list[Project]:
     stmt = select(Project).order_by(Project.name)
     if user.role is not Role.ADMIN:
         stmt = stmt.where(_open_or_member(user.id))
+    return list(session.scalars(stmt))
+
+
+def labeller_names(session: Session, project: Project) -> list[str]:
+    """Everyone who judged or rated in ``project``, by name: the people an export may leave out."""
+    judged = (
+        select(Judgement.user_id)
+        .join(Comparison, Comparison.id == Judgement.comparison_id)
+        .where(Comparison.project_id == project.id)
+    )
+    rated = (
+        select(Rating.user_id)
+        .join(Candidate, Candidate.id == Rating.candidate_id)
+        .join(Prompt, Prompt.id == Candidate.prompt_id)
+        .where(Prompt.project_id == project.id)
+    )
+    ids = union(judged, rated).subquery()
+    stmt = select(User.username).where(User.id.in_(select(ids.c[0]))).order_by(User.username)
+    return list(session.scalars(stmt))
+
+
+def member_candidates(session: Session, project: Project) -> list[User]:
+    """Active annotators who are not members of ``project`` yet, by name."""
+    is_member = exists().where(
+        ProjectMember.project_id == project.id, ProjectMember.user_id == User.id
+    )
+    stmt = (
+        select(User)
+        .where(User.is_active, User.role == Role.ANNOTATOR, ~is_member)
+        .order_by(User.username)
+    )
     return list(session.scalars(stmt))

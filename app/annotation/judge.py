@@ -21,7 +21,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from app.annotation import tallies
-from app.annotation.assign import release, renew, right_candidate_id
+from app.annotation.assign import get_assignment, release, renew, right_candidate_id
 from app.errors import Conflict, NotFound, Unprocessable
 from app.models import (
     Assignment,
@@ -197,6 +197,17 @@ def last_judged(session: Session, user: User, project: Project) -> Assignment | 
         .limit(1)
     )  # fmt: skip
     return session.scalar(stmt)
+
+
+def undo_last(session: Session, user: User, project: Project, *, lease_seconds: int) -> bool:
+    """Undo the user's most recent verdict in ``project``; False when there is none (nothing
+    judged yet, or a second click undid it already)."""
+    target = last_judged(session, user, project)
+    if target is None:
+        return False
+    assignment = get_assignment(session, user, target.id, lock=True)
+    undo(session, assignment, lease_seconds=lease_seconds)
+    return True
 
 
 def ratings_of(session: Session, user_id: int, candidate_ids: list[int]) -> dict[int, bool]:

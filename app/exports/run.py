@@ -68,7 +68,8 @@ def _batch_ids(session: Session, project: Project, names: list[str]) -> tuple[in
     found = dict(session.execute(stmt).all())
     missing = sorted(set(names) - set(found))
     if missing:
-        raise DomainError(f"no batch named {', '.join(map(repr, missing))} in {project.name!r}")
+        unknown = ", ".join(map(repr, missing))
+        raise DomainError(f"no batch named {unknown} in {project.name!r}", field="batch")
     return tuple(sorted(found.values()))
 
 
@@ -79,7 +80,8 @@ def _user_ids(session: Session, names: list[str]) -> tuple[int, ...]:
     found = dict(session.execute(stmt).all())
     missing = sorted(set(names) - set(found))
     if missing:
-        raise DomainError(f"no annotator named {', '.join(map(repr, missing))}")
+        unknown = ", ".join(map(repr, missing))
+        raise DomainError(f"no annotator named {unknown}", field="exclude_annotator")
     return tuple(sorted(found.values()))
 
 

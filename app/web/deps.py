@@ -32,6 +32,14 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
+def end_transaction(session: Session) -> None:
+    """Commit the request's transaction before a long read that takes its own snapshot (an
+    export's preview or stream): on SQLite the open transaction would hold a lock that the
+    snapshot, or the audit row written when the stream ends, waits on. The only commit a
+    route makes; the dependency commits whatever follows as usual."""
+    session.commit()
+
+
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 DatabaseDep = Annotated[Database, Depends(get_db)]

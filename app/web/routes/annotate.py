@@ -14,7 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from app.annotation.assign import Pair, get_assignment, load_pair, next_assignment, release
+from app.annotation.assign import Pair, load_pair, next_assignment, release
 from app.annotation.judge import (
     Invalid,
     ScreenVerdict,
@@ -23,7 +23,7 @@ from app.annotation.judge import (
     last_judged,
     ratings_of,
     record_verdict,
-    undo,
+    undo_last,
 )
 from app.annotation.progress import (
     AnnotatorProgress,
@@ -128,13 +128,7 @@ def post_undo(
     request: Request, session: SessionDep, settings: SettingsDep, user: UserDep,
     project: AnnotatableProjectDep,
 ) -> Response:  # fmt: skip
-    target = last_judged(session, user, project)
-    try:
-        if target is None:
-            raise NotFound("nothing to undo")
-        locked = get_assignment(session, user, target.id, lock=True)
-        undo(session, locked, lease_seconds=settings.lease_seconds)
-    except NotFound:  # nothing judged yet, or a second click undid it already
+    if not undo_last(session, user, project, lease_seconds=settings.lease_seconds):
         return _done(request, session, settings, user, project, "Nothing to undo.")
     return _done(request, session, settings, user, project, "Undone: here is that pair again.")
 

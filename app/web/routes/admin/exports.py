@@ -4,8 +4,8 @@ past exports with their manifests.
 
 The form is a plain GET (so a preview has an address); htmx swaps in only the result. The
 preview runs the export pipeline without recording anything and keeps only the tallies and
-the first rows. The download streams through ``exports.stream_download``, the function behind
-the API, so it gives the bytes ``arbiter export`` writes and is recorded once sent.
+the first rows. The download streams through ``app.web.streaming.download``, as the API's
+does, so it gives the bytes ``arbiter export`` writes and is recorded once sent.
 """
 
 from __future__ import annotations
@@ -16,19 +16,19 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import Request
-from fastapi.responses import Response, StreamingResponse
+from fastapi.responses import Response
 from pydantic import ValidationError
-from sqlalchemy import select, union
 from sqlalchemy.orm import Session
 
-from app import batches, exports
+from app import batches, exports, projects
 from app.errors import DomainError
 from app.exports import FORMATS, ExportParams
 from app.exports.run import ExportPlan
 from app.exports.service import plan_for
-from app.models import Candidate, Comparison, Judgement, Project, Prompt, Rating, User, utcnow
+from app.models import Project
 from app.settings import Settings
-from app.web.deps import DatabaseDep, SessionDep, SettingsDep
+from app.web import streaming
+from app.web.deps import DatabaseDep, SessionDep, SettingsDep, end_transaction
 from app.web.guards import AdminDep
 from app.web.routes.admin.common import admin_router, render
 from app.web.routes.loaders import ProjectDep
@@ -84,24 +84,6 @@ def query_of(params: ExportParams) -> str:
     return urlencode(values, doseq=True)
 
 
-def annotators_of(session: Session, project: Project) -> list[str]:
-    """Everyone who judged or rated in ``project``: the people an export may leave out."""
-    judged = (
-        select(Judgement.user_id)
-        .join(Comparison, Comparison.id == Judgement.comparison_id)
-        .where(Comparison.project_id == project.id)
-    )
-    rated = (
-        select(Rating.user_id)
-        .join(Candidate, Candidate.id == Rating.candidate_id)
-        .join(Prompt, Prompt.id == Candidate.prompt_id)
-        .where(Prompt.project_id == project.id)
-    )
-    ids = union(judged, rated).subquery()
-    stmt = select(User.username).where(User.id.in_(select(ids.c[0]))).order_by(User.username)
-    return list(session.scalars(stmt))
-
-
 def pretty(row: dict[str, Any]) -> str:
     text = json.dumps(row, ensure_ascii=False, indent=2)
     if len(text) > PREVIEW_CHARS:
@@ -126,8 +108,7 @@ def _plan(
     try:
         return exports.plan_export(session, project, params, secret=settings.resolved_secret_key())
     except DomainError as exc:
-        field_name = "batch" if "batch" in str(exc) else "exclude_annotator"
-        form.errors[field_name] = str(exc)
+        form.errors[exc.field or "format"] = str(exc)
         return None
 
 
@@ -153,7 +134,7 @@ def _page(
         "errors": form.errors,
         "formats": list(FORMATS),
         "batch_names": [b.name for b in batches.list_batches(session, project)],
-        "annotators": annotators_of(session, project),
+        "annotators": projects.labeller_names(session, project),
         "history": [_manifest(e) for e in exports.list_exports(session, project, 20)],
         "preview": preview,
         "links": links,
@@ -180,9 +161,7 @@ def export_page(
     plan = _plan(session, settings, project, form, one_file=False)
     if plan is None:
         return _page(request, session, project, form)
-    # The preview reads its own snapshot; end this request's transaction first (on SQLite it
-    # would otherwise hold a lock the snapshot waits on).
-    session.commit()
+    end_transaction(session)
     found = exports.preview_export(db, plan, exported_by=admin.username, rows=PREVIEW_ROWS)
     return _page(request, session, project, form, preview=found, plan=plan)
 
@@ -202,10 +181,4 @@ def export_download(
     plan = _plan(session, settings, project, form, one_file=True) if form.submitted else None
     if plan is None:
         return _page(request, session, project, form)
-    filename = exports.download_name(plan, utcnow())
-    body = exports.stream_download(
-        db, plan, filename=filename, exported_by=admin.username, user_id=admin.id
-    )
-    session.commit()  # as the API does: the audit row written after the stream needs the lock
-    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
-    return StreamingResponse(body, media_type="application/jsonl", headers=headers)
+    return streaming.download(session, db, plan, admin)

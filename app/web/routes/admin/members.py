@@ -6,25 +6,17 @@ from typing import Annotated
 
 from fastapi import Form, Request
 from fastapi.responses import Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import projects
 from app.accounts.auth import get_user
 from app.accounts.people import get_person
-from app.models import Project, Role, User
+from app.models import Project
 from app.web.deps import SessionDep
 from app.web.routes.admin.common import admin_router, after_action, render
 from app.web.routes.loaders import ProjectDep
 
 router = admin_router()
-
-
-def _candidates(session: Session, members: list[User]) -> list[User]:
-    """Active annotators who are not members yet."""
-    taken = {m.id for m in members}
-    stmt = select(User).where(User.is_active, User.role == Role.ANNOTATOR).order_by(User.username)
-    return [u for u in session.scalars(stmt) if u.id not in taken]
 
 
 def _page(
@@ -34,7 +26,7 @@ def _page(
     context = {
         "project": project,
         "members": members,
-        "others": _candidates(session, members),
+        "others": projects.member_candidates(session, project),
         "message": message,
     }
     return render(request, "members.html", context, block="members")

@@ -1,0 +1,49 @@
+"""Export downloads as HTTP streams, one way for the API and the admin page alike."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any
+
+import anyio
+from fastapi.responses import StreamingResponse
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.types import Receive, Scope, Send
+
+from app import exports
+from app.db import Database
+from app.exports.run import ExportPlan
+from app.models import User, utcnow
+from app.web.deps import end_transaction
+
+
+class ClosingStream(StreamingResponse):
+    """A stream whose generator is closed however the response ends.
+
+    Starlette leaves a generator that was not read to the end (the client hung up) for the
+    garbage collector, and with it the export's open snapshot and pooled connection. Closing
+    it here ends the read-only transaction at once; an export cut short is not recorded.
+    """
+
+    def __init__(self, body: Generator[bytes], **kwargs: Any) -> None:
+        super().__init__(body, **kwargs)
+        self._body = body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            with anyio.CancelScope(shield=True):
+                await run_in_threadpool(self._body.close)
+
+
+def download(session: Session, db: Database, plan: ExportPlan, admin: User) -> ClosingStream:
+    """The export ``plan`` streamed as an attachment, recorded once the last byte is sent."""
+    filename = exports.download_name(plan, utcnow())
+    body = exports.stream_download(
+        db, plan, filename=filename, exported_by=admin.username, user_id=admin.id
+    )
+    end_transaction(session)
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    return ClosingStream(body, media_type="application/jsonl", headers=headers)
