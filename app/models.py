@@ -246,7 +246,7 @@ class Comparison(Base):
 
 
 class BatchTally(Base):
-    """How many comparisons of a batch sit at each judgement count (app/tallies.py).
+    """How many comparisons of a batch sit at each judgement count (app/annotation/tallies.py).
 
     Row (batch, shard, count) holds the batch's comparisons with ``id % SHARDS == shard`` and
     that ``judgement_count``: verdicts on one batch spread their updates over several rows.
@@ -266,7 +266,7 @@ class Assignment(Base):
     """A lease of one comparison to one annotator; which candidate is shown left is random.
 
     The lease is live while ``expires_at`` is in the future; a verdict or a skip ends it. The
-    row stays, so the comparison is never handed to that annotator again (app/assignment.py).
+    row stays, so the comparison is never handed to that annotator again (app/annotation/assign.py).
     """
 
     __tablename__ = "assignments"
@@ -344,7 +344,7 @@ class Export(Base):
 
 
 class LoginFailure(Base):
-    """One failed login, kept while it counts towards the throttle (app/throttle.py)."""
+    """One failed login, kept while it counts towards the throttle (app/accounts/throttle.py)."""
 
     __tablename__ = "login_failures"
     __table_args__ = (

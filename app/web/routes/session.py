@@ -1,4 +1,4 @@
-"""Logging in and out of the browser session (with the login throttle, app/throttle.py)."""
+"""Logging in and out of the browser session (with the login throttle, app/accounts/throttle.py)."""
 
 from __future__ import annotations
 
