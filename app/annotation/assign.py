@@ -8,7 +8,7 @@ candidate is shown on the left is drawn at random and stored on the assignment.
 
 A lease is live while ``expires_at`` is in the future; a verdict or a skip ends it by setting
 ``expires_at`` to now, so "judgements + live leases" never counts one person twice. A lease
-that runs out simply stops counting: the comparison is back in the pool (app/annotation/judge.py still
+that runs out simply stops counting: the comparison is back in the pool (``judge`` still
 keeps a late verdict on it).
 
 Concurrency. Postgres: the user's row is locked first (``FOR NO KEY UPDATE``), so one person's
