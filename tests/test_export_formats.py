@@ -31,6 +31,7 @@ CASES: dict[str, dict[str, Any]] = {
     "kto-derive-pairs": {"format": "kto", "derive": "pairs"},
     "trl-dpo": {"format": "trl-dpo"},
     "judgements": {"format": "judgements"},
+    "vertex-preference": {"format": "vertex-preference"},
 }
 
 
