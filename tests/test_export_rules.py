@@ -57,6 +57,14 @@ VALID: dict[str, dict[str, Any]] = {
         "completion": [{"role": "assistant", "content": "Hello!"}],
         "label": True,
     },
+    "vertex-preference": {
+        "system_instruction": {"parts": [{"text": "Be brief."}]},
+        "contents": [{"role": "user", "parts": [{"text": "Hi?"}]}],
+        "completions": [
+            {"score": 1, "completion": {"role": "model", "parts": [{"text": "Hello!"}]}},
+            {"score": 0, "completion": {"role": "model", "parts": [{"text": "What?"}]}},
+        ],
+    },
     "trl-dpo": {
         "prompt": [SYSTEM, USER],
         "chosen": [{"role": "assistant", "content": "Hello!"}],
@@ -133,6 +141,31 @@ BROKEN: list[tuple[str, str, Edit, str]] = [
     ("trl-dpo", "same outputs", _set("rejected.0.content", "Hello!"), "same_outputs"),
     ("trl-dpo", "missing rejected", _drop("rejected"), "bad_keys"),
     ("trl-dpo", "empty prompt", _set("prompt", []), "bad_roles"),
+    ("vertex-preference", "assistant role", _set("contents.0.role", "assistant"), "bad_roles"),
+    ("vertex-preference", "ends with model", lambda r: r["contents"].append(
+        {"role": "model", "parts": [{"text": "x"}]}), "bad_roles"),
+    ("vertex-preference", "two user turns", lambda r: r["contents"].insert(0, {
+        "role": "user", "parts": [{"text": "x"}]}), "bad_roles"),
+    ("vertex-preference", "no contents", _set("contents", []), "bad_roles"),
+    ("vertex-preference", "extra key", _set("tools", []), "bad_keys"),
+    ("vertex-preference", "no completions", _drop("completions"), "bad_keys"),
+    ("vertex-preference", "system as a string", _set("system_instruction", "Be brief."),
+     "bad_keys"),
+    ("vertex-preference", "empty system part", _set("system_instruction.parts.0.text", " "),
+     "empty_text"),
+    ("vertex-preference", "image part", _set("contents.0.parts.0", {"inline_data": {}}),
+     "not_text"),
+    ("vertex-preference", "scores swapped", _set("completions.0.score", 0), "bad_scores"),
+    ("vertex-preference", "score as boolean", _set("completions.0.score", True), "bad_scores"),
+    ("vertex-preference", "score as float", _set("completions.1.score", 0.0), "bad_scores"),
+    ("vertex-preference", "three completions", lambda r: r["completions"].append(
+        r["completions"][1]), "bad_completions"),
+    ("vertex-preference", "user completion", _set("completions.1.completion.role", "user"),
+     "bad_completions"),
+    ("vertex-preference", "empty completion", _set("completions.1.completion.parts", []),
+     "empty_text"),
+    ("vertex-preference", "same completions",
+     _set("completions.1.completion.parts.0.text", "Hello!"), "same_outputs"),
 ]  # fmt: skip
 
 
@@ -160,10 +193,11 @@ def test_nova_keeps_reserved_words_when_asked() -> None:
     assert FORMATS["nova-dpo"].check(row, Options(keep_reserved=True)) is None
 
 
-def test_the_six_formats_are_registered_by_name() -> None:
+def test_the_formats_are_registered_by_name() -> None:
     assert sorted(FORMATS) == sorted(
-        ["openai-dpo", "openai-sft", "nova-dpo", "kto", "trl-dpo", "judgements"]
-    )
+        ["openai-dpo", "openai-sft", "nova-dpo", "kto", "trl-dpo", "judgements",
+         "vertex-preference"]
+    )  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -187,6 +221,10 @@ def test_the_six_formats_are_registered_by_name() -> None:
         ("trl-dpo", 2, {"tools_dropped": 2},
          ["2 rows from prompts with tools, which this format does not carry"]),
         ("judgements", 1, {}, []),
+        ("vertex-preference", 1, {}, []),
+        ("vertex-preference", 10_000_001, {},
+         ["10,000,001 rows: more than the 10,000,000 examples Vertex AI preference tuning "
+          "accepts in a training file"]),
     ],
 )  # fmt: skip
 def test_the_manifest_warns_about_what_a_training_service_would_refuse(

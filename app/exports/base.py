@@ -49,6 +49,8 @@ class FileStats:
     """What has been written to one file so far."""
 
     rows: int = 0
+    #: Bytes written.
+    size: int = 0
     left_out: Counter[str] = field(default_factory=Counter)
     notes: Counter[str] = field(default_factory=Counter)
 

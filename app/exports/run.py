@@ -95,7 +95,6 @@ def split_of(content_hash: str, fraction: float | None) -> Split:
 
 @dataclass
 class FileTally(FileStats):
-    size: int = 0
     digest: Any = field(default_factory=hashlib.sha256)
 
     def add(self, line: bytes, notes: tuple[str, ...]) -> None:
