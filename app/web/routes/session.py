@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from app.accounts import throttle
-from app.accounts.auth import authenticate
+from app.accounts.auth import password_owner
 from app.web.deps import SessionDep
 from app.web.guards import csrf_protect, login_session
 from app.web.rendering import get_renderer
@@ -18,6 +18,7 @@ from app.web.rendering import get_renderer
 router = APIRouter(include_in_schema=False)
 
 BAD_LOGIN = "Wrong username or password."
+INACTIVE = "This account is inactive. Ask an admin to reactivate it."
 TOO_MANY = "Too many failed logins. Try again in {minutes} minute{s}."
 
 
@@ -65,10 +66,12 @@ def login(
         minutes = math.ceil(wait / 60)
         context["error"] = TOO_MANY.format(minutes=minutes, s="" if minutes == 1 else "s")
         return _render(request, context, 429, headers={"Retry-After": str(wait)})
-    user = authenticate(session, username, password)
+    user = password_owner(session, username, password)
     if user is None:
         throttle.record_failure(session, username, address)
         return _render(request, {**context, "error": BAD_LOGIN}, 401)
+    if not user.is_active:
+        return _render(request, {**context, "error": INACTIVE}, 403)
     throttle.forget_failures(session, username)
     login_session(request, user)
     return RedirectResponse(_safe_next(next), status_code=303)
