@@ -22,7 +22,16 @@ from app.errors import DomainError, NotAuthenticated, Unprocessable
 from app.settings import Settings
 from app.web.limits import BodyTooLarge
 from app.web.rendering import Renderer, is_htmx
-from app.web.routes import admin, admin_api, annotate, annotation_api, exports_api, health, session
+from app.web.routes import (
+    admin,
+    admin_api,
+    annotate,
+    annotation_api,
+    exports_api,
+    health,
+    history,
+    session,
+)
 from app.web.security import SecurityHeaders
 
 logger = logging.getLogger(__name__)
@@ -68,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(session.router)
     app.include_router(annotate.router)
+    app.include_router(history.router)
     app.include_router(annotation_api.router)
     app.include_router(exports_api.router)
     app.include_router(admin.router)
@@ -90,7 +100,7 @@ async def _domain_error(request: Request, exc: DomainError) -> Response:
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, NotAuthenticated) else None
         return JSONResponse({"detail": str(exc)}, status_code=exc.status, headers=headers)
     if isinstance(exc, NotAuthenticated):
-        target = "/login?next=" + quote(request.url.path)
+        target = "/login?next=" + quote(await annotate.login_target(request))
         if is_htmx(request):
             return Response(status_code=204, headers={"HX-Redirect": target})
         return RedirectResponse(target, status_code=303)
