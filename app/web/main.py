@@ -29,6 +29,7 @@ from app.web.routes import (
     annotation_api,
     exports_api,
     health,
+    history,
     leaderboard_api,
     session,
 )
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(session.router)
     app.include_router(annotate.router)
+    app.include_router(history.router)
     app.include_router(annotation_api.router)
     app.include_router(exports_api.router)
     app.include_router(leaderboard_api.router)
@@ -100,7 +102,7 @@ async def _domain_error(request: Request, exc: DomainError) -> Response:
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, NotAuthenticated) else None
         return JSONResponse({"detail": str(exc)}, status_code=exc.status, headers=headers)
     if isinstance(exc, NotAuthenticated):
-        target = "/login?next=" + quote(request.url.path)
+        target = "/login?next=" + quote(await annotate.login_target(request))
         if is_htmx(request):
             return Response(status_code=204, headers={"HX-Redirect": target})
         return RedirectResponse(target, status_code=303)
