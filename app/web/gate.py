@@ -6,7 +6,8 @@ answered 401. This pure ASGI middleware matches the request to its route first: 
 route's guards need a signed-in user (or an admin) and the request carries a body, it looks
 the caller up (one read-only query on the token or session key). A caller the route would
 refuse gets the route without its body, so the route's own guards give their usual answer
-(401, the login page, 403) and nothing is read. Every body then has its limit
+(401, the login page, 403) and nothing is read (a stranger's declared body of at most 8 KB
+to an annotator's route excepted: a verdict kept across a login). Every body then has its limit
 (app/web/limits.py): ``ARBITER_MAX_UPLOAD_MB`` for a multipart upload to a route that takes
 a file, ``ARBITER_MAX_JSON_KB`` for everything else.
 """
@@ -30,7 +31,7 @@ from app.accounts.sessions import role_for_session
 from app.models import Role
 from app.settings import Settings
 from app.web.guards import require_admin, require_user
-from app.web.limits import Limit, within_limit
+from app.web.limits import Limit, declared_length, within_limit
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +46,7 @@ class Needs:
 
 
 NOTHING = Needs()
+STRANGER_BODY = Limit(8 * 1024, "8 KB a request without a session may send")
 
 
 class Gate:
@@ -67,11 +69,24 @@ class Gate:
         needs = self.needs(scope)
         if needs.user and _has_body(scope):
             role = await to_thread.run_sync(self._role, scope)
-            if role is None or (needs.admin and role is not Role.ADMIN):
+            if needs.admin and role is not None and role is not Role.ADMIN:
                 await self.app(_without_body(scope), _no_body(), send)
+                return
+            if role is None:
+                await self._stranger(needs, scope, receive, send)
                 return
         limit = self.upload_limit if needs.upload and _multipart(scope) else self.json_limit
         await within_limit(self.app, scope, receive, send, limit)
+
+    async def _stranger(self, needs: Needs, scope: Scope, receive: Receive, send: Send) -> None:
+        """No one the route would let in: its guards answer without the body. Only a small
+        declared body is let through to a route for annotators, so that a verdict sent just
+        after a session ended can be kept across the login (app/web/routes/annotate.py)."""
+        length = declared_length(scope)
+        if needs.admin or not 0 < length <= STRANGER_BODY.max_bytes:
+            await self.app(_without_body(scope), _no_body(), send)
+            return
+        await within_limit(self.app, scope, receive, send, STRANGER_BODY)
 
     def needs(self, scope: Scope) -> Needs:
         """The guards of the route that will answer ``scope`` (nothing, if none matches)."""

@@ -22,7 +22,17 @@ from app.errors import DomainError, NotAuthenticated, NotFound, Unprocessable
 from app.settings import Settings
 from app.web.gate import Gate
 from app.web.rendering import Renderer, is_htmx
-from app.web.routes import admin, admin_api, annotate, annotation_api, exports_api, health, session
+from app.web.routes import (
+    admin,
+    admin_api,
+    annotate,
+    annotation_api,
+    exports_api,
+    health,
+    history,
+    leaderboard_api,
+    session,
+)
 from app.web.security import SecurityHeaders
 
 logger = logging.getLogger(__name__)
@@ -68,8 +78,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(session.router)
     app.include_router(annotate.router)
+    app.include_router(history.router)
     app.include_router(annotation_api.router)
     app.include_router(exports_api.router)
+    app.include_router(leaderboard_api.router)
     app.include_router(admin.router)
     app.include_router(admin_api.router)
     app.add_exception_handler(DomainError, _domain_error)  # type: ignore[arg-type]
@@ -90,7 +102,7 @@ async def _domain_error(request: Request, exc: DomainError) -> Response:
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, NotAuthenticated) else None
         return JSONResponse({"detail": str(exc)}, status_code=exc.status, headers=headers)
     if isinstance(exc, NotAuthenticated):
-        target = "/login?next=" + quote(request.url.path)
+        target = "/login?next=" + quote(await annotate.login_target(request))
         if is_htmx(request):
             return Response(status_code=204, headers={"HX-Redirect": target})
         return RedirectResponse(target, status_code=303)
