@@ -33,6 +33,7 @@ ADMIN_PAGES = [
     ("POST", "/admin/projects/{slug}/members"),
     ("POST", "/admin/projects/{slug}/members/{user_id}/remove"),
     ("GET", "/admin/projects/{slug}/dashboard"),
+    ("GET", "/admin/projects/{slug}/leaderboard"),
     ("GET", "/admin/projects/{slug}/export"),
     ("GET", "/admin/projects/{slug}/export/download"),
     ("GET", "/admin/projects/{slug}/models"),

@@ -34,6 +34,8 @@ from app.web.routes import (
     annotation_api,
     exports_api,
     health,
+    history,
+    leaderboard_api,
     models_api,
     session,
 )
@@ -101,8 +103,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(session.router)
     app.include_router(annotate.router)
+    app.include_router(history.router)
     app.include_router(annotation_api.router)
     app.include_router(exports_api.router)
+    app.include_router(leaderboard_api.router)
     app.include_router(admin.router)
     app.include_router(admin_api.router)
     app.include_router(models_api.router)
@@ -124,7 +128,7 @@ async def _domain_error(request: Request, exc: DomainError) -> Response:
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, NotAuthenticated) else None
         return JSONResponse({"detail": str(exc)}, status_code=exc.status, headers=headers)
     if isinstance(exc, NotAuthenticated):
-        target = "/login?next=" + quote(request.url.path)
+        target = "/login?next=" + quote(await annotate.login_target(request))
         if is_htmx(request):
             return Response(status_code=204, headers={"HX-Redirect": target})
         return RedirectResponse(target, status_code=303)
