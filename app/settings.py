@@ -75,6 +75,10 @@ class Settings(BaseSettings):
         description="Comma-separated addresses or networks of reverse proxies whose "
         "X-Forwarded-For is believed; none by default.",
     )
+    run_jobs: bool = Field(
+        True,
+        description="Run background model jobs (generation, judge) in this app process.",
+    )
 
     @field_validator("secret_key")
     @classmethod
