@@ -17,6 +17,8 @@ from app.accounts import auth
 from app.annotation.rubric import PRESETS
 from app.cli.common import dispose_all, domain_errors, err, fail, open_database, out, transaction
 from app.cli.export import export_command
+from app.cli.leaderboard import leaderboard_command
+from app.cli.llm import generate_command, judge_command
 from app.errors import DomainError
 from app.exports.params import describe
 from app.importing import ImportRefused, import_batch
@@ -34,6 +36,9 @@ cli.add_typer(user_cli, name="user")
 cli.add_typer(token_cli, name="token")
 cli.add_typer(project_cli, name="project")
 cli.command("export")(export_command)
+cli.command("generate")(generate_command)
+cli.command("judge")(judge_command)
+cli.command("leaderboard")(leaderboard_command)
 
 
 @cli.callback()

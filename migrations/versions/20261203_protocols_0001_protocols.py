@@ -10,7 +10,7 @@ On SQLite the comparisons and judgements tables are rebuilt (batch mode); ``app.
 turns foreign keys off around the migration, so rebuilding a table cascades nothing.
 
 Revision ID: protocols_0001
-Revises: 0005_tallies
+Revises: generate_0001
 Create Date: 2026-12-03 18:00:00.000000
 """
 
@@ -21,7 +21,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
 revision: str = "protocols_0001"
-down_revision: str | None = "0005_tallies"
+down_revision: str | None = "generate_0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
