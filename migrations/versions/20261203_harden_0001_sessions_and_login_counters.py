@@ -6,7 +6,7 @@ new password and an admin's "end sessions" end them at once. ``login_counters`` 
 transient counts, so none are carried over; a lockout in progress simply ends).
 
 Revision ID: harden_0001
-Revises: generate_0001
+Revises: protocols_0001
 Create Date: 2026-12-03 18:00:00.000000
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "harden_0001"
-down_revision: str | None = "generate_0001"
+down_revision: str | None = "protocols_0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
