@@ -204,9 +204,16 @@ def test_the_formats_are_registered_by_name() -> None:
     ("fmt", "rows", "notes", "expected"),
     [
         ("openai-dpo", 0, {}, ["no rows were written"]),
-        ("openai-dpo", 9, {}, ["9 rows: OpenAI needs at least 10 examples in a file"]),
+        ("openai-dpo", 9, {}, ["9 rows: OpenAI needs at least 10 examples in a file",
+                               "9 rows: Azure AI Foundry needs at least 10 examples in a file"]),
+        ("openai-dpo", 2, {}, ["2 rows: OpenAI needs at least 10 examples in a file",
+                               "2 rows: Fireworks AI needs at least 3 examples in a file",
+                               "2 rows: Azure AI Foundry needs at least 10 examples in a file"]),
+        ("openai-dpo", 3_000_001, {},
+         ["3,000,001 rows: Fireworks AI takes at most 3,000,000 examples in a file"]),
         ("openai-dpo", 10, {}, []),
-        ("openai-sft", 1, {}, ["1 row: OpenAI needs at least 10 examples in a file"]),
+        ("openai-sft", 1, {}, ["1 row: OpenAI needs at least 10 examples in a file",
+                               "1 row: Azure AI Foundry needs at least 10 examples in a file"]),
         ("nova-dpo", 7, {}, ["7 rows: Nova training jobs need at least 8",
                              "7 rows: AWS recommends at least 1,000 for Nova DPO"]),
         ("nova-dpo", 999, {}, ["999 rows: AWS recommends at least 1,000 for Nova DPO"]),
@@ -223,8 +230,7 @@ def test_the_formats_are_registered_by_name() -> None:
         ("judgements", 1, {}, []),
         ("vertex-preference", 1, {}, []),
         ("vertex-preference", 10_000_001, {},
-         ["10,000,001 rows: more than the 10,000,000 examples Vertex AI preference tuning "
-          "accepts in a training file"]),
+         ["10,000,001 rows: Vertex AI (Gemini) takes at most 10,000,000 examples in a file"]),
     ],
 )  # fmt: skip
 def test_the_manifest_warns_about_what_a_training_service_would_refuse(
@@ -232,3 +238,36 @@ def test_the_manifest_warns_about_what_a_training_service_would_refuse(
 ) -> None:
     stats = FileStats(rows=rows, notes=Counter(notes))
     assert FORMATS[fmt].all_warnings(stats) == expected
+
+
+def test_vertex_warns_about_a_file_over_its_size_limit() -> None:
+    stats = FileStats(rows=5, size=1024**3 + 1)
+    assert FORMATS["vertex-preference"].all_warnings(stats) == [
+        "1,073,741,825 bytes: Vertex AI takes preference tuning files up to 1 GB"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("fmt", "services"),
+    [
+        ("openai-dpo", ["OpenAI", "Together AI", "Fireworks AI", "Azure AI Foundry"]),
+        ("openai-sft", ["OpenAI", "Together AI", "Azure AI Foundry"]),
+        ("nova-dpo", ["Amazon SageMaker AI (Nova 1)"]),
+        ("vertex-preference", ["Vertex AI (Gemini)"]),
+        ("trl-dpo", ["TRL (Hugging Face)"]),
+        ("kto", ["TRL (Hugging Face)"]),
+        ("judgements", []),
+    ],
+)
+def test_each_format_names_the_services_that_take_it(fmt: str, services: list[str]) -> None:
+    assert [s.name for s in FORMATS[fmt].services] == services
+
+
+def test_the_provider_notes_say_what_changed() -> None:
+    openai = FORMATS["openai-dpo"].services[0]
+    assert "wound down" in openai.note and "legacy" in openai.note
+    nova = FORMATS["nova-dpo"].services[0].note
+    assert "Nova 1" in nova and "SageMaker" in nova
+    for fmt in FORMATS.values():
+        assert "Bedrock" not in fmt.summary
+        assert all("Bedrock DPO" not in s.note for s in fmt.services)

@@ -198,6 +198,7 @@ class ExportRun:
             "rows": tally.rows,
             "left_out": dict(sorted(tally.left_out.items())),
             "warnings": self.plan.format.all_warnings(tally),
+            "services": [service.described() for service in self.plan.format.services],
             "sha256": tally.digest.hexdigest(),
             "bytes": tally.size,
             "created_at": timestamp(created_at),

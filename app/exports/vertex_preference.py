@@ -15,16 +15,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from app.exports.base import FileStats, Format, Item, LeftOut, Options, Row, rows_text
+from app.exports.base import FileStats, Format, Item, LeftOut, Options, Row
 from app.exports.chat import has_text, system_text
 from app.exports.derive import preferences
+from app.exports.providers import SERVICES
 from app.exports.source import Needs, PromptLabels
 
 ROLES = {"user": "user", "assistant": "model"}
 REQUIRED = frozenset({"contents", "completions"})
 KEYS = REQUIRED | {"system_instruction"}
-#: Vertex's documented limits for a preference tuning training file.
-VERTEX_MAX_ROWS = 10_000_000
+#: Vertex's documented size limit for a preference tuning training file (its row limit is
+#: in app.exports.providers).
 VERTEX_MAX_BYTES = 1024**3
 
 
@@ -122,17 +123,9 @@ def _check_parts(parts: Any) -> str | None:
 
 
 def warnings(stats: FileStats) -> list[str]:
-    found = []
-    if stats.rows > VERTEX_MAX_ROWS:
-        found.append(
-            f"{rows_text(stats.rows)}: more than the {VERTEX_MAX_ROWS:,} examples Vertex AI "
-            "preference tuning accepts in a training file"
-        )
     if stats.size > VERTEX_MAX_BYTES:
-        found.append(
-            f"{stats.size:,} bytes: Vertex AI preference tuning takes training files up to 1 GB"
-        )
-    return found
+        return [f"{stats.size:,} bytes: Vertex AI takes preference tuning files up to 1 GB"]
+    return []
 
 
 FORMAT = Format(
@@ -142,4 +135,5 @@ FORMAT = Format(
     check=check,
     warnings=warnings,
     needs=Needs(pair_texts_only=True),
+    services=SERVICES["vertex-preference"],
 )
