@@ -11,12 +11,15 @@ import pytest
 
 from app.importing import pipeline
 from app.importing.pipeline import ahead, parse_chunks
+from app.importing.reader import iter_rows
 from tests.factories import jsonl, native_rows
 
 
 def chunks_of(data: bytes) -> list[pipeline.Parsed]:
     stream = io.BufferedReader(io.BytesIO(data), 1 << 10)  # type: ignore[arg-type]
-    return list(parse_chunks(stream, allow_single=False, bytes_read=lambda: stream.tell()))
+    return list(
+        parse_chunks(iter_rows(stream), allow_single=False, bytes_read=lambda: stream.tell())
+    )
 
 
 def test_chunks_hold_at_most_chunk_rows_rows_in_the_files_order(
@@ -99,7 +102,7 @@ def test_a_huge_file_is_not_read_whole_before_the_first_chunk_is_written() -> No
     data = jsonl(native_rows(5_000))
     source = io.BytesIO(data)
     stream = io.BufferedReader(source, 1 << 10)  # type: ignore[arg-type]
-    chunks = parse_chunks(stream, allow_single=False, bytes_read=lambda: stream.tell())
+    chunks = parse_chunks(iter_rows(stream), allow_single=False, bytes_read=lambda: stream.tell())
     with ahead(chunks, depth=1) as items:
         first = next(iter(items))
         assert len(first.rows) == pipeline.CHUNK_ROWS
