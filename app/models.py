@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
@@ -356,3 +357,88 @@ class LoginFailure(Base):
     username: Mapped[str] = mapped_column(String(64))
     address: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+# --- model runs: background jobs and the LLM judge (app/jobs.py, app/llm/) -----------------
+
+
+class JobKind(enum.StrEnum):
+    """What a background job does."""
+
+    GENERATE = "generate"
+    """Ask model endpoints for candidates (app/llm/generate.py)."""
+    JUDGE = "judge"
+    """Ask a model for a verdict on comparisons, twice with the sides swapped (app/llm/judge.py)."""
+
+
+class JobStatus(enum.StrEnum):
+    """Where a job is; ``app/jobs.py`` is the one place that moves it."""
+
+    QUEUED = "queued"
+    """Waiting for an app process to take it (also after a graceful shutdown)."""
+    RUNNING = "running"
+    """Taken by a process, which beats ``heartbeat_at``; a stale beat means it died."""
+    DONE = "done"
+    """Finished; the failures it met (if any) are in ``progress``."""
+    FAILED = "failed"
+    """Stopped by an error that a re-run would meet again (``error`` says which)."""
+    INTERRUPTED = "interrupted"
+    """A command-line run that stopped beating (killed); running it again resumes the work."""
+
+
+#: The statuses of a job that holds its project: at most one per project (an index says so).
+ACTIVE_JOB_STATUSES = (JobStatus.QUEUED.value, JobStatus.RUNNING.value)
+_ACTIVE_JOB = "status IN ('queued', 'running')"
+
+
+class Job(Base):
+    """One generation or judge run, with its parameters (never a secret) and its progress."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (
+        Index(
+            "ix_jobs_one_active_per_project",
+            "project_id",
+            unique=True,
+            sqlite_where=text(_ACTIVE_JOB),
+            postgresql_where=text(_ACTIVE_JOB),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[JobKind] = mapped_column(_enum(JobKind, "kind"))
+    status: Mapped[JobStatus] = mapped_column(_enum(JobStatus, "status"), default=JobStatus.QUEUED)
+    #: ``cli`` (run by `arbiter generate`/`judge` in the foreground) or ``web`` (app processes).
+    origin: Mapped[str] = mapped_column(String(16), default="web")
+    params: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    progress: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Which process holds a running job (host, pid and a random tag).
+    worker: Mapped[str | None] = mapped_column(String(100))
+
+
+class JudgeAnswer(Base):
+    """An LLM judge's two answers on one comparison: shown A first, then B first.
+
+    Verdicts are in candidate terms (a/b). When both say the same, that verdict is also the
+    judge annotator's ``Judgement``; when they differ the judge was position-inconsistent.
+    """
+
+    __tablename__ = "judge_answers"
+    __table_args__ = (UniqueConstraint("comparison_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    comparison_id: Mapped[int] = mapped_column(ForeignKey("comparisons.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    a_first: Mapped[Verdict] = mapped_column(_enum(Verdict, "a_first"))
+    b_first: Mapped[Verdict] = mapped_column(_enum(Verdict, "b_first"))
+    consistent: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

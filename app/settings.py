@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     https: bool = Field(
         False, description="Mark the session cookie Secure (set when served over HTTPS)."
     )
+    run_jobs: bool = Field(
+        True,
+        description="Run background model jobs (generation, judge) in this app process.",
+    )
 
     @field_validator("secret_key")
     @classmethod

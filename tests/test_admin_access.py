@@ -33,8 +33,12 @@ ADMIN_PAGES = [
     ("POST", "/admin/projects/{slug}/members"),
     ("POST", "/admin/projects/{slug}/members/{user_id}/remove"),
     ("GET", "/admin/projects/{slug}/dashboard"),
+    ("GET", "/admin/projects/{slug}/leaderboard"),
     ("GET", "/admin/projects/{slug}/export"),
     ("GET", "/admin/projects/{slug}/export/download"),
+    ("GET", "/admin/projects/{slug}/models"),
+    ("POST", "/admin/projects/{slug}/models/generate"),
+    ("POST", "/admin/projects/{slug}/models/judge"),
     ("GET", "/admin/people"),
     ("POST", "/admin/people"),
     ("GET", "/admin/people/{user_id}"),
@@ -50,6 +54,10 @@ ADMIN_API = [
     ("POST", "/api/v1/projects"),
     ("GET", "/api/v1/projects/{slug}"),
     ("POST", "/api/v1/projects/{slug}/batches"),
+    ("POST", "/api/v1/projects/{slug}/jobs"),
+    ("GET", "/api/v1/projects/{slug}/jobs"),
+    ("GET", "/api/v1/jobs/{job_id}"),
+    ("GET", "/api/v1/projects/{slug}/judges"),
 ]
 
 
@@ -85,7 +93,8 @@ def world(session: Session) -> dict[str, Any]:
     make_admin(session, username="root")
     token = create_token(session, annotator)
     session.commit()
-    ids = {"slug": project.slug, "batch_id": batch_id, "user_id": annotator.id, "token_id": 1}
+    ids = {"slug": project.slug, "batch_id": batch_id, "user_id": annotator.id, "token_id": 1,
+           "job_id": 1}  # fmt: skip
     return {"ids": ids, "annotator_token": token}
 
 

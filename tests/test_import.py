@@ -36,7 +36,7 @@ GOOD = {"prompt": "Hi?", "candidates": ["Hello!", "Hi."]}
     ("row", "expected"),
     [
         ({"prompt": "Hi?", "candidates": ["only one"]}, "candidates: at least 2 required"),
-        ({"prompt": "Hi?"}, "candidates: required"),
+        ({"prompt": "Hi?", "candidates": []}, "candidates: at least 2 required"),
         ({"candidates": ["a", "b"]}, "messages: give either prompt or messages"),
         ({"prompt": "Hi?", "candidates": ["same", "same"]}, "candidates[1]: same text as"),
         ({"prompt": "Hi?", "candidates": ["a", "   "]}, "candidates[1].content: must not be"),

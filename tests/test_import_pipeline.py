@@ -43,7 +43,11 @@ def test_chunks_close_once_their_rows_hold_chunk_bytes_of_the_file(
 
 
 def test_problems_travel_with_the_chunk_of_their_line() -> None:
-    data = jsonl([*native_rows(2), {"prompt": "Q?"}]) + b"{not json\n" + jsonl(native_rows(1))
+    data = (
+        jsonl([*native_rows(2), {"prompt": "Q?", "candidates": []}])
+        + b"{not json\n"
+        + jsonl(native_rows(1))
+    )
     (chunk,) = chunks_of(data)
     assert [line for line, _ in chunk.rows] == [1, 2, 5]
     assert [(line, field) for line, field, _ in chunk.problems] == [(3, "candidates"), (4, "row")]

@@ -165,14 +165,35 @@ def _judgement_of() -> Select[Judgement]:
     )
 
 
+@dataclass(frozen=True)
+class Undone:
+    """What an undo took back, so the page can offer the same inputs again."""
+
+    assignment: Assignment
+    verdict: ScreenVerdict | None = None
+    strength: int | None = None
+    rationale: str | None = None
+    ratings: dict[int, bool] = field(default_factory=dict)
+    """The good/bad marks removed with it, by candidate id."""
+
+
 def undo(
     session: Session, assignment: Assignment, *, lease_seconds: int, now: datetime | None = None
-) -> None:
+) -> Undone:
     """Remove the verdict (and the ratings sent with the pair) and lease the pair again."""
     judgement = find_judgement(session, assignment)
     if judgement is None:
         raise NotFound("this assignment has no verdict to undo")
     comparison = session.get_one(Comparison, assignment.comparison_id)
+    undone = Undone(
+        assignment,
+        to_screen_terms(judgement, comparison),
+        judgement.strength,
+        judgement.rationale,
+        ratings_of(
+            session, assignment.user_id, [comparison.candidate_a_id, comparison.candidate_b_id]
+        ),
+    )
     session.delete(judgement)
     _count(session, comparison, -1)
     session.execute(
@@ -183,6 +204,7 @@ def undo(
     )
     renew(assignment, lease_seconds, now)
     session.flush()
+    return undone
 
 
 def last_judged(session: Session, user: User, project: Project) -> Assignment | None:
@@ -199,15 +221,35 @@ def last_judged(session: Session, user: User, project: Project) -> Assignment | 
     return session.scalar(stmt)
 
 
-def undo_last(session: Session, user: User, project: Project, *, lease_seconds: int) -> bool:
-    """Undo the user's most recent verdict in ``project``; False when there is none (nothing
+def undo_last(
+    session: Session, user: User, project: Project, *, lease_seconds: int
+) -> Undone | None:
+    """Undo the user's most recent verdict in ``project``; None when there is none (nothing
     judged yet, or a second click undid it already)."""
     target = last_judged(session, user, project)
     if target is None:
-        return False
+        return None
     assignment = get_assignment(session, user, target.id, lock=True)
-    undo(session, assignment, lease_seconds=lease_seconds)
-    return True
+    return undo(session, assignment, lease_seconds=lease_seconds)
+
+
+def unskip(
+    session: Session, user: User, project: Project, assignment_id: int, *, lease_seconds: int
+) -> Undone | None:
+    """Take back a skip: the pair is leased to its user again. None when it cannot be (judged
+    since, or not a pair of theirs in this project)."""
+    try:
+        assignment = get_assignment(session, user, assignment_id, lock=True)
+    except NotFound:
+        return None
+    comparison = session.get(Comparison, assignment.comparison_id)
+    if comparison is None or comparison.project_id != project.id:
+        return None
+    if find_judgement(session, assignment) is not None:
+        return None
+    renew(assignment, lease_seconds)
+    session.flush()
+    return Undone(assignment)
 
 
 def ratings_of(session: Session, user_id: int, candidate_ids: list[int]) -> dict[int, bool]:

@@ -15,6 +15,8 @@ from app.accounts import auth
 from app.cli.common import dispose_all, domain_errors, fail, open_database, out, transaction
 from app.cli.export import export_command
 from app.cli.imports import import_command
+from app.cli.leaderboard import leaderboard_command
+from app.cli.llm import generate_command, judge_command
 from app.models import Role
 from app.settings import Settings
 
@@ -29,6 +31,9 @@ cli.add_typer(token_cli, name="token")
 cli.add_typer(project_cli, name="project")
 cli.command("export")(export_command)
 cli.command("import")(import_command)
+cli.command("generate")(generate_command)
+cli.command("judge")(judge_command)
+cli.command("leaderboard")(leaderboard_command)
 
 
 @cli.callback()

@@ -95,7 +95,6 @@ def split_of(content_hash: str, fraction: float | None) -> Split:
 
 @dataclass
 class FileTally(FileStats):
-    size: int = 0
     digest: Any = field(default_factory=hashlib.sha256)
 
     def add(self, line: bytes, notes: tuple[str, ...]) -> None:
@@ -199,6 +198,7 @@ class ExportRun:
             "rows": tally.rows,
             "left_out": dict(sorted(tally.left_out.items())),
             "warnings": self.plan.format.all_warnings(tally),
+            "services": [service.described() for service in self.plan.format.services],
             "sha256": tally.digest.hexdigest(),
             "bytes": tally.size,
             "created_at": timestamp(created_at),

@@ -39,7 +39,12 @@ def source_username(name: str) -> str:
 
 def source_annotator(session: Session, name: str) -> User:
     """The source annotator of this name, created inactive with no usable password."""
-    username = source_username(name)
+    return inactive_annotator(session, source_username(name))
+
+
+def inactive_annotator(session: Session, username: str) -> User:
+    """A labeller that is not a person (a source, an LLM judge): created inactive, with no
+    usable password, so it can never log in; its judgements are recorded directly."""
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
         # "!" is not an argon2 hash, so no password ever matches it.

@@ -43,7 +43,6 @@ from app.importing.rows import (
 
 Problems = list[tuple[str, str]]
 _Lenient = ConfigDict(extra="ignore")
-_Strict = ConfigDict(extra="forbid")
 
 
 class ConversationsIn(BaseModel):
@@ -83,16 +82,6 @@ class KtoIn(BaseModel):
     completion: StrictStr | list[MessageIn]
     label: StrictBool | None = None
     model: StrictStr | None = None
-    meta: dict[str, Any] | None = None
-
-
-class PromptOnlyIn(BaseModel):
-    model_config = _Strict
-    id: StrictStr | StrictInt | None = None
-    system: StrictStr | None = None
-    prompt: StrictStr | None = None
-    messages: list[MessageIn] | None = None
-    tools: list[dict[str, Any]] | None = None
     meta: dict[str, Any] | None = None
 
 
@@ -141,7 +130,7 @@ def parse_row(value: Any, kind: RowKind, *, allow_single: bool = False) -> Promp
     if not isinstance(value, dict):
         raise RowInvalid([("row", "expected a JSON object")])
     check_depth(value, ("meta", "tools", "input", "candidates", "messages", "chosen", "rejected"))
-    if kind is RowKind.NATIVE:
+    if kind in (RowKind.NATIVE, RowKind.PROMPTS):
         return native_row(validate(NativeRowIn, value), allow_single)
     if kind is RowKind.OPENAI_DPO:
         return _with_sides(openai_row(validate(OpenAIDpoRowIn, value)), value)
@@ -153,7 +142,7 @@ def parse_row(value: Any, kind: RowKind, *, allow_single: bool = False) -> Promp
         return _finished(_sft, validate(SftIn, value))
     if kind is RowKind.KTO:
         return _finished(_kto, validate(KtoIn, value))
-    return _finished(_prompt_only, validate(PromptOnlyIn, value))
+    raise AssertionError(kind)
 
 
 def _finished(build: Any, parsed: Any) -> PromptRow:
@@ -310,24 +299,6 @@ def _kto(row: KtoIn, problems: Problems) -> PromptRow:
     return PromptRow(
         system=system or None, messages=turns, candidates=candidates,
         external_id=_external_id(row.id, problems), meta=row.meta, label=row.label,
-    )  # fmt: skip
-
-
-def _prompt_only(row: PromptOnlyIn, problems: Problems) -> PromptRow:
-    if (row.prompt is None) == (row.messages is None):
-        problems.append(("messages", "give either prompt or messages (exactly one)"))
-        messages: list[MessageIn] = []
-    else:
-        messages = (
-            row.messages
-            if row.messages is not None
-            else [MessageIn.model_construct(role="user", content=row.prompt or "")]
-        )
-    where = "messages" if row.messages is not None else "prompt"
-    system, turns = conversation(messages, row.system, where, problems)
-    return PromptRow(
-        system=system or None, messages=turns, candidates=[],
-        external_id=_external_id(row.id, problems), tools=row.tools or None, meta=row.meta,
     )  # fmt: skip
 
 

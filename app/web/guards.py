@@ -28,6 +28,8 @@ from app.web.deps import SessionDep
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
+PENDING = "pending_verdict"
+"""Session key: a verdict posted after the session had ended; it survives the next login."""
 
 
 def ensure_csrf_token(request: Request) -> str:
@@ -59,8 +61,12 @@ async def csrf_protect(request: Request) -> None:
 
 
 def login_session(request: Request, user: User) -> None:
-    """Start a fresh session for ``user`` (a new CSRF token too)."""
+    """Start a fresh session for ``user`` (a new CSRF token too); a verdict sent while logged
+    out is carried over, to be applied on the labelling page."""
+    pending = request.session.get(PENDING)
     request.session.clear()
+    if pending is not None:
+        request.session[PENDING] = pending
     request.session["user_id"] = user.id
     request.session["key"] = _password_mark(user)
     ensure_csrf_token(request)

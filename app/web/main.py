@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
@@ -19,10 +22,23 @@ from starlette.middleware.sessions import SessionMiddleware
 from app import RESOURCES, __version__
 from app.db import Database
 from app.errors import DomainError, NotAuthenticated, Unprocessable
+from app.jobs import JobRunner
+from app.llm import runs
 from app.settings import Settings
 from app.web.limits import BodyTooLarge
 from app.web.rendering import Renderer, is_htmx
-from app.web.routes import admin, admin_api, annotate, annotation_api, exports_api, health, session
+from app.web.routes import (
+    admin,
+    admin_api,
+    annotate,
+    annotation_api,
+    exports_api,
+    health,
+    history,
+    leaderboard_api,
+    models_api,
+    session,
+)
 from app.web.security import SecurityHeaders
 
 logger = logging.getLogger(__name__)
@@ -42,9 +58,28 @@ DATABASE_DOWN: tuple[type[Exception], ...] = (
 """Errors that mean the database cannot be reached (or is busy): a 503, never a 500."""
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Start this process's job runner (app/jobs.py) and stop it, requeueing its job."""
+    runner = None
+    if app.state.settings.run_jobs:
+        runner = JobRunner(app.state.db, runs.execute)
+        runner.start()
+    app.state.job_runner = runner
+    try:
+        yield
+    finally:
+        if runner is not None:
+            await asyncio.to_thread(runner.close)
+        app.state.job_runner = None
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    app = FastAPI(title="Arbiter", version=__version__, docs_url=None, redoc_url=None)
+    app = FastAPI(
+        title="Arbiter", version=__version__, docs_url=None, redoc_url=None, lifespan=_lifespan
+    )
+    app.state.job_runner = None
     app.state.settings = settings
     app.state.instance = secrets.token_hex(4)  # tells app processes apart in /healthz
     app.state.db = Database(
@@ -68,10 +103,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(session.router)
     app.include_router(annotate.router)
+    app.include_router(history.router)
     app.include_router(annotation_api.router)
     app.include_router(exports_api.router)
+    app.include_router(leaderboard_api.router)
     app.include_router(admin.router)
     app.include_router(admin_api.router)
+    app.include_router(models_api.router)
     app.add_exception_handler(DomainError, _domain_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _invalid_request)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
@@ -90,7 +128,7 @@ async def _domain_error(request: Request, exc: DomainError) -> Response:
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, NotAuthenticated) else None
         return JSONResponse({"detail": str(exc)}, status_code=exc.status, headers=headers)
     if isinstance(exc, NotAuthenticated):
-        target = "/login?next=" + quote(request.url.path)
+        target = "/login?next=" + quote(await annotate.login_target(request))
         if is_htmx(request):
             return Response(status_code=204, headers={"HX-Redirect": target})
         return RedirectResponse(target, status_code=303)

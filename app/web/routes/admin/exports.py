@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from app import batches, exports, projects
 from app.errors import DomainError
 from app.exports import FORMATS, ExportParams
+from app.exports.base import Service
 from app.exports.run import ExportPlan
 from app.exports.service import plan_for
 from app.models import Project
@@ -112,6 +113,12 @@ def _plan(
         return None
 
 
+def _services(name: Any) -> tuple[Service, ...]:
+    """The services that take the chosen format (none for an unknown name)."""
+    found = FORMATS.get(name) if isinstance(name, str) else None
+    return found.services if found else ()
+
+
 def _page(
     request: Request,
     session: Session,
@@ -133,6 +140,7 @@ def _page(
         "form": form.values,
         "errors": form.errors,
         "formats": list(FORMATS),
+        "services": _services(form.values.get("format")),
         "batch_names": [b.name for b in batches.list_batches(session, project)],
         "annotators": projects.labeller_names(session, project),
         "history": [_manifest(e) for e in exports.list_exports(session, project, 20)],
