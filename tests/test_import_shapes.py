@@ -4,6 +4,7 @@ prompts, candidates, comparisons and, with --keep-labels, the source's judgement
 from __future__ import annotations
 
 import io
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -11,7 +12,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.importing.labels import import_with_labels
-from app.models import Candidate, Comparison, Judgement, Project, Prompt, Rating, User, Verdict
+from app.models import (
+    Candidate,
+    Comparison,
+    ComparisonKind,
+    Judgement,
+    Project,
+    Prompt,
+    Rating,
+    User,
+    Verdict,
+)
 from tests.factories import make_project
 from tests.factories_files import CONTAINERS, build
 from tests.factories_shapes import SHAPES, Expected
@@ -45,7 +56,11 @@ def assert_imported(session: Session, project: Project, expected: Expected) -> N
     comparisons = session.scalars(
         select(Comparison).where(Comparison.project_id == project.id)
     ).all()
-    assert len(comparisons) == expected.comparisons
+    kinds = Counter(c.kind for c in comparisons)
+    assert kinds[ComparisonKind.PAIR] == expected.comparisons
+    # A prompt whose only candidate is one response is rated (rate_singletons).
+    alone = sum(1 for p in expected.prompts if len(p.candidates) == 1)
+    assert kinds[ComparisonKind.SINGLE] == alone
     assert source_preferences(session) == sorted(expected.preferences)
     assert source_ratings(session) == expected.labels
 

@@ -23,6 +23,7 @@ from typing import Any, BinaryIO
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from app.annotation.work import add_work
 from app.importing.bulk import unprepared
 from app.importing.containers import Container, open_rows
 from app.importing.ingest import ChunkWriter, Counts, RowHook
@@ -30,7 +31,7 @@ from app.importing.mapping import ColumnMap
 from app.importing.pipeline import ahead, parse_chunks
 from app.importing.reader import CountingReader, FileTooLarge
 from app.importing.rows import PromptRow, RowKind
-from app.models import Batch, Project, utcnow
+from app.models import MAX_RANKED, Batch, Project, Protocol, utcnow
 
 __all__ = ["ImportRefused", "ImportResult", "RowError", "Skipped", "import_batch"]
 
@@ -165,7 +166,11 @@ def import_batch(
     session.add(batch)
     session.flush()
     counting = CountingReader(source, max_bytes, progress)
-    writer = ChunkWriter(session, project.id, batch.id, on_row)
+    ranking = project.protocol is Protocol.RANKING
+    writer = ChunkWriter(
+        session, project.id, batch.id, on_row, make_pairs=project.protocol is Protocol.PAIRWISE,
+        max_candidates=MAX_RANKED if ranking else None,
+    )  # fmt: skip
     errors = _Errors(on_skip if skip_invalid else None)
     container = None
     try:
@@ -180,6 +185,7 @@ def import_batch(
     if errors.count and (not skip_invalid or errors.fatal or not writer.counts.rows):
         savepoint.rollback()
         raise ImportRefused(errors.listed, errors.count)
+    writer.counts.comparisons += add_work(session, project, batch.id)
     skipped = Skipped(errors.listed, errors.count, errors.rows)
     result = _finish(session, batch, writer.counts, kind, counting, container, skipped)
     savepoint.commit()
@@ -241,7 +247,7 @@ def _stream(
     kind: RowKind | None = None
     chunks = parse_chunks(
         read.rows,
-        allow_single=project.rate_singletons,
+        allow_single=project.rate_singletons or project.protocol is Protocol.RATING,
         bytes_read=lambda: counting.bytes_read,
         mapping=read.mapping,
         typed=read.typed,
@@ -261,14 +267,30 @@ def _stream(
     return kind
 
 
+def _too_many(
+    writer: ChunkWriter, chunk: list[tuple[int, PromptRow]]
+) -> list[tuple[int, str, str]]:
+    """Rows with more candidates than the project's protocol shows (a ranking's nine)."""
+    most = writer.max_candidates
+    if most is None:
+        return []
+    message = f"a ranking shows at most {most} candidates"
+    return [(line, "candidates", message) for line, row in chunk if len(row.candidates) > most]
+
+
 def _flush(writer: ChunkWriter, chunk: list[tuple[int, PromptRow]], errors: _Errors) -> None:
     """Write a chunk while the file is clean; once it is not, only look for more errors."""
+    errors.add_rows(_too_many(writer, chunk))
     found = writer.check(chunk) if errors.count else writer.write(chunk)
     errors.add_rows(found)
 
 
 def _write_valid(writer: ChunkWriter, chunk: list[tuple[int, PromptRow]], errors: _Errors) -> None:
-    """Write the chunk's rows that do not conflict with the project (ids, contents)."""
+    """Write the chunk's rows that fit the protocol and do not conflict with the project."""
+    too_many = _too_many(writer, chunk)
+    errors.add_rows(too_many)
+    bad = {line for line, _, _ in too_many}
+    chunk = [(line, row) for line, row in chunk if line not in bad]
     while chunk:
         found = writer.write(chunk)
         if not found:

@@ -79,7 +79,7 @@ def parse_chunks(
 def single_refused(kind: RowKind) -> str:
     return (
         f"these rows hold one response each ({kind.description}): import them into a project that"
-        " rates single responses (rate_singletons)"
+        " rates single responses (protocol rating, or rate_singletons)"
     )
 
 

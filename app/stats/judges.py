@@ -93,12 +93,13 @@ def _human_majorities(
         .join(Comparison, Comparison.id == Judgement.comparison_id)
         .join(User, User.id == Judgement.user_id)
         .where(Comparison.project_id == project.id, _is_human(User),
-               Judgement.comparison_id.in_(judged))
+               Judgement.comparison_id.in_(judged), Judgement.verdict.is_not(None))
         .group_by(Judgement.comparison_id, Judgement.verdict)
     )  # fmt: skip
     votes: dict[int, Counter[Verdict]] = {}
     for cid, verdict, n in session.execute(stmt):
-        votes.setdefault(cid, Counter())[verdict] = int(n)
+        if verdict is not None:
+            votes.setdefault(cid, Counter())[verdict] = int(n)
     majority = {}
     for cid, counts in votes.items():
         ranked = counts.most_common(2)

@@ -13,9 +13,10 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from app import projects
+from app.annotation.rubric import Aspect
 from app.importing import ImportRefused, import_batch
 from app.importing.mapping import parse_map
-from app.models import RationaleMode
+from app.models import Protocol, RationaleMode
 from app.web.deps import SessionDep, SettingsDep
 from app.web.guards import AdminDep, require_admin
 from app.web.routes.loaders import ProjectDep
@@ -33,6 +34,9 @@ class ProjectOut(BaseModel):
     allow_both_bad: bool
     rationale: RationaleMode
     rate_singletons: bool
+    protocol: Protocol
+    rubric: list[Aspect]
+    max_strength: int
     members: list[str] = Field(description="Usernames; none means open to every annotator.")
     prompts: int
     candidates: int
