@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.db import Database
+from app.llm import judge as judge_module
 from app.llm import verdicts
 from app.llm.client import CallFailed
 from app.models import Candidate, Comparison, JudgeAnswer, Judgement, Project, User
@@ -39,8 +40,9 @@ def _count(session: Session, model: type, *where: object) -> int:
 
 
 def test_a_fair_judge_labels_every_comparison_as_judge_label(
-    db: Database, arbiter: Arbiter, fast_retries: None
+    db: Database, arbiter: Arbiter, fast_retries: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(judge_module, "SLICE", 2)  # comparisons read two at a time
     with db.scope() as session:
         _pairs_project(session)
     with fake_llm() as (url, script):
