@@ -179,3 +179,13 @@ def test_the_judge_can_be_left_out_of_an_export(
             "--exclude-annotator", "judge:fair")  # fmt: skip
     manifest = orjson.loads((tmp_path / "j.jsonl.manifest.json").read_bytes())
     assert manifest["rows"] == 0
+
+
+def test_a_label_that_names_a_persons_login_is_refused(db: Database, arbiter: Arbiter) -> None:
+    from tests.factories_labels import make_labeller
+
+    with db.scope() as session:
+        _pairs_project(session)
+        make_labeller(session, "judge:eve")
+    out = arbiter("judge", "--project", "Judged", "--model", "eve=http://127.0.0.1:9/v1", code=1)
+    assert "judge:eve is a person's login" in out

@@ -23,12 +23,22 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from app.db import Database
+from app.errors import Conflict
 from app.importing.labels import inactive_annotator
 from app.llm import verdicts
 from app.llm.client import CallFailed, ChatClient, Reply, bounded_map, until
 from app.llm.endpoints import Endpoint, JudgeParams
 from app.llm.generate import chosen_batches
-from app.models import Candidate, Comparison, JudgeAnswer, Judgement, Project, Prompt, Verdict
+from app.models import (
+    Candidate,
+    Comparison,
+    JudgeAnswer,
+    Judgement,
+    Project,
+    Prompt,
+    User,
+    Verdict,
+)
 
 JUDGE_PREFIX = "judge:"
 
@@ -71,6 +81,14 @@ class Summary:
             "judged": self.judged, "inconsistent": self.inconsistent,
             "failures": dict(self.failures), "tokens": dict(self.tokens),
         }  # fmt: skip
+
+
+def judge_annotator(session: Session, label: str) -> User:
+    """The annotator ``judge:LABEL`` (made on first use); never a person's login."""
+    user = inactive_annotator(session, judge_username(label))
+    if user.is_active:
+        raise Conflict(f"model: {user.username} is a person's login; choose another LABEL")
+    return user
 
 
 def template_of(params: JudgeParams) -> str:
@@ -157,7 +175,7 @@ def run_judge(
     with db.scope() as session:
         project = session.get(Project, project_id)
         assert project is not None
-        user_id = inactive_annotator(session, judge_username(endpoint.label)).id
+        user_id = judge_annotator(session, endpoint.label).id
         batch_ids = plan(session, project, params, user_id, summary)
     report(summary)
     halves: dict[int, dict[bool, verdicts.Choice | None]] = {}
