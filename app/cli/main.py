@@ -281,7 +281,10 @@ def run_server(factory: str, *, host: str, port: int, workers: int) -> None:
 
     from app.web.serving import HTTP_PROTOCOL
 
-    uvicorn.run(factory, factory=True, host=host, port=port, workers=workers, http=HTTP_PROTOCOL)
+    # proxy_headers off: the app itself believes X-Forwarded-For only from the proxies named
+    # in ARBITER_TRUSTED_PROXIES (uvicorn's default would trust any local peer).
+    uvicorn.run(factory, factory=True, host=host, port=port, workers=workers,
+                http=HTTP_PROTOCOL, proxy_headers=False)  # fmt: skip
 
 
 @cli.command("backup")
