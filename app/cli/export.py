@@ -138,3 +138,12 @@ def _summarise(file: WrittenFile) -> None:
     for warning in manifest["warnings"]:
         out.print(f"  warning: {warning}")
     out.print(f"  manifest: {file.path.name}.manifest.json")
+    if "hf_dataset" in manifest:
+        shards = manifest["hf_dataset"]["files"]
+        out.print(f"  dataset folder: {manifest['hf_dataset']['folder']} ({len(shards)} Parquet "
+                  f"file{'s' if len(shards) != 1 else ''})")  # fmt: skip
+    for config in manifest.get("job_configs", []):
+        out.print(f"  job config: {config['file']}")
+    if "uploaded" in manifest:
+        out.print(f"  uploaded {len(manifest['uploaded'])} objects, e.g. "
+                  f"{manifest['uploaded'][file.path.name]}")  # fmt: skip
