@@ -439,19 +439,30 @@ class Export(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class LoginFailure(Base):
-    """One failed login, kept while it counts towards the throttle (app/accounts/throttle.py)."""
+class UserSession(Base):
+    """One signed-in browser session (app/accounts/sessions.py). The cookie carries a random
+    key; only its digest is stored. Deleting the row ends the session at once."""
 
-    __tablename__ = "login_failures"
-    __table_args__ = (
-        Index("ix_login_failures_username_created", "username", "created_at"),
-        Index("ix_login_failures_address_created", "address", "created_at"),
-    )
+    __tablename__ = "user_sessions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    username: Mapped[str] = mapped_column(String(64))
-    address: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LoginCounter(Base):
+    """Failed logins counted for one throttle key in a fixed window (app/accounts/throttle.py).
+
+    One row per key, raised by an atomic upsert, so concurrent attempts cannot all read the
+    same count: each gets its own number."""
+
+    __tablename__ = "login_counters"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
 # --- model runs: background jobs and the LLM judge (app/jobs.py, app/llm/) -----------------

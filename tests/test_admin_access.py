@@ -45,6 +45,7 @@ ADMIN_PAGES = [
     ("POST", "/admin/people/{user_id}/deactivate"),
     ("POST", "/admin/people/{user_id}/reactivate"),
     ("POST", "/admin/people/{user_id}/password"),
+    ("POST", "/admin/people/{user_id}/sessions/end"),
     ("POST", "/admin/people/{user_id}/tokens"),
     ("POST", "/admin/people/{user_id}/tokens/{token_id}/revoke"),
 ]

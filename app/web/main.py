@@ -21,11 +21,11 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from app import RESOURCES, __version__
 from app.db import Database
-from app.errors import DomainError, NotAuthenticated, Unprocessable
+from app.errors import DomainError, NotAuthenticated, NotFound, Unprocessable
 from app.jobs import JobRunner
 from app.llm import runs
 from app.settings import Settings
-from app.web.limits import BodyTooLarge
+from app.web.gate import Gate
 from app.web.rendering import Renderer, is_htmx
 from app.web.routes import (
     admin,
@@ -89,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         pool_timeout=settings.pool_timeout,
     )
     app.state.renderer = Renderer()
+    app.add_middleware(Gate, settings=settings)  # inside the session: it reads the cookie's key
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.resolved_secret_key(),
@@ -97,7 +98,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         same_site="lax",
         https_only=settings.https,
     )
-    app.add_middleware(BodyTooLarge, max_bytes=settings.max_upload_mb * 1024 * 1024)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=RESOURCES / "static"), name="static")
     app.include_router(health.router)
@@ -139,9 +139,13 @@ async def _domain_error(request: Request, exc: DomainError) -> Response:
 
 
 async def _invalid_request(request: Request, exc: RequestValidationError) -> Response:
-    """A malformed body or form: 422 with one readable line per problem."""
+    """A malformed body or form: 422 with one readable line per problem. A path that cannot
+    name anything (an id out of range, a NUL in a slug) names nothing: 404."""
+    errors = exc.errors()
+    if any(error["loc"][:1] == ("path",) for error in errors):
+        return await _domain_error(request, NotFound("no such page or resource"))
     problems = []
-    for error in exc.errors()[:MAX_PROBLEMS]:
+    for error in errors[:MAX_PROBLEMS]:
         where = ".".join(_short(str(part)) for part in error["loc"] if part != "body")
         problems.append(f"{where}: {error['msg']}" if where else str(error["msg"]))
     return await _domain_error(request, Unprocessable("; ".join(problems)))
