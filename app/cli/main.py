@@ -266,7 +266,7 @@ def demo(
             out.print(message)
             return
         raise fail(message) from None
-    out.print("demo project 'Demo' created. Logins:")
+    out.print("demo projects 'Demo' and 'Demo (labelled)' created. Logins:")
     for username, password in logins:
         out.print(f"  {username:<10} {password}")
 
