@@ -128,7 +128,7 @@ def test_the_access_matrix(
     elif who == "annotator":
         assert response.status_code == 403
         page = BeautifulSoup(response.text, "html.parser")
-        assert "admins only" in page.find("main").get_text()
+        assert "Admins only." in page.find("main").get_text()
         assert page.select_one(".who").get_text() == "ann", "the error page knows who asks"
     else:
         assert response.status_code not in (401, 403)

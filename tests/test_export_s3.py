@@ -81,7 +81,9 @@ def test_an_export_round_trips_through_s3(arbiter, db: Database, s3: Any, endpoi
     assert f"s3://{BUCKET}/run-1/prefs.jsonl" in stored["run-1/prefs.jsonl.trl-dpo.yaml"].decode()
     recorded = json.loads(arbiter_history(db))
     assert recorded[0]["uploaded"] == uploaded, "the recorded export names the URIs too"
-    assert "wrote" in printed
+    assert f"uploaded {len(uploaded)} objects, e.g. s3://{BUCKET}/run-1/prefs.jsonl" in printed
+    assert "job config: prefs.jsonl.trl-dpo.yaml" in printed
+    assert "(1 Parquet file)" in printed
 
 
 def arbiter_history(db: Database) -> str:

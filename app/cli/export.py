@@ -43,6 +43,9 @@ def export_command(
     exclude_annotator: Annotated[
         list[str] | None, typer.Option(help="leave out this annotator's labels (repeatable)")
     ] = None,
+    ranking_pairs: Annotated[
+        str, typer.Option(help="ranking projects: all, adjacent or best-vs-rest pairs")
+    ] = "all",
     hf_dataset: Annotated[
         Path | None,
         typer.Option(
@@ -66,7 +69,7 @@ def export_command(
             format=fmt, min_votes=min_votes, min_agreement=min_agreement, derive=derive,
             batch=batch or [], since=since, until=until,
             validation_fraction=validation_fraction, keep_reserved=keep_reserved,
-            exclude_annotator=exclude_annotator or [],
+            exclude_annotator=exclude_annotator or [], ranking_pairs=ranking_pairs,
         )  # fmt: skip
     except ValidationError as exc:
         err.print(f"error: {exports.describe(exc)}")
@@ -138,3 +141,12 @@ def _summarise(file: WrittenFile) -> None:
     for warning in manifest["warnings"]:
         out.print(f"  warning: {warning}")
     out.print(f"  manifest: {file.path.name}.manifest.json")
+    if "hf_dataset" in manifest:
+        shards = manifest["hf_dataset"]["files"]
+        out.print(f"  dataset folder: {manifest['hf_dataset']['folder']} ({len(shards)} Parquet "
+                  f"file{'s' if len(shards) != 1 else ''})")  # fmt: skip
+    for config in manifest.get("job_configs", []):
+        out.print(f"  job config: {config['file']}")
+    if "uploaded" in manifest:
+        out.print(f"  uploaded {len(manifest['uploaded'])} objects, e.g. "
+                  f"{manifest['uploaded'][file.path.name]}")  # fmt: skip
