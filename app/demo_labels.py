@@ -67,17 +67,19 @@ _TABLE = (
 
 
 def demo_rows() -> list[dict[str, object]]:
-    """The project's rows: the first candidate is the better one (annotators see them in a
-    random order)."""
+    """The project's rows, the better answer first or second at random (seeded)."""
     facts = [*_FACTS, _CODE, _TABLE]
+    facts += [(f"{q} Answer in one word if you can.", good, bad) for q, good, bad in _FACTS[:8]]
+    order = random.Random(SEED)
     rows: list[dict[str, object]] = []
     for i, (question, good, bad) in enumerate(facts):
-        rows.append({"id": f"labelled-{i}", "prompt": question, "candidates": [good, bad]})
-    for i, (question, good, bad) in enumerate(_FACTS[:8]):
-        rows.append({"id": f"labelled-{len(facts) + i}",
-                     "prompt": f"{question} Answer in one word if you can.",
-                     "candidates": [good, bad]})  # fmt: skip
+        candidates = [good, bad] if order.random() < 0.5 else [bad, good]
+        rows.append({"id": f"labelled-{i}", "prompt": question, "candidates": candidates})
     return rows
+
+
+BETTER = frozenset(good for _, good, _ in (*_FACTS, _CODE, _TABLE))
+"""The better answer of every row."""
 
 
 def seed_labelled(session: Session, settings: Settings, admin: User) -> Project:
@@ -119,8 +121,8 @@ def _judge_one(
 
 
 def _verdict(left: Candidate, rng: random.Random, biased: bool) -> VerdictIn:
-    """Mostly the better answer (the row's first candidate); the biased one mostly left."""
-    left_is_better = left.content == _first_candidate(left)
+    """Mostly the better answer; the biased annotator mostly the left side."""
+    left_is_better = left.content in BETTER
     roll = rng.random()
     if biased:
         side = ScreenVerdict.LEFT if roll < 0.9 else ScreenVerdict.RIGHT
@@ -135,13 +137,3 @@ def _verdict(left: Candidate, rng: random.Random, biased: bool) -> VerdictIn:
     strength = rng.choice((None, 1, 2))
     why = "Correct and to the point." if rng.random() < 0.3 else None
     return VerdictIn(side, strength, why, {good_side: True, bad_side: False})
-
-
-def _first_candidate(candidate: Candidate) -> str:
-    """The better answer of the row this candidate belongs to."""
-    for row in demo_rows():
-        candidates = row["candidates"]
-        assert isinstance(candidates, list)
-        if candidate.content in candidates:
-            return str(candidates[0])
-    return ""
