@@ -4,7 +4,7 @@ PORT ?= 8000
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,12 @@ lint: .installed-test
 
 bench: .installed-test
 	$(BIN)/python -m bench
+
+## Extract the interface's messages (babel.cfg) and merge them into every catalog in locale/;
+## then translate what is new (tests/test_i18n.py fails while a message is untranslated).
+messages: .installed-test
+	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output -o locale/messages.pot .
+	$(BIN)/pybabel update -i locale/messages.pot -d locale --no-fuzzy-matching --ignore-obsolete
 
 clean:
 	rm -rf $(VENV) .installed .installed-test .pytest_cache .ruff_cache .mypy_cache

@@ -141,6 +141,8 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[Role] = mapped_column(_enum(Role, "role"))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: The interface language they chose (app/i18n.py LOCALES); None: their browser's.
+    locale: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

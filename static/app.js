@@ -4,6 +4,14 @@
 // With a script running, the page shows what only works with one (key badges, the keys list).
 document.documentElement.classList.add("js");
 
+// A menu marked data-autosubmit (the language) sends its form when changed.
+document.addEventListener("change", function (event) {
+  const target = event.target;
+  if (target instanceof HTMLSelectElement && target.hasAttribute("data-autosubmit") && target.form) {
+    target.form.requestSubmit();
+  }
+});
+
 // Keyboard shortcuts. An element with data-key="k" is clicked when k is pressed, so a key does
 // exactly what its button does (a form post, or an htmx request where htmx is loaded).
 // Keys are ignored while typing in a field, with a modifier held, and while a key repeats.

@@ -145,7 +145,7 @@ def test_undo_gives_back_the_rationale_strength_and_marks(
     assert section.select_one("textarea[name=rationale]").get_text() == "more precise"  # type: ignore[union-attr]
     checked = {i["name"]: i["value"] for i in section.select("input[type=radio][checked]")}
     assert checked == {"strength": "1", "rate_left": "good", "rate_right": "bad"}
-    assert "Left better" in section.select_one(".flash").get_text()  # type: ignore[union-attr]
+    assert "with what you had entered" in section.select_one(".flash").get_text()  # type: ignore[union-attr]
     assert judgement_rows(session, ann) == []
     session.expire_all()
     assert session.scalar(select(func.count()).select_from(Rating)) == 0

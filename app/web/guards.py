@@ -109,6 +109,7 @@ def optional_user(request: Request, session: SessionDep) -> User | None:
     else:
         user = _cookie_user(request, session)
     request.state.user = Viewer(user.id, user.username, user.role) if user else None
+    request.state.locale = user.locale if user else None  # the page's language (rendering.py)
     return user
 
 

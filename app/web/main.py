@@ -22,6 +22,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from app import RESOURCES, __version__
 from app.db import Database
 from app.errors import DomainError, NotAuthenticated, NotFound, Unprocessable
+from app.i18n import N_
 from app.jobs import JobRunner
 from app.llm import runs
 from app.settings import Settings
@@ -49,7 +50,7 @@ SESSION_MAX_AGE = 14 * 24 * 3600
 MAX_PROBLEMS = 10
 MAX_ECHO = 40
 RETRY_AFTER_SECONDS = 5
-UNAVAILABLE = "The database is unavailable for a moment; please try again shortly."
+UNAVAILABLE = N_("The database is unavailable for a moment; please try again shortly.")
 DATABASE_DOWN: tuple[type[Exception], ...] = (
     OperationalError,
     InterfaceError,
@@ -172,8 +173,10 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> Response
 
 
 PAGE_ERRORS = {
-    404: "There is no page at this address.",
-    405: "This address only takes what a page's buttons send: go back to the page and use them.",
+    404: N_("There is no page at this address."),
+    405: N_(
+        "This address only takes what a page's buttons send: go back to the page and use them."
+    ),
 }
 """Starlette's own errors that people meet, told on the app's page instead of as JSON."""
 

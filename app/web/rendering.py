@@ -28,7 +28,7 @@ from pygments.lexers import get_lexer_by_name
 from pygments.token import STANDARD_TYPES
 from pygments.util import ClassNotFound
 
-from app import RESOURCES, __version__
+from app import RESOURCES, __version__, i18n
 
 _ALLOWED_TAGS = set(nh3.ALLOWED_TAGS)
 _ALLOWED_CLASSES = {"span": {*STANDARD_TYPES.values(), "blocked-image"} - {""}}
@@ -112,6 +112,8 @@ class Renderer:
             lstrip_blocks=True,
             extensions=["jinja2.ext.i18n"],
         )
+        # Each page passes its own gettext (``translating``); these serve only a template
+        # rendered without a request.
         self.env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
         self.env.filters["markdown"] = render_markdown
         self.env.filters["sentence"] = sentence
@@ -128,10 +130,12 @@ class Renderer:
         headers: dict[str, str] | None = None,
     ) -> HTMLResponse:
         """The whole page, or only ``block`` when the request comes from htmx."""
+        locale = page_locale(request)
         ctx = {
             "request": request,
             "user": getattr(request.state, "user", None),
             "csrf_token": csrf_token(request),
+            **translating(locale),
             **(context or {}),
         }
         if block is not None and is_htmx(request):
@@ -141,6 +145,53 @@ class Renderer:
         response = HTMLResponse(html, status_code=status_code, headers=headers)
         response.headers["Vary"] = "HX-Request"
         return response
+
+
+LANGUAGE_COOKIE = "arbiter_lang"
+"""The language chosen before logging in (a person's own choice is kept on their account)."""
+
+
+def page_locale(request: Request) -> str:
+    """The person's chosen language, else the browser's (Accept-Language), else English."""
+    chosen = getattr(request.state, "locale", None) or request.cookies.get(LANGUAGE_COOKIE)
+    return i18n.negotiate(chosen, request.headers.get("accept-language"))
+
+
+def translating(locale: str) -> dict[str, Any]:
+    """What templates call to translate and to write numbers and dates, for one page: gettext
+    in Jinja's "new style" (``_("%(n)s pairs", n=3)``, escaped, formatted by name)."""
+    catalog = i18n.translations(locale)
+
+    def gettext(message: str, **values: Any) -> str:
+        return _format(catalog.gettext(message), values)
+
+    def ngettext(singular: str, plural: str, num: int, **values: Any) -> str:
+        values.setdefault("num", i18n.number(num, locale))
+        return _format(catalog.ngettext(singular, plural, num), values)
+
+    def tr(text: str | None) -> str:
+        """A message the code chose (a notice, an error), translated when the catalog has it;
+        plain text, so the page escapes it."""
+        return catalog.gettext(text) if text else ""
+
+    return {
+        "locale": locale,
+        "tr": tr,
+        "gettext": gettext,
+        "_": gettext,
+        "ngettext": ngettext,
+        "number": lambda value: i18n.number(value, locale),
+        "percent": lambda share, digits=0: i18n.percent(share, locale, digits),
+        "when": lambda moment: i18n.when(moment, locale),
+        "languages": i18n.NAMES,
+    }
+
+
+def _format(text: str, values: dict[str, Any]) -> str:
+    """As Jinja's own new-style gettext: the message is the template's (trusted) markup, the
+    values are escaped as they are put in."""
+    safe = Markup(text)
+    return safe % values if values else safe
 
 
 def csrf_token(request: Request) -> str:

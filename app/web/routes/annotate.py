@@ -37,6 +37,7 @@ from app.annotation.progress import (
     open_to,
 )
 from app.errors import Conflict, DomainError, NotFound
+from app.i18n import N_
 from app.models import Assignment, Project, User
 from app.projects import annotatable_projects
 from app.settings import Settings
@@ -61,8 +62,6 @@ UNDONE = "undone"
 MAX_PENDING_BYTES = 2500
 """A cookie holds about 4 KB: a pending verdict larger than this keeps no rationale."""
 VERDICT_PATH = re.compile(r"^/projects/(?P<slug>[^/]+)/annotate(?:/(?P<id>\d+)/verdict)?(?:/|$)")
-VERDICT_NAMES = {"left": "Left better", "right": "Right better", "tie": "Tie",
-                 "both_bad": "Both bad"}  # fmt: skip
 
 
 class VerdictForm(BaseModel):
@@ -171,7 +170,7 @@ def post_verdict(
         view = _view(request, session, settings, user, project, error=_sentence(exc))
         return _render(request, view, status_code=exc.status)
     request.session.pop(SKIPPED, None)
-    return _done(request, session, settings, user, project, "Saved.")
+    return _done(request, session, settings, user, project, N_("Saved."))
 
 
 @router.post("/projects/{slug}/annotate/{assignment_id}/skip")
@@ -182,7 +181,7 @@ def post_skip(
     assignment = _in(slug, owned)
     release(assignment)
     request.session[SKIPPED] = {"slug": slug, "assignment": assignment.id}
-    return _done(request, session, settings, user, owned.project, "Skipped.")
+    return _done(request, session, settings, user, owned.project, N_("Skipped."))
 
 
 @router.post("/projects/{slug}/annotate/undo")
@@ -195,13 +194,17 @@ def post_undo(
         lease = settings.lease_seconds
         if unskip(session, user, project, int(skipped["assignment"]), lease_seconds=lease):
             return _done(
-                request, session, settings, user, project, "Skip undone: here is that pair again."
+                request,
+                session,
+                settings,
+                user,
+                project,
+                N_("Skip undone: here is that pair again."),
             )
     undone = undo_last(session, user, project, lease_seconds=settings.lease_seconds)
     if undone is None:
-        return _done(request, session, settings, user, project, "Nothing to undo.")
-    said = VERDICT_NAMES.get(undone.verdict.value if undone.verdict else "", "")
-    notice = f"Undone ({said}): here is that pair again, with what you had entered."
+        return _done(request, session, settings, user, project, N_("Nothing to undo."))
+    notice = N_("Undone: here is that pair again, with what you had entered.")
     kept = {"assignment": undone.assignment.id, **_undone_dict(undone)}
     if is_htmx(request) or len(json.dumps(kept)) > MAX_PENDING_BYTES:  # too big for a cookie
         view = _view(request, session, settings, user, project, notice=notice, undone=undone)
@@ -352,5 +355,5 @@ def _apply_pending(
     except Conflict as exc:
         error = f"{LOGGED_OUT}; it was kept, but {exc}."
         return _view(request, session, settings, user, project, error=error)
-    notice = "Saved: the verdict you sent while logged out."
+    notice = N_("Saved: the verdict you sent while logged out.")
     return _view(request, session, settings, user, project, notice=notice)

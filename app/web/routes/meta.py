@@ -4,11 +4,15 @@ vendored under static/vendor/ (static/VENDORED.md): the policy allows no other h
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, Response
+from typing import Annotated
 
-from app import RESOURCES
-from app.web.rendering import get_renderer
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import FileResponse, RedirectResponse, Response
+
+from app import RESOURCES, i18n
+from app.web.deps import SessionDep
+from app.web.guards import OptionalUserDep, csrf_protect
+from app.web.rendering import LANGUAGE_COOKIE, get_renderer
 from app.web.security import CSP
 
 router = APIRouter(include_in_schema=False)
@@ -38,4 +42,26 @@ def _docs(request: Request, viewer: str, title: str) -> Response:
     context = {"viewer": viewer, "title": title}
     response = get_renderer(request).render(request, "api_docs.html", context)
     response.headers["Content-Security-Policy"] = DOCS_CSP
+    return response
+
+
+LANGUAGE_MAX_AGE = 365 * 24 * 3600
+
+
+@router.post("/language", dependencies=[Depends(csrf_protect)])
+def choose_language(
+    session: SessionDep, user: OptionalUserDep, locale: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/",
+) -> Response:  # fmt: skip
+    """Keep the chosen interface language (on the account, and in a cookie for the login
+    page); an empty choice goes back to the browser's."""
+    chosen = locale if locale in i18n.LOCALES else None
+    if user is not None:
+        user.locale = chosen
+    target = next if next.startswith("/") and not next.startswith("//") else "/"
+    response = RedirectResponse(target, status_code=303)
+    if chosen is None:
+        response.delete_cookie(LANGUAGE_COOKIE)
+    else:
+        response.set_cookie(LANGUAGE_COOKIE, chosen, max_age=LANGUAGE_MAX_AGE, samesite="lax")
     return response

@@ -12,14 +12,15 @@ from fastapi.responses import RedirectResponse, Response
 
 from app.accounts import throttle
 from app.accounts.auth import password_owner
+from app.i18n import N_
 from app.web.deps import DatabaseDep, SessionDep, get_settings
 from app.web.guards import csrf_protect, login_session, logout_session
 from app.web.rendering import get_renderer
 
 router = APIRouter(include_in_schema=False)
 
-BAD_LOGIN = "Wrong username or password."
-INACTIVE = "This account is inactive. Ask an admin to reactivate it."
+BAD_LOGIN = N_("Wrong username or password.")
+INACTIVE = N_("This account is inactive. Ask an admin to reactivate it.")
 TOO_MANY = "Too many failed logins. Try again in {minutes} minute{s}."
 
 
