@@ -43,6 +43,9 @@ def export_command(
     exclude_annotator: Annotated[
         list[str] | None, typer.Option(help="leave out this annotator's labels (repeatable)")
     ] = None,
+    ranking_pairs: Annotated[
+        str, typer.Option(help="ranking projects: all, adjacent or best-vs-rest pairs")
+    ] = "all",
     hf_dataset: Annotated[
         Path | None,
         typer.Option(
@@ -66,7 +69,7 @@ def export_command(
             format=fmt, min_votes=min_votes, min_agreement=min_agreement, derive=derive,
             batch=batch or [], since=since, until=until,
             validation_fraction=validation_fraction, keep_reserved=keep_reserved,
-            exclude_annotator=exclude_annotator or [],
+            exclude_annotator=exclude_annotator or [], ranking_pairs=ranking_pairs,
         )  # fmt: skip
     except ValidationError as exc:
         err.print(f"error: {exports.describe(exc)}", markup=False)
