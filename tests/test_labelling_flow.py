@@ -75,7 +75,10 @@ def test_a_verdict_sent_after_the_session_ended_is_applied_after_logging_in_agai
     assert sent.status_code == 303
     assert unquote(sent.headers["location"]) == "/login?next=/projects/pairs/annotate"
     login_page = client.get(sent.headers["location"]).text
-    assert soup(login_page).find("input", {"name": "next"})["value"] == "/projects/pairs/annotate"  # type: ignore[index]
+    assert (
+        soup(login_page).select_one("#login input[name=next]")["value"]
+        == "/projects/pairs/annotate"
+    )  # type: ignore[index]
     back = client.post(
         "/login",
         data={"username": "ann", "password": PASSWORD,
