@@ -91,3 +91,16 @@ def test_a_deactivated_account_is_told_so_only_after_the_right_password(
 
 def _csrf(client: TestClient) -> str:
     return csrf_of(client.get("/login").text)
+
+
+def test_the_export_page_describes_every_format(client: TestClient, session: Session) -> None:
+    from app.exports.registry import FORMATS
+    from tests.factories import make_project
+    from tests.factories_admin import admin_client
+
+    make_project(session, name="Formats")
+    admin_client(client, session)
+    page = soup(client.get("/admin/projects/formats/export").text)
+    described = {dt.get_text(strip=True) for dt in page.select(".formats-help dt")}
+    assert described == set(FORMATS)
+    assert "README" not in page.select_one(".formats-help").get_text()  # type: ignore[union-attr]
