@@ -21,6 +21,7 @@ from app.models import (
     Rating,
     RationaleMode,
     Role,
+    Sampling,
     User,
 )
 
@@ -39,6 +40,9 @@ class ProjectSettings(BaseModel):
     allow_both_bad: bool = Field(True, description="Offer the both-bad verdict.")
     rationale: RationaleMode = Field(RationaleMode.OFF, description="Ask for a written reason.")
     rate_singletons: bool = Field(False, description="Good/bad buttons per response (for KTO).")
+    sampling: Sampling = Field(
+        Sampling.QUEUE, description="queue: import order; active: least-voted model pair first."
+    )
 
     @field_validator("name")
     @classmethod
@@ -163,6 +167,7 @@ def project_summary(session: Session, project: Project) -> dict[str, Any]:
         "allow_both_bad": project.allow_both_bad,
         "rationale": project.rationale.value,
         "rate_singletons": project.rate_singletons,
+        "sampling": project.sampling.value,
         "members": member_names(session, project),
         **project_counts(session, project),
     }

@@ -60,7 +60,8 @@ def test_the_new_project_form_labels_every_control(client: TestClient, session: 
         )
         assert labelled is not None, control
     checked = {i["name"] for i in form.find_all("input", checked=True)}
-    assert checked == {"allow_tie", "allow_both_bad", "rationale"}  # the defaults
+    assert checked == {"allow_tie", "allow_both_bad", "rationale", "sampling"}  # the defaults
+    assert form.find("input", attrs={"name": "sampling", "checked": True})["value"] == "queue"
     assert form.find("input", attrs={"name": "rationale", "checked": True})["value"] == "off"
 
 

@@ -20,7 +20,7 @@ from app.cli.llm import generate_command, judge_command
 from app.errors import DomainError
 from app.importing import ImportRefused, import_batch
 from app.importing.labels import LabelCounts, import_with_labels, source_username
-from app.models import Role
+from app.models import Role, Sampling
 from app.settings import Settings
 
 cli = typer.Typer(help="Arbiter: human preference labels on LLM outputs.", no_args_is_help=True)
@@ -106,11 +106,14 @@ def project_create(
     name: str,
     overlap: Annotated[int, typer.Option(help="judgements wanted per comparison")] = 1,
     guidelines: Annotated[Path | None, typer.Option(help="Markdown file", exists=True)] = None,
+    sampling: Annotated[Sampling, typer.Option(help="queue or active")] = Sampling.QUEUE,
 ) -> None:
     """Create a project (its slug is derived from NAME)."""
     text = guidelines.read_text(encoding="utf-8") if guidelines else ""
     with transaction() as session:
-        project = projects.create_project(session, name, overlap=overlap, guidelines=text)
+        project = projects.create_project(
+            session, name, overlap=overlap, guidelines=text, sampling=sampling
+        )
         slug = project.slug
     out.print(f"created project {name} (slug {slug})")
 

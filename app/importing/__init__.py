@@ -18,12 +18,13 @@ from typing import BinaryIO
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from app.annotation import active
 from app.importing.bulk import unprepared
 from app.importing.ingest import ChunkWriter, Counts, RowHook
 from app.importing.pipeline import ahead, parse_chunks
 from app.importing.reader import CountingReader, FileTooLarge
 from app.importing.rows import PromptRow, RowKind
-from app.models import Batch, Project, utcnow
+from app.models import Batch, Comparison, Project, utcnow
 
 __all__ = ["ImportRefused", "ImportResult", "RowError", "import_batch"]
 
@@ -214,4 +215,5 @@ def _finish(
     batch.counts = counts.as_dict()
     batch.sha256 = sha256
     session.flush()
+    active.link(session, batch.project_id, Comparison.batch_id == batch.id)  # model pairs
     return ImportResult(batch.id, kind, counts, sha256, reader.bytes_read)

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from app import projects
 from app.errors import DomainError
-from app.models import Project, RationaleMode
+from app.models import Project, RationaleMode, Sampling
 from app.projects import ProjectSettings
 from app.stats.progress import projects_progress
 from app.web.deps import SessionDep
@@ -59,13 +59,14 @@ def settings_form(
     allow_both_bad: Annotated[bool, Form()] = False,
     rationale: Annotated[str, Form()] = RationaleMode.OFF.value,
     rate_singletons: Annotated[bool, Form()] = False,
+    sampling: Annotated[str, Form()] = Sampling.QUEUE.value,
     action: Annotated[str, Form()] = "save",
 ) -> SettingsForm:
     """Unticked checkboxes are not sent at all, so a missing box means False here."""
     values = {
         "name": name, "guidelines": guidelines, "overlap": overlap.strip(),
         "allow_tie": allow_tie, "allow_both_bad": allow_both_bad, "rationale": rationale,
-        "rate_singletons": rate_singletons,
+        "rate_singletons": rate_singletons, "sampling": sampling,
     }  # fmt: skip
     return SettingsForm(values, action)
 
