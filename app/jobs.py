@@ -196,6 +196,13 @@ class Heartbeat:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"job-{job_id}-beat", daemon=True)
 
+    def report(self, progress: dict[str, Any]) -> None:
+        """Keep ``progress`` for the next beat; the first one (the plan) is saved at once."""
+        first = self.latest is None
+        self.latest = progress
+        if first:
+            beat(self.db, self.job_id, self.worker, progress)
+
     def __enter__(self) -> Heartbeat:
         self._thread.start()
         return self
@@ -223,12 +230,8 @@ def run_claimed(db: Database, job: Job, worker: str, execute: Executor,
     """Run a job this process holds, beating, and record how it ended."""
     assert job.worker == worker
     with Heartbeat(db, job.id, worker) as heart:
-
-        def progress(p: dict[str, Any]) -> None:
-            heart.latest = p
-
         try:
-            final = execute(db, job, progress, stop)
+            final = execute(db, job, heart.report, stop)
         except Exception as exc:
             logger.exception("job %s failed", job.id)
             finish(db, job.id, worker, JobStatus.FAILED, heart.latest, _message(exc))

@@ -275,7 +275,8 @@ def test_trl_preference_rows_become_two_candidates(session: Session, row: dict[s
 def test_single_candidates_are_allowed_where_the_project_rates_them(session: Session) -> None:
     project = make_project(session, rate_singletons=True)
     result = import_rows(session, project, [{"prompt": "Q?", "candidates": ["only"]}])
-    assert (result.counts.candidates, result.counts.comparisons) == (1, 0)
+    # The one candidate is work of its own: a single to rate (it used to be never shown).
+    assert (result.counts.candidates, result.counts.comparisons) == (1, 1)
 
 
 def test_non_ascii_text_is_kept_exactly(session: Session) -> None:

@@ -43,11 +43,13 @@ from sqlalchemy.orm import Session, aliased
 from app.annotation import active
 from app.errors import NotFound
 from app.models import (
+    MAX_RANKED,
     Assignment,
     Batch,
     BatchStatus,
     Candidate,
     Comparison,
+    ComparisonKind,
     Judgement,
     Project,
     Prompt,
@@ -86,17 +88,41 @@ def next_assignment(
     comparison = _claim(session, user, project, now)
     if comparison is None:
         return None
-    pick = (rng or random).choice((comparison.candidate_a_id, comparison.candidate_b_id))
+    shown: list[int] | None = None
+    if comparison.kind is ComparisonKind.PAIR:
+        pick = (rng or random).choice((comparison.candidate_a_id, comparison.candidate_b_id))
+    else:
+        shown = shown_order(session, comparison, rng)
+        pick = shown[0]
     assignment = Assignment(
         comparison_id=comparison.id,
         user_id=user.id,
         left_candidate_id=pick,
+        shown=shown,
         leased_at=now,
         expires_at=now + timedelta(seconds=lease_seconds),
     )
     session.add(assignment)
     session.flush()
     return assignment
+
+
+def shown_order(
+    session: Session, comparison: Comparison, rng: random.Random | None = None
+) -> list[int]:
+    """A single's candidate, or a ranking's candidates (the prompt's first ``MAX_RANKED``)
+    in a random order: what this lease shows, stored on it as a pair's left side is."""
+    if comparison.kind is ComparisonKind.SINGLE:
+        return [comparison.candidate_a_id]  # type: ignore[list-item]
+    stmt = (
+        select(Candidate.id)
+        .where(Candidate.prompt_id == comparison.prompt_id)
+        .order_by(Candidate.id)
+        .limit(MAX_RANKED)
+    )
+    ids = list(session.scalars(stmt))
+    (rng or random).shuffle(ids)
+    return ids
 
 
 def live_assignment(
@@ -325,9 +351,11 @@ def renew(assignment: Assignment, lease_seconds: int, now: datetime | None = Non
 
 
 def right_candidate_id(assignment: Assignment, comparison: Comparison) -> int:
+    right = comparison.candidate_a_id
     if assignment.left_candidate_id == comparison.candidate_a_id:
-        return comparison.candidate_b_id
-    return comparison.candidate_a_id
+        right = comparison.candidate_b_id
+    assert right is not None, "a pair has two candidates"
+    return right
 
 
 def load_pair(session: Session, assignment: Assignment) -> Pair:

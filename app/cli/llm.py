@@ -124,7 +124,7 @@ def _execute(
 def _reporter(bar: Progress, task: Any, heart: jobs.Heartbeat) -> Callable[[Any], None]:
     def report(summary: Any) -> None:
         bar.update(task, total=summary.requested, completed=summary.done)
-        heart.latest = summary.as_dict()
+        heart.report(summary.as_dict())
 
     return report
 

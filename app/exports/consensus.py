@@ -27,7 +27,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import ColumnElement, and_, bindparam, case, func, select
 from sqlalchemy.orm import Session
 
-from app.models import Candidate, Comparison, Judgement, Rating, Verdict
+from app.models import Candidate, Comparison, ComparisonKind, Judgement, Rating, Verdict
 
 
 class Outcome(enum.StrEnum):
@@ -238,7 +238,7 @@ def comparison_votes(
         select(*key, *counts)
         .outerjoin(Judgement, joined)
         .where(prompts_between(c.prompt_id, prompt_ids), c.project_id == selection.project_id)
-        .where(*selection.comparison_filters())
+        .where(c.kind == ComparisonKind.PAIR, *selection.comparison_filters())
         .group_by(*key)
         .order_by(c.id)
     )

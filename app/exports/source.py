@@ -233,7 +233,7 @@ def _judgements(
         .join(Comparison, Comparison.id == Judgement.comparison_id)
         .where(prompts_between(Comparison.prompt_id, prompt_ids))
         .where(Comparison.project_id == selection.project_id, *selection.comparison_filters())
-        .where(*selection.label_filters(Judgement))
+        .where(*selection.label_filters(Judgement), Judgement.verdict.is_not(None))
         .order_by(Comparison.prompt_id, Judgement.comparison_id, Judgement.id)
     )  # fmt: skip
     wanted = set(prompt_ids)

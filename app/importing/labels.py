@@ -104,7 +104,8 @@ class SourceLabels:
         stmt = select(Comparison.candidate_a_id, Comparison.candidate_b_id, Comparison.id).where(
             Comparison.candidate_a_id.in_({a for a, _ in self.pending})
         )
-        return {(a, b): cid for a, b, cid in self.session.execute(stmt) if (a, b) in self.pending}
+        found = self.session.execute(stmt)
+        return {(a, b): cid for a, b, cid in found if a and b and (a, b) in self.pending}
 
     def _already_judged(self, comparison_ids: Any) -> set[int]:
         assert self.user is not None

@@ -114,13 +114,15 @@ class JudgeParams(RunParams):
     max_tokens: int | None = Field(None, ge=1, le=1_000_000)
 
 
-def describe(exc: Any) -> str:
-    """A pydantic ValidationError as ``field: reason; …``, in the CLI's option names."""
+def describe(exc: Any, *, cli: bool = True) -> str:
+    """A pydantic ValidationError as ``field: reason; …`` (``--option: reason`` for the CLI)."""
     parts = []
     for error in exc.errors():
         where = ".".join(str(p) for p in error["loc"] if not isinstance(p, int))
         message = str(error["msg"]).removeprefix("Value error, ")
-        parts.append(f"--{where.replace('_', '-')}: {message}" if where else message)
+        if where and cli:
+            where = "--" + where.replace("_", "-")
+        parts.append(f"{where}: {message}" if where else message)
     return "; ".join(parts)
 
 

@@ -7,12 +7,25 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from app import jobs
 from app.db import Database
+from app.errors import Unprocessable
+from app.llm import judge
 from app.llm.client import ChatClient, RetryPolicy
-from app.llm.endpoints import DEFAULT_KEY_ENV, GenerateParams, JudgeParams, RunParams, api_key
-from app.llm.generate import run_generation
+from app.llm.endpoints import (
+    DEFAULT_KEY_ENV,
+    GenerateParams,
+    JudgeParams,
+    RunParams,
+    api_key,
+    describe,
+)
+from app.llm.generate import chosen_batches, run_generation
 from app.llm.judge import run_judge
-from app.models import Job, JobKind
+from app.models import Job, JobKind, Project
 
 #: The retry policy of runs (tests put a faster one here).
 POLICY = RetryPolicy()
@@ -42,3 +55,27 @@ def execute(
         judged = run_judge(db, job.project_id, params, client,
                            report=lambda s: progress(s.as_dict()))  # fmt: skip
         return judged.as_dict()
+
+
+def start_run(
+    session: Session,
+    project: Project,
+    kind: JobKind,
+    raw: dict[str, Any],
+    *,
+    created_by: int | None,
+) -> Job:
+    """Validate a run's parameters (422 naming the field) and queue it as a server job."""
+    try:
+        params = params_of(kind, raw)
+        if isinstance(params, JudgeParams) and params.rubric:
+            judge.template_of(params)
+    except ValidationError as exc:
+        raise Unprocessable(describe(exc, cli=False)) from None
+    except ValueError as exc:
+        raise Unprocessable(f"rubric: {exc}") from None
+    api_key(params.api_key_env, required=params.api_key_env != DEFAULT_KEY_ENV)
+    chosen_batches(session, project, params.batch)  # a batch that does not exist: 404 now
+    return jobs.start_job(
+        session, project, kind, params.model_dump(), origin="web", created_by=created_by
+    )

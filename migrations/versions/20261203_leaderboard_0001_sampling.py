@@ -6,7 +6,7 @@ model or both have the same), with the index each pair's queue is walked by. Exi
 comparisons are linked and the pairs' judgements counted from them.
 
 Revision ID: leaderboard_0001
-Revises: generate_0001
+Revises: harden_0001
 Create Date: 2026-12-03 19:10:00.000000
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "leaderboard_0001"
-down_revision: str | None = "generate_0001"
+down_revision: str | None = "harden_0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -13,8 +13,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from app import projects
+from app.annotation.rubric import Aspect
 from app.importing import ImportRefused, import_batch
-from app.models import RationaleMode, Sampling
+from app.models import Protocol, RationaleMode, Sampling
 from app.web.deps import SessionDep, SettingsDep
 from app.web.guards import AdminDep, require_admin
 from app.web.routes.loaders import ProjectDep
@@ -32,6 +33,9 @@ class ProjectOut(BaseModel):
     allow_both_bad: bool
     rationale: RationaleMode
     rate_singletons: bool
+    protocol: Protocol
+    rubric: list[Aspect]
+    max_strength: int
     sampling: Sampling = Field(description="queue or active (app/annotation/active.py).")
     members: list[str] = Field(description="Usernames; none means open to every annotator.")
     prompts: int

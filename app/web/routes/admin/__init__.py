@@ -10,10 +10,11 @@ from app.web.routes.admin import (
     exports,
     leaderboard,
     members,
+    models,
     people,
     projects,
 )
 
 router = APIRouter()
-for module in (projects, batches, members, dashboard, leaderboard, exports, people):
+for module in (projects, batches, members, dashboard, leaderboard, exports, people, models):
     router.include_router(module.router)
