@@ -112,6 +112,11 @@ def test_the_runner_runs_a_job_and_a_restart_resumes_it(db: Database, fast_retri
         second = JobRunner(db, runs.execute)
         second.start()
         _wait_for(lambda: _status(db, job_id) is JobStatus.DONE)
+        with db.scope() as session:  # the runner goes on to the next job
+            next_id = runs.start_run(session, project, JobKind.GENERATE, _params(url),
+                                     created_by=None).id  # fmt: skip
+        second.wake.set()
+        _wait_for(lambda: _status(db, next_id) is JobStatus.DONE)
         second.close()
     with db.scope() as session:
         done = session.get(Job, job_id)
