@@ -1,4 +1,5 @@
-"""One rule set for text that comes in: at most so many characters, no NUL, no lone surrogate.
+"""One rule set for text that comes in: at most so many characters, no NUL, no lone surrogate
+(and :data:`WholeNumber` and :data:`Moment`, for values that must come as what they are).
 
 Postgres refuses a NUL in any text value and cannot encode half of a surrogate pair; SQLite
 stores either and hands them to every export. So they are refused where they arrive, with
@@ -8,8 +9,12 @@ the field named: :func:`problem` is the rule, :func:`check_text` raises it as a 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator
 
 from app.errors import Unprocessable
 
@@ -74,3 +79,29 @@ def printable(name: str) -> str:
     """A field name fit to echo: NULs and surrogates escaped, cut short."""
     shown = name.replace("\x00", "\\u0000").encode("utf-8", "backslashreplace").decode()
     return shown if len(shown) <= MAX_ECHO else shown[:MAX_ECHO] + "…"
+
+
+def _a_number(value: Any) -> Any:
+    """A count sent as text ("3") or as a switch (true) is a mistake to report, not to coerce
+    (2.0 is still two; pydantic refuses 2.5)."""
+    if isinstance(value, str | bool):
+        raise ValueError("a number is expected, not text or true/false")
+    return value
+
+
+WholeNumber = Annotated[int, BeforeValidator(_a_number)]
+"""An integer field of a JSON body: a JSON number, never "3" or true."""
+
+
+_NUMERIC = re.compile(r"\s*[-+]?[0-9]+(\.[0-9]*)?\s*")
+
+
+def _a_moment(value: Any) -> Any:
+    """A number is not a date: pydantic would read ``-3548`` as seconds since 1970."""
+    if isinstance(value, int | float) or (isinstance(value, str) and _NUMERIC.fullmatch(value)):
+        raise ValueError("a date and time is expected, e.g. 2026-12-03T09:00:00Z")
+    return value
+
+
+Moment = Annotated[datetime, BeforeValidator(_a_moment)]
+"""A date and time given as ISO 8601 text, never as a bare number."""

@@ -243,3 +243,41 @@ def test_two_identical_imports_at_once_add_the_rows_once(
     session.expire_all()
     assert session.scalar(select(func.count()).select_from(Prompt)) == 300
     assert session.scalar(select(func.count()).select_from(Batch)) == 1
+
+
+@pytest.mark.parametrize("body", [{"name": "P", "overlap": "3"}, {"name": "P", "overlap": True},
+                                  {"name": "P", "allow_tie": "yes"},
+                                  {"name": "P", "max_strength": "3"}])  # fmt: skip
+def test_project_settings_take_numbers_and_switches_as_such(
+    client: TestClient, admin_headers: dict[str, str], body: dict[str, object]
+) -> None:
+    response = client.post("/api/v1/projects", json=body, headers=admin_headers)
+    assert response.status_code == 422, response.text
+    field = next(k for k in body if k != "name")
+    assert response.json()["detail"].startswith(f"{field}: ")
+
+
+def test_a_whole_number_sent_as_a_float_is_still_a_number(
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    response = client.post("/api/v1/projects", json={"name": "P", "overlap": 3.0},
+                           headers=admin_headers)  # fmt: skip
+    assert response.status_code == 201 and response.json()["overlap"] == 3
+
+
+@pytest.mark.parametrize("body", [{"verdict": "left", "strength": True},
+                                  {"verdict": "left", "strength": "1"},
+                                  {"verdict": "left", "ratings": {"left": "yes"}}])  # fmt: skip
+def test_a_verdict_takes_numbers_and_marks_as_such(
+    client: TestClient, session: Session, body: dict[str, object]
+) -> None:
+    url, headers = lease(client, session)
+    response = client.post(url, json=body, headers=headers)
+    assert response.status_code == 422, response.text
+
+
+def test_a_bare_number_is_not_a_date(client: TestClient, admin_headers: dict[str, str]) -> None:
+    params = {"format": "openai-dpo", "until": "-3548"}
+    response = client.get("/api/v1/projects/target/export", params=params, headers=admin_headers)
+    assert response.status_code == 422, response.text
+    assert "until" in response.json()["detail"]

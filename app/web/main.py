@@ -25,6 +25,7 @@ from app.errors import DomainError, NotAuthenticated, NotFound, Unprocessable
 from app.jobs import JobRunner
 from app.llm import runs
 from app.settings import Settings
+from app.web import openapi
 from app.web.deps import clean_input
 from app.web.gate import Gate
 from app.web.rendering import Renderer, is_htmx
@@ -122,7 +123,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     for error in DATABASE_DOWN:
         app.add_exception_handler(error, _database_unavailable)
-    app.add_exception_handler(DataError, _database_refused)  # type: ignore[arg-type]
+    app.add_exception_handler(DataError, _database_refused)
+    openapi.install(app)
     return app
 
 
@@ -197,8 +199,8 @@ async def _database_unavailable(request: Request, exc: Exception) -> Response:
 REFUSED = "a value is too long, out of range, or holds characters the database cannot store"
 
 
-async def _database_refused(request: Request, exc: DataError) -> Response:
+async def _database_refused(request: Request, exc: Exception) -> Response:
     """A value that got past the field rules but not past the database: a 422, never a 500
     (the transaction was rolled back; nothing was written)."""
-    logger.warning("database refused a value: %s", str(exc.orig).splitlines()[0])
+    logger.warning("database refused a value: %s", str(exc).splitlines()[0])
     return await _domain_error(request, Unprocessable(REFUSED))
