@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.db import Database
+from app.llm import generate
 from app.llm.client import CallFailed, ChatClient, RetryPolicy, retry_after_seconds
 from app.llm.endpoints import parse_endpoint
 from app.models import Candidate, Comparison, Job, JobStatus, Prompt
@@ -79,8 +80,9 @@ def test_two_endpoints_give_n_candidates_per_prompt_paired_up(
 
 
 def test_a_rerun_asks_only_for_what_is_missing(
-    db: Database, arbiter: Arbiter, fast_retries: None
+    db: Database, arbiter: Arbiter, fast_retries: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(generate, "SLICE", 1)  # prompts read one at a time
     with db.scope() as session:
         project = prompt_only_project(session, 2)
     with fake_llm() as (url, script):

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.db import Database
+from app.llm import judge as judge_module
 from app.llm import verdicts
 from app.llm.client import CallFailed
 from app.models import Candidate, Comparison, JudgeAnswer, Judgement, Project, User
@@ -39,8 +40,9 @@ def _count(session: Session, model: type, *where: object) -> int:
 
 
 def test_a_fair_judge_labels_every_comparison_as_judge_label(
-    db: Database, arbiter: Arbiter, fast_retries: None
+    db: Database, arbiter: Arbiter, fast_retries: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(judge_module, "SLICE", 2)  # comparisons read two at a time
     with db.scope() as session:
         _pairs_project(session)
     with fake_llm() as (url, script):
@@ -177,3 +179,13 @@ def test_the_judge_can_be_left_out_of_an_export(
             "--exclude-annotator", "judge:fair")  # fmt: skip
     manifest = orjson.loads((tmp_path / "j.jsonl.manifest.json").read_bytes())
     assert manifest["rows"] == 0
+
+
+def test_a_label_that_names_a_persons_login_is_refused(db: Database, arbiter: Arbiter) -> None:
+    from tests.factories_labels import make_labeller
+
+    with db.scope() as session:
+        _pairs_project(session)
+        make_labeller(session, "judge:eve")
+    out = arbiter("judge", "--project", "Judged", "--model", "eve=http://127.0.0.1:9/v1", code=1)
+    assert "judge:eve is a person's login" in out

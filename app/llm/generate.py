@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -90,28 +90,57 @@ def conversation(params_system: str | None, prompt: Prompt) -> tuple[dict[str, s
     return tuple(turns)
 
 
-def plan(session: Session, project: Project, params: GenerateParams, summary: Summary) -> list[Ask]:
-    """Every missing (prompt, label, sample), prompt by prompt."""
+#: Prompts read (and their asks made) at a time: a run's memory does not grow with the batch.
+SLICE = 200
+
+
+@dataclass
+class Plan:
+    """What is missing, found in one short read; the prompts' texts are read slice by slice."""
+
+    prompt_ids: list[int]
+    present: set[tuple[int, str, int]]
+    params: GenerateParams
+    waiting: Counter[int] = field(default_factory=Counter)
+    """Per prompt, the calls handed out and not yet back."""
+
+    def asks(self, db: Database) -> Iterator[Ask]:
+        """The missing asks, prompt by prompt, read ``SLICE`` prompts at a time."""
+        endpoints = self.params.endpoints
+        for start in range(0, len(self.prompt_ids), SLICE):
+            with db.read_only() as session:
+                stmt = select(Prompt).where(Prompt.id.in_(self.prompt_ids[start : start + SLICE]))
+                prompts = sorted(
+                    ((p.id, conversation(self.params.system, p)) for p in session.scalars(stmt)),
+                    key=lambda found: found[0],
+                )
+            for prompt_id, messages in prompts:
+                mine = [
+                    Ask(prompt_id, endpoint, sample, messages)
+                    for endpoint in endpoints
+                    for sample in range(self.params.per_prompt)
+                    if (prompt_id, endpoint.label, sample) not in self.present
+                ]
+                if mine:
+                    self.waiting[prompt_id] = len(mine)
+                yield from mine
+
+
+def plan(session: Session, project: Project, params: GenerateParams, summary: Summary) -> Plan:
+    """Every missing (prompt, label, sample), counted; ``Plan.asks`` makes them."""
     batch_ids = [b.id for b in chosen_batches(session, project, params.batch)]
-    if not batch_ids:
-        return []
-    prompts = list(
-        session.scalars(select(Prompt).where(Prompt.batch_id.in_(batch_ids)).order_by(Prompt.id))
-    )
-    endpoints = params.endpoints
-    present = _present(session, batch_ids, [e.label for e in endpoints])
-    asks = []
-    for prompt in prompts:
-        messages = conversation(params.system, prompt)
-        for endpoint in endpoints:
-            for sample in range(params.per_prompt):
-                if (prompt.id, endpoint.label, sample) in present:
-                    summary.present += 1
-                else:
-                    asks.append(Ask(prompt.id, endpoint, sample, messages))
-    summary.prompts = len(prompts)
-    summary.requested = len(asks)
-    return asks
+    stmt = select(Prompt.id).where(Prompt.batch_id.in_(batch_ids)).order_by(Prompt.id)
+    prompt_ids = list(session.scalars(stmt)) if batch_ids else []
+    labels = [e.label for e in params.endpoints]
+    present = {
+        key
+        for key in _present(session, batch_ids, labels)
+        if key[2] < params.per_prompt
+    } if batch_ids else set()  # fmt: skip
+    summary.prompts = len(prompt_ids)
+    summary.present = len(present)
+    summary.requested = len(prompt_ids) * len(labels) * params.per_prompt - len(present)
+    return Plan(prompt_ids, present, params)
 
 
 def _present(
@@ -149,19 +178,20 @@ def run_generation(
 ) -> Summary:
     """Plan in one short transaction, call the endpoints, land each prompt in its own."""
     summary = Summary()
-    with db.scope() as session:
+    with db.read_only() as session:
         project = session.get(Project, project_id)
         assert project is not None
-        asks = plan(session, project, params, summary)
+        missing = plan(session, project, params, summary)
     report(summary)
-    waiting = Counter(a.prompt_id for a in asks)
+    waiting = missing.waiting
     answers: dict[int, list[tuple[Ask, Reply]]] = {}
     failed: set[int] = set()
 
     def call(ask: Ask) -> Reply:
         return client.complete(ask.endpoint.base_url, request_body(ask, params))
 
-    for ask, result in bounded_map(call, until(asks, client.stop), params.concurrency):
+    asks = until(missing.asks(db), client.stop)
+    for ask, result in bounded_map(call, asks, params.concurrency):
         summary.done += 1
         if isinstance(result, Reply):
             summary.tokens.update(result.usage)
@@ -171,9 +201,11 @@ def run_generation(
             failed.add(ask.prompt_id)
         waiting[ask.prompt_id] -= 1
         if not waiting[ask.prompt_id]:
+            del waiting[ask.prompt_id]
             with db.scope() as session:
                 land(session, ask.prompt_id, answers.pop(ask.prompt_id, []), params, summary)
             summary.failed_prompts += ask.prompt_id in failed
+            failed.discard(ask.prompt_id)
         report(summary)
     return summary
 

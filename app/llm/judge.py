@@ -15,20 +15,30 @@ about the comparisons with no recorded answer.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from app.db import Database
+from app.errors import Conflict
 from app.importing.labels import inactive_annotator
 from app.llm import verdicts
 from app.llm.client import CallFailed, ChatClient, Reply, bounded_map, until
 from app.llm.endpoints import Endpoint, JudgeParams
 from app.llm.generate import chosen_batches
-from app.models import Candidate, Comparison, JudgeAnswer, Judgement, Project, Prompt, Verdict
+from app.models import (
+    Candidate,
+    Comparison,
+    JudgeAnswer,
+    Judgement,
+    Project,
+    Prompt,
+    User,
+    Verdict,
+)
 
 JUDGE_PREFIX = "judge:"
 
@@ -73,39 +83,72 @@ class Summary:
         }  # fmt: skip
 
 
+def judge_annotator(session: Session, label: str) -> User:
+    """The annotator ``judge:LABEL`` (made on first use); never a person's login."""
+    user = inactive_annotator(session, judge_username(label))
+    if user.is_active:
+        raise Conflict(f"model: {user.username} is a person's login; choose another LABEL")
+    return user
+
+
 def template_of(params: JudgeParams) -> str:
     return verdicts.check_template(params.rubric) if params.rubric else verdicts.DEFAULT_TEMPLATE
 
 
+#: Comparisons read (and their prompts rendered) at a time.
+SLICE = 200
+
+
 def plan(
     session: Session, project: Project, params: JudgeParams, user_id: int, summary: Summary
-) -> list[Ask]:
-    """Two asks (A first, B first) for each comparison this judge has not answered."""
+) -> list[int]:
+    """The chosen batches, counting what there is and what this judge already answered."""
     batch_ids = [b.id for b in chosen_batches(session, project, params.batch)]
+    template_of(params)  # a bad template stops the run before any call
+    in_batches = Comparison.batch_id.in_(batch_ids)
+    total = session.scalar(select(func.count()).select_from(Comparison).where(in_batches))
+    answered = session.scalar(
+        select(func.count())
+        .select_from(JudgeAnswer)
+        .join(Comparison, Comparison.id == JudgeAnswer.comparison_id)
+        .where(in_batches, JudgeAnswer.user_id == user_id)
+    )
+    summary.comparisons, summary.present = int(total or 0), int(answered or 0)
+    summary.requested = 2 * (summary.comparisons - summary.present)
+    return batch_ids
+
+
+def asks(
+    db: Database, project: Project, params: JudgeParams, user_id: int, batch_ids: list[int]
+) -> Iterator[Ask]:
+    """Two asks (A first, B first) per comparison not answered, ``SLICE`` at a time."""
     template = template_of(params)
     a, b = aliased(Candidate), aliased(Candidate)
-    stmt = (
-        select(Comparison.id, Prompt.system, Prompt.messages, a.content, b.content,
-               JudgeAnswer.id)
-        .join(Prompt, Prompt.id == Comparison.prompt_id)
-        .join(a, a.id == Comparison.candidate_a_id)
-        .join(b, b.id == Comparison.candidate_b_id)
-        .outerjoin(JudgeAnswer, (JudgeAnswer.comparison_id == Comparison.id)
-                   & (JudgeAnswer.user_id == user_id))
-        .where(Comparison.batch_id.in_(batch_ids))
-        .order_by(Comparison.id)
-    )  # fmt: skip
-    asks = []
-    for cid, system, messages, text_a, text_b, answered in session.execute(stmt):
-        summary.comparisons += 1
-        if answered is not None:
-            summary.present += 1
-            continue
-        for a_first, (one, two) in ((True, (text_a, text_b)), (False, (text_b, text_a))):
-            text = verdicts.render(template, project, system, messages, one, two)
-            asks.append(Ask(cid, a_first, text))
-    summary.requested = len(asks)
-    return asks
+    answered = (
+        select(JudgeAnswer.id)
+        .where(JudgeAnswer.comparison_id == Comparison.id, JudgeAnswer.user_id == user_id)
+        .exists()
+    )
+    after = 0
+    while True:
+        stmt = (
+            select(Comparison.id, Prompt.system, Prompt.messages, a.content, b.content)
+            .join(Prompt, Prompt.id == Comparison.prompt_id)
+            .join(a, a.id == Comparison.candidate_a_id)
+            .join(b, b.id == Comparison.candidate_b_id)
+            .where(Comparison.batch_id.in_(batch_ids), Comparison.id > after, ~answered)
+            .order_by(Comparison.id)
+            .limit(SLICE)
+        )
+        with db.read_only() as session:
+            rows = session.execute(stmt).all()
+        if not rows:
+            return
+        for cid, system, messages, text_a, text_b in rows:
+            for a_first, (one, two) in ((True, (text_a, text_b)), (False, (text_b, text_a))):
+                yield Ask(cid, a_first, verdicts.render(template, project, system, messages,
+                                                        one, two))  # fmt: skip
+        after = rows[-1][0]
 
 
 def request_body(endpoint: Endpoint, ask: Ask, params: JudgeParams) -> dict[str, Any]:
@@ -132,15 +175,16 @@ def run_judge(
     with db.scope() as session:
         project = session.get(Project, project_id)
         assert project is not None
-        user_id = inactive_annotator(session, judge_username(endpoint.label)).id
-        asks = plan(session, project, params, user_id, summary)
+        user_id = judge_annotator(session, endpoint.label).id
+        batch_ids = plan(session, project, params, user_id, summary)
     report(summary)
     halves: dict[int, dict[bool, verdicts.Choice | None]] = {}
 
     def call(ask: Ask) -> Reply:
         return client.complete(endpoint.base_url, request_body(endpoint, ask, params))
 
-    for ask, result in bounded_map(call, until(asks, client.stop), params.concurrency):
+    todo = until(asks(db, project, params, user_id, batch_ids), client.stop)
+    for ask, result in bounded_map(call, todo, params.concurrency):
         summary.done += 1
         pair = halves.setdefault(ask.comparison_id, {})
         pair[ask.a_first] = _read(result, project, summary)
