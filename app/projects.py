@@ -23,6 +23,7 @@ from app.models import (
     Rating,
     RationaleMode,
     Role,
+    Sampling,
     User,
 )
 from app.text import WholeNumber
@@ -58,6 +59,9 @@ class ProjectSettings(BaseModel):
     )
     max_strength: WholeNumber = Field(
         2, ge=2, le=3, description="2: slightly/much; 3: HelpSteer3's ±3."
+    )
+    sampling: Sampling = Field(
+        Sampling.QUEUE, description="queue: import order; active: least-voted model pair first."
     )
 
     @field_validator("name")
@@ -201,6 +205,7 @@ def project_summary(session: Session, project: Project) -> dict[str, Any]:
         "protocol": project.protocol.value,
         "rubric": project.rubric,
         "max_strength": project.max_strength,
+        "sampling": project.sampling.value,
         "members": member_names(session, project),
         **project_counts(session, project),
     }

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from app import projects
 from app.annotation.rubric import PRESETS
 from app.errors import DomainError
-from app.models import Project, Protocol, RationaleMode
+from app.models import Project, Protocol, RationaleMode, Sampling
 from app.projects import ProjectSettings
 from app.stats.progress import projects_progress
 from app.web.deps import SessionDep
@@ -86,6 +86,7 @@ def settings_form(
     protocol: Annotated[str, Form()] = Protocol.PAIRWISE.value,
     rubric: Annotated[str, Form()] = "",
     max_strength: Annotated[str, Form()] = "2",
+    sampling: Annotated[str, Form()] = Sampling.QUEUE.value,
     action: Annotated[str, Form()] = "save",
 ) -> SettingsForm:
     """Unticked checkboxes are not sent at all, so a missing box means False here. A preset
@@ -95,6 +96,7 @@ def settings_form(
         "allow_tie": allow_tie, "allow_both_bad": allow_both_bad, "rationale": rationale,
         "rate_singletons": rate_singletons, "protocol": protocol, "rubric": rubric.strip(),
         "max_strength": max_strength.strip(),
+        "sampling": sampling,
     }  # fmt: skip
     preset = action.removeprefix("preset:")
     if preset in PRESETS:
