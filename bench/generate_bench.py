@@ -11,6 +11,7 @@ figure is Arbiter's own ceiling (HTTP client, per-prompt transactions).
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import tempfile
 import threading
@@ -23,11 +24,11 @@ from typing import Any
 
 from app import migrate
 from app.db import Database
+from app.importing import import_batch
 from app.llm import generate
 from app.llm.client import ChatClient, RetryPolicy
 from app.llm.endpoints import GenerateParams
 from app.projects import create_project
-from tests.factories import import_rows
 
 
 @contextmanager
@@ -69,8 +70,9 @@ def one_run(url: str, prompts: int, concurrency: int) -> tuple[float, float]:
         migrate.upgrade(db.engine)
         with db.scope() as session:
             project = create_project(session, "Bench")
-            rows = [{"id": f"q{i}", "prompt": f"Question {i}?"} for i in range(prompts)]
-            import_rows(session, project, rows)
+            rows = b"".join(b'{"id": "q%d", "prompt": "Question %d?"}\n' % (i, i)
+                            for i in range(prompts))  # fmt: skip
+            import_batch(session, project, io.BytesIO(rows), max_bytes=1 << 30)
             project_id = project.id
         params = GenerateParams(model=[f"a={url}", f"b={url}"], concurrency=concurrency)
         landing = [0.0]

@@ -43,6 +43,7 @@ def test_export_writes_the_file_and_its_manifest(arbiter, tmp_path: Path, sessio
         "min_votes": 1, "min_agreement": 0.5, "derive": None, "batch": [], "since": None,
         "until": None, "validation_fraction": None, "split": None, "keep_reserved": False,
         "exclude_annotator": [],
+        "ranking_pairs": "all",
     }  # fmt: skip
     assert manifest["warnings"] == [
         "8 rows: OpenAI needs at least 10 examples in a file",

@@ -165,6 +165,9 @@ class Selection:
     excluded_user_ids: tuple[int, ...] = ()
     since: datetime | None = None
     until: datetime | None = None
+    #: In a ranking project, how each ranking becomes pairs (app/exports/rankings.py);
+    #: None elsewhere, so other projects' exports read no rankings at all.
+    ranking_pairs: str | None = None
 
     def label_filters(self, model: type[Judgement] | type[Rating]) -> list[ColumnElement[bool]]:
         filters: list[ColumnElement[bool]] = []

@@ -25,7 +25,7 @@ from app.exports.params import ExportParams, Split
 from app.exports.pseudonyms import pseudonymizer
 from app.exports.registry import FORMATS
 from app.exports.source import prompt_labels
-from app.models import Batch, Project, User
+from app.models import Batch, Project, Protocol, User
 
 
 @dataclass(frozen=True)
@@ -53,12 +53,15 @@ def plan_export(
     """Check the names in ``params`` against the project; raise DomainError if one is unknown."""
     batch_ids = _batch_ids(session, project, params.batch) if params.batch else None
     excluded = _user_ids(session, params.exclude_annotator)
-    selection = Selection(project.id, batch_ids, excluded, params.since, params.until)
+    ranked = params.ranking_pairs if project.protocol is Protocol.RANKING else None
+    selection = Selection(project.id, batch_ids, excluded, params.since, params.until, ranked)
     options = Options(
         thresholds=Thresholds(params.min_votes, params.min_agreement),
         derive_pairs=params.derive == "pairs",
         keep_reserved=params.keep_reserved,
         pseudonym=pseudonymizer(secret, project.id),
+        aspects=tuple(a["name"] for a in project.rubric),
+        ranking_pairs=params.ranking_pairs,
     )
     return ExportPlan(project.id, project.slug, params, FORMATS[params.format], selection, options)
 

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from app.web.routes.admin import (
     batches,
     dashboard,
+    deletion,
     exports,
     leaderboard,
     members,
@@ -16,5 +17,6 @@ from app.web.routes.admin import (
 )
 
 router = APIRouter()
-for module in (projects, batches, members, dashboard, leaderboard, exports, people, models):
+for module in (projects, batches, deletion, members, dashboard, leaderboard, exports, people,
+               models):  # fmt: skip
     router.include_router(module.router)
