@@ -85,7 +85,7 @@ def test_keyboard_only_labelling_with_the_keys_list_undo_of_a_skip_and_restored_
     page.keyboard.press("?")
     dialog = page.get_by_role("dialog", name="Keyboard keys")
     expect(dialog).to_be_visible()
-    expect(dialog).to_contain_text("Skip this pair")
+    expect(dialog).to_contain_text("Skip this one")
     page.keyboard.press("1")  # ignored while the list is open
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
