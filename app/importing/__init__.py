@@ -91,7 +91,8 @@ class ImportResult:
 
     def summary(self) -> str:
         c = self.counts
-        skipped = f" {self.skipped.rows} invalid rows skipped." if self.skipped.rows else ""
+        n = self.skipped.rows
+        skipped = f" {n} invalid row{'s' if n != 1 else ''} skipped." if n else ""
         if self.added_nothing:
             return f"{c.rows} rows read: all were already in the project; nothing added.{skipped}"
         dup = f", {c.duplicates} rows already present" if c.duplicates else ""
