@@ -11,7 +11,8 @@ with the verdicts arriving meanwhile.
 Kept exact by the only writers of ``judgement_count`` and of comparisons: the import adds
 each chunk's new comparisons at count 0 (one statement per chunk), and :func:`bump` moves one
 comparison from its count to the next (a verdict) or the previous (an undo), in the verdict's
-transaction. A batch's rows go with it (``ON DELETE CASCADE``); its status is not kept here:
+transaction (with its model pair's judgements, for active sampling: app/annotation/active.py).
+A batch's rows go with it (``ON DELETE CASCADE``); its status is not kept here:
 readers join ``batches``. The shard spreads concurrent verdicts on one batch over
 ``SHARDS`` rows per count, so that they seldom wait on one row lock in Postgres.
 """
@@ -35,6 +36,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from app.annotation import active
 from app.models import BatchTally, Comparison, Project
 
 #: Rows per (batch, count). Migration 0005_tallies backfills with the same number.
@@ -55,7 +57,7 @@ def bump(session: Session, comparison_id: int, delta: int) -> None:
     reading the count the one before it left, so each moves the tally from the right count.
     """
     params = {"comparison": comparison_id, "delta": delta}
-    batch_id, count = session.execute(_MOVE, params).one()
+    batch_id, count, model_pair_id = session.execute(_MOVE, params).one()
     old, new = count - delta, count
     low, high = sorted(((old, -1), (new, +1)))  # rows in one order: no deadlock
     session.execute(
@@ -63,13 +65,14 @@ def bump(session: Session, comparison_id: int, delta: int) -> None:
         {"batch": batch_id, "shard": comparison_id % SHARDS,
          "k1": low[0], "n1": low[1], "k2": high[0], "n2": high[1]},
     )  # fmt: skip
+    active.counted(session, model_pair_id, delta)
 
 
 _MOVE = (
     update(Comparison)
     .where(Comparison.id == bindparam("comparison"))
     .values(judgement_count=Comparison.judgement_count + bindparam("delta"))
-    .returning(Comparison.batch_id, Comparison.judgement_count)
+    .returning(Comparison.batch_id, Comparison.judgement_count, Comparison.model_pair_id)
     .execution_options(synchronize_session=False)
 )
 _UPSERT = (

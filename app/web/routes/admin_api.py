@@ -16,7 +16,7 @@ from app import projects
 from app.annotation.rubric import Aspect
 from app.importing import ImportRefused, import_batch
 from app.importing.mapping import parse_map
-from app.models import Protocol, RationaleMode
+from app.models import Protocol, RationaleMode, Sampling
 from app.web.deps import SessionDep, SettingsDep
 from app.web.guards import AdminDep, require_admin
 from app.web.routes.loaders import ProjectDep
@@ -37,6 +37,7 @@ class ProjectOut(BaseModel):
     protocol: Protocol
     rubric: list[Aspect]
     max_strength: int
+    sampling: Sampling = Field(description="queue or active (app/annotation/active.py).")
     members: list[str] = Field(description="Usernames; none means open to every annotator.")
     prompts: int
     candidates: int
@@ -51,6 +52,10 @@ class BatchCounts(BaseModel):
     candidates: int
     comparisons: int
     duplicates: int = Field(description="Rows whose prompt, candidates and pairs were all there.")
+
+
+class ErrorOut(BaseModel):
+    detail: str
 
 
 class ImportErrorOut(BaseModel):
@@ -78,7 +83,12 @@ class ImportRefusedOut(BaseModel):
     error_count: int
 
 
-@router.post("/projects", status_code=201, response_model=ProjectOut)
+@router.post(
+    "/projects",
+    status_code=201,
+    response_model=ProjectOut,
+    responses={409: {"model": ErrorOut, "description": "the name is taken"}},
+)
 def create_project(settings: projects.ProjectSettings, session: SessionDep) -> Any:
     """Create a project. 409 if the name is taken."""
     project = projects.create_project_with(session, settings)

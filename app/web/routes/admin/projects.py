@@ -4,6 +4,7 @@ preview of the guidelines), and members."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -14,7 +15,7 @@ from pydantic import ValidationError
 from app import projects
 from app.annotation.rubric import PRESETS
 from app.errors import DomainError
-from app.models import Project, Protocol, RationaleMode
+from app.models import Project, Protocol, RationaleMode, Sampling
 from app.projects import ProjectSettings
 from app.stats.progress import projects_progress
 from app.web.deps import SessionDep
@@ -29,6 +30,11 @@ router = admin_router()
 def project_list(request: Request, session: SessionDep) -> Response:
     context = {"projects": projects.list_projects(session), "progress": projects_progress(session)}
     return render(request, "projects.html", context)
+
+
+def _number(text: Any) -> Any:
+    """A form's digits as a number (the settings are strict); anything else as it came."""
+    return int(text) if isinstance(text, str) and re.fullmatch(r"-?[0-9]{1,6}", text) else text
 
 
 @dataclass
@@ -46,7 +52,8 @@ class SettingsForm:
             self.errors["rubric"] = f"not JSON: {exc}"
             return None
         try:
-            return ProjectSettings.model_validate({**self.values, "rubric": rubric})
+            numbers = {k: _number(self.values[k]) for k in ("overlap", "max_strength")}
+            return ProjectSettings.model_validate({**self.values, **numbers, "rubric": rubric})
         except ValidationError as exc:
             for error in exc.errors():
                 where = str(error["loc"][0]) if error["loc"] else "form"
@@ -79,6 +86,7 @@ def settings_form(
     protocol: Annotated[str, Form()] = Protocol.PAIRWISE.value,
     rubric: Annotated[str, Form()] = "",
     max_strength: Annotated[str, Form()] = "2",
+    sampling: Annotated[str, Form()] = Sampling.QUEUE.value,
     action: Annotated[str, Form()] = "save",
 ) -> SettingsForm:
     """Unticked checkboxes are not sent at all, so a missing box means False here. A preset
@@ -88,6 +96,7 @@ def settings_form(
         "allow_tie": allow_tie, "allow_both_bad": allow_both_bad, "rationale": rationale,
         "rate_singletons": rate_singletons, "protocol": protocol, "rubric": rubric.strip(),
         "max_strength": max_strength.strip(),
+        "sampling": sampling,
     }  # fmt: skip
     preset = action.removeprefix("preset:")
     if preset in PRESETS:
