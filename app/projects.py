@@ -39,6 +39,15 @@ class ProjectSettings(BaseModel):
     allow_both_bad: bool = Field(True, description="Offer the both-bad verdict.")
     rationale: RationaleMode = Field(RationaleMode.OFF, description="Ask for a written reason.")
     rate_singletons: bool = Field(False, description="Good/bad buttons per response (for KTO).")
+    gold_rate: float = Field(
+        0.0, ge=0, le=0.5, description="Share of leases that are gold pairs (known answers)."
+    )
+    repeat_rate: float = Field(
+        0.0, ge=0, le=0.2, description="Share of leases that repeat a judged pair, sides swapped."
+    )
+    too_fast_ms: int = Field(
+        3000, ge=0, le=600_000, description="Flag annotators whose median time is below this."
+    )
 
     @field_validator("name")
     @classmethod
@@ -163,6 +172,9 @@ def project_summary(session: Session, project: Project) -> dict[str, Any]:
         "allow_both_bad": project.allow_both_bad,
         "rationale": project.rationale.value,
         "rate_singletons": project.rate_singletons,
+        "gold_rate": project.gold_rate,
+        "repeat_rate": project.repeat_rate,
+        "too_fast_ms": project.too_fast_ms,
         "members": member_names(session, project),
         **project_counts(session, project),
     }

@@ -41,6 +41,14 @@ def export_command(
     exclude_annotator: Annotated[
         list[str] | None, typer.Option(help="leave out this annotator's labels (repeatable)")
     ] = None,
+    include_gold: Annotated[bool, typer.Option(help="keep gold pairs (known answers)")] = False,
+    min_gold_accuracy: Annotated[
+        float | None, typer.Option(help="leave out annotators below this gold accuracy")
+    ] = None,
+    min_competence: Annotated[
+        float | None, typer.Option(help="leave out annotators below this competence")
+    ] = None,
+    consensus: Annotated[str, typer.Option(help="majority or dawid-skene")] = "majority",
 ) -> None:
     """Write a training file and FILE.manifest.json (with a split, also the validation twin)."""
     try:
@@ -48,7 +56,9 @@ def export_command(
             format=fmt, min_votes=min_votes, min_agreement=min_agreement, derive=derive,
             batch=batch or [], since=since, until=until,
             validation_fraction=validation_fraction, keep_reserved=keep_reserved,
-            exclude_annotator=exclude_annotator or [],
+            exclude_annotator=exclude_annotator or [], include_gold=include_gold,
+            min_gold_accuracy=min_gold_accuracy, min_competence=min_competence,
+            consensus=consensus,
         )  # fmt: skip
     except ValidationError as exc:
         err.print(f"error: {exports.describe(exc)}")

@@ -165,6 +165,8 @@ class Selection:
     excluded_user_ids: tuple[int, ...] = ()
     since: datetime | None = None
     until: datetime | None = None
+    #: Gold pairs (known answers) are left out of training files unless asked for.
+    include_gold: bool = False
 
     def label_filters(self, model: type[Judgement] | type[Rating]) -> list[ColumnElement[bool]]:
         filters: list[ColumnElement[bool]] = []
@@ -177,9 +179,12 @@ class Selection:
         return filters
 
     def comparison_filters(self) -> list[ColumnElement[bool]]:
-        if self.batch_ids is None:
-            return []
-        return [Comparison.batch_id.in_(self.batch_ids)]
+        found: list[ColumnElement[bool]] = []
+        if not self.include_gold:
+            found.append(Comparison.gold.is_(None))
+        if self.batch_ids is not None:
+            found.append(Comparison.batch_id.in_(self.batch_ids))
+        return found
 
 
 def among(column: Any, ids: Iterable[int]) -> ColumnElement[bool]:

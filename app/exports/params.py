@@ -29,6 +29,16 @@ class ExportParams(BaseModel):
     split: Split | None = Field(None, description="which file of a split (default train)")
     keep_reserved: bool = Field(False, description="nova-dpo: keep rows with reserved words")
     exclude_annotator: list[str] = Field(default_factory=list, description="usernames to skip")
+    include_gold: bool = Field(False, description="keep gold pairs (known answers)")
+    min_gold_accuracy: float | None = Field(
+        None, ge=0, le=1, description="leave out annotators below this gold accuracy"
+    )
+    min_competence: float | None = Field(
+        None, ge=0, le=1, description="leave out annotators below this Dawid-Skene competence"
+    )
+    consensus: Literal["majority", "dawid-skene"] = Field(
+        "majority", description="how votes are combined into one outcome"
+    )
 
     @field_validator("format")
     @classmethod

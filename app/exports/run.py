@@ -26,6 +26,7 @@ from app.exports.pseudonyms import pseudonymizer
 from app.exports.registry import FORMATS
 from app.exports.source import prompt_labels
 from app.models import Batch, Project, User
+from app.quality.bars import below_the_bar
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,8 @@ class ExportPlan:
     format: Format
     selection: Selection
     options: Options
+    #: Votes left out because their annotator is below a bar, by the bar's name.
+    votes_left_out: dict[str, int] = field(default_factory=dict)
 
     @property
     def splits(self) -> tuple[Split, ...]:
@@ -53,14 +56,21 @@ def plan_export(
     """Check the names in ``params`` against the project; raise DomainError if one is unknown."""
     batch_ids = _batch_ids(session, project, params.batch) if params.batch else None
     excluded = _user_ids(session, params.exclude_annotator)
-    selection = Selection(project.id, batch_ids, excluded, params.since, params.until)
+    below = below_the_bar(session, project, params, excluded)
+    excluded = tuple(sorted({*excluded, *below.user_ids}))
+    selection = Selection(
+        project.id, batch_ids, excluded, params.since, params.until, params.include_gold
+    )
     options = Options(
         thresholds=Thresholds(params.min_votes, params.min_agreement),
         derive_pairs=params.derive == "pairs",
         keep_reserved=params.keep_reserved,
         pseudonym=pseudonymizer(secret, project.id),
     )
-    return ExportPlan(project.id, project.slug, params, FORMATS[params.format], selection, options)
+    return ExportPlan(
+        project.id, project.slug, params, FORMATS[params.format], selection, options,
+        below.votes,
+    )  # fmt: skip
 
 
 def _batch_ids(session: Session, project: Project, names: list[str]) -> tuple[int, ...]:
@@ -198,6 +208,8 @@ class ExportRun:
             "file": file,
             "rows": tally.rows,
             "left_out": dict(sorted(tally.left_out.items())),
+            "votes_left_out": dict(sorted(self.plan.votes_left_out.items())),
+            "consensus": params.consensus,
             "warnings": self.plan.format.all_warnings(tally),
             "sha256": tally.digest.hexdigest(),
             "bytes": tally.size,

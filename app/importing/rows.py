@@ -16,6 +16,8 @@ from typing import Any
 import orjson
 from pydantic import BaseModel, ConfigDict, StrictInt, StrictStr, ValidationError
 
+from app.quality.gold import parse_gold
+
 MAX_CANDIDATES = 16
 MAX_CANDIDATE_CHARS = 200_000
 #: How deep ``meta`` and ``tools`` may nest; deeper data is refused, not stored.
@@ -57,6 +59,8 @@ class PromptRow:
     pairs: list[tuple[int, int]] | None = None
     #: Index of the candidate the source preferred (OpenAI DPO and TRL rows carry one).
     preferred: int | None = None
+    #: A gold pair's known answer: the better candidate's index, or "tie" / "both_bad".
+    gold: int | str | None = None
     content_hash: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -109,6 +113,7 @@ class NativeRowIn(BaseModel):
     candidates: list[CandidateIn | StrictStr]
     pairs: list[tuple[StrictInt, StrictInt]] | None = None
     meta: dict[str, Any] | None = None
+    gold: StrictInt | StrictStr | None = None
 
 
 class OpenAIInputIn(BaseModel):
@@ -380,6 +385,11 @@ def _native(row: NativeRowIn, problems: list[tuple[str, str]], allow_single: boo
     external_id = None if row.id is None else str(row.id)
     if external_id is not None and not external_id.strip():
         problems.append(("id", "must not be empty"))
+    gold = None
+    try:
+        gold = parse_gold(row.gold, len(candidates))
+    except ValueError as exc:
+        problems.append(("gold", str(exc)))
     return PromptRow(
         system=system or None,
         messages=turns,
@@ -388,6 +398,7 @@ def _native(row: NativeRowIn, problems: list[tuple[str, str]], allow_single: boo
         tools=row.tools or None,
         meta=row.meta,
         pairs=pairs,
+        gold=gold,
     )
 
 

@@ -22,7 +22,16 @@ from app.errors import DomainError, NotAuthenticated, Unprocessable
 from app.settings import Settings
 from app.web.limits import BodyTooLarge
 from app.web.rendering import Renderer, is_htmx
-from app.web.routes import admin, admin_api, annotate, annotation_api, exports_api, health, session
+from app.web.routes import (
+    admin,
+    admin_api,
+    annotate,
+    annotation_api,
+    exports_api,
+    health,
+    quality_api,
+    session,
+)
 from app.web.security import SecurityHeaders
 
 logger = logging.getLogger(__name__)
@@ -72,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(exports_api.router)
     app.include_router(admin.router)
     app.include_router(admin_api.router)
+    app.include_router(quality_api.router)
     app.add_exception_handler(DomainError, _domain_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _invalid_request)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]

@@ -32,6 +32,9 @@ class ProjectOut(BaseModel):
     allow_both_bad: bool
     rationale: RationaleMode
     rate_singletons: bool
+    gold_rate: float
+    repeat_rate: float
+    too_fast_ms: int
     members: list[str] = Field(description="Usernames; none means open to every annotator.")
     prompts: int
     candidates: int

@@ -160,7 +160,9 @@ def _view(
         session, user, project, lease_seconds=settings.lease_seconds
     )
     pair = load_pair(session, assignment) if assignment else None
-    rated = ratings_of(session, user.id, [pair.left.id, pair.right.id]) if pair else {}
+    # A repeat shows no earlier marks: nothing on the page tells it from a new pair.
+    shown = pair is not None and not pair.assignment.repeat
+    rated = ratings_of(session, user.id, [pair.left.id, pair.right.id]) if pair and shown else {}
     return AnnotateView(
         project=project,
         pair=pair,

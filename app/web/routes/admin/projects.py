@@ -59,13 +59,17 @@ def settings_form(
     allow_both_bad: Annotated[bool, Form()] = False,
     rationale: Annotated[str, Form()] = RationaleMode.OFF.value,
     rate_singletons: Annotated[bool, Form()] = False,
+    gold_rate: Annotated[str, Form()] = "0",
+    repeat_rate: Annotated[str, Form()] = "0",
+    too_fast_ms: Annotated[str, Form()] = "3000",
     action: Annotated[str, Form()] = "save",
 ) -> SettingsForm:
     """Unticked checkboxes are not sent at all, so a missing box means False here."""
     values = {
         "name": name, "guidelines": guidelines, "overlap": overlap.strip(),
         "allow_tie": allow_tie, "allow_both_bad": allow_both_bad, "rationale": rationale,
-        "rate_singletons": rate_singletons,
+        "rate_singletons": rate_singletons, "gold_rate": gold_rate.strip() or "0",
+        "repeat_rate": repeat_rate.strip() or "0", "too_fast_ms": too_fast_ms.strip() or "0",
     }  # fmt: skip
     return SettingsForm(values, action)
 
