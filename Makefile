@@ -27,7 +27,7 @@ run: .installed
 ## The whole suite (Postgres too when ARBITER_TEST_DATABASE_URL is set). pytest's exit
 ## status 5 ("no tests collected") is reported as such, never as a pass of something.
 test: .installed-test
-	@$(BIN)/pytest $(PYTEST_ARGS); rc=$$?; \
+	@$(BIN)/pytest --cov=app --cov-report=term $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; fi; exit $$rc
 
 lint: .installed-test

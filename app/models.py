@@ -99,6 +99,32 @@ class Verdict(enum.StrEnum):
     """Neither is acceptable: no preference pair; both may become KTO negatives."""
 
 
+class Protocol(enum.StrEnum):
+    """How a project asks for labels (FORMATS.md "Protocols")."""
+
+    PAIRWISE = "pairwise"
+    """Two candidates side by side, one verdict (a comparison of kind ``pair``)."""
+    RATING = "rating"
+    """One candidate at a time, good or bad (a comparison of kind ``single``)."""
+    RANKING = "ranking"
+    """All of a prompt's candidates at once, ordered best to worst (kind ``ranking``)."""
+
+
+class ComparisonKind(enum.StrEnum):
+    """What one unit of work in the queue shows; which candidate columns it fills says it."""
+
+    PAIR = "pair"
+    """``candidate_a_id < candidate_b_id``: a verdict between the two."""
+    SINGLE = "single"
+    """``candidate_a_id`` alone (``candidate_b_id`` NULL): a good/bad rating of it."""
+    RANKING = "ranking"
+    """Both NULL: every candidate of the prompt (2 to 9), ranked best to worst."""
+
+
+#: How many candidates a ranking shows at most.
+MAX_RANKED = 9
+
+
 class BatchStatus(enum.StrEnum):
     """Whether a batch's comparisons are handed out."""
 
@@ -137,6 +163,7 @@ class Project(Base):
     __tablename__ = "projects"
     __table_args__ = (
         CheckConstraint("overlap >= 1", name="overlap_positive"),
+        CheckConstraint("max_strength IN (2, 3)", name="max_strength_range"),
         CheckConstraint("gold_rate >= 0 AND gold_rate <= 0.5", name="gold_rate_range"),
         CheckConstraint("repeat_rate >= 0 AND repeat_rate <= 0.2", name="repeat_rate_range"),
     )
@@ -153,6 +180,16 @@ class Project(Base):
     )
     rate_singletons: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    protocol: Mapped[Protocol] = mapped_column(
+        _enum(Protocol, "protocol"), default=Protocol.PAIRWISE, server_default="pairwise"
+    )
+    #: Aspects scored for each response shown: ``[{"name", "min", "max", "description",
+    #: "labels"}]`` (app/annotation/rubric.py checks the shape); empty for none.
+    rubric: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSONType, default=list, server_default="[]"
+    )
+    #: The strongest "how much better": 2 (slightly, much) or 3 (HelpSteer3's scale).
+    max_strength: Mapped[int] = mapped_column(Integer, default=2, server_default="2")
     # The quality loop (app/quality/): gold pairs and swapped repeats mixed into the queue.
     gold_rate: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
     repeat_rate: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
@@ -229,12 +266,37 @@ class Candidate(Base):
 
 
 class Comparison(Base):
-    """A pair of candidates of one prompt, stored with ``candidate_a_id < candidate_b_id``."""
+    """One unit of labelling work on a prompt, of one ``kind`` (``ComparisonKind``): a pair
+    stored with ``candidate_a_id < candidate_b_id``, a single candidate (``candidate_a_id``),
+    or a ranking of all the prompt's candidates (neither). Leases, overlap and judgement
+    counts work the same for every kind."""
 
     __tablename__ = "comparisons"
     __table_args__ = (
         UniqueConstraint("prompt_id", "candidate_a_id", "candidate_b_id"),
-        CheckConstraint("candidate_a_id < candidate_b_id", name="ordered_pair"),
+        CheckConstraint(
+            "(kind = 'pair' AND candidate_a_id IS NOT NULL AND candidate_b_id IS NOT NULL"
+            " AND candidate_a_id < candidate_b_id)"
+            " OR (kind = 'single' AND candidate_a_id IS NOT NULL AND candidate_b_id IS NULL)"
+            " OR (kind = 'ranking' AND candidate_a_id IS NULL AND candidate_b_id IS NULL)",
+            name="kind_shape",
+        ),
+        # NULLs are distinct in the unique constraint above: one single per candidate and
+        # one ranking per prompt are said here.
+        Index(
+            "uq_comparisons_single",
+            "candidate_a_id",
+            unique=True,
+            sqlite_where=text("kind = 'single'"),
+            postgresql_where=text("kind = 'single'"),
+        ),
+        Index(
+            "uq_comparisons_ranking",
+            "prompt_id",
+            unique=True,
+            sqlite_where=text("kind = 'ranking'"),
+            postgresql_where=text("kind = 'ranking'"),
+        ),
         CheckConstraint("judgement_count >= 0", name="judgement_count_non_negative"),
         Index("ix_comparisons_queue", "project_id", "judgement_count", "id"),
         # Each batch's own queue: the claim searches active batches one by one (and it
@@ -253,10 +315,13 @@ class Comparison(Base):
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id", ondelete="CASCADE"))
     prompt_id: Mapped[int] = mapped_column(ForeignKey("prompts.id", ondelete="CASCADE"))
-    candidate_a_id: Mapped[int] = mapped_column(
+    kind: Mapped[ComparisonKind] = mapped_column(
+        _enum(ComparisonKind, "kind"), default=ComparisonKind.PAIR, server_default="pair"
+    )
+    candidate_a_id: Mapped[int | None] = mapped_column(
         ForeignKey("candidates.id", ondelete="CASCADE"), index=True
     )
-    candidate_b_id: Mapped[int] = mapped_column(
+    candidate_b_id: Mapped[int | None] = mapped_column(
         ForeignKey("candidates.id", ondelete="CASCADE"), index=True
     )
     #: The known answer of a gold pair (app/quality/gold.py); NULL for every other pair. A
@@ -285,7 +350,8 @@ class BatchTally(Base):
 
 
 class Assignment(Base):
-    """A lease of one comparison to one annotator; which candidate is shown left is random.
+    """A lease of one comparison to one annotator; which candidate is shown left is random
+    (for a single: the candidate; for a ranking: the first of ``shown``, the random order).
 
     The lease is live while ``expires_at`` is in the future; a verdict or a skip ends it. The
     row stays, so the comparison is never handed to that annotator again (app/annotation/assign.py).
@@ -304,6 +370,8 @@ class Assignment(Base):
     comparison_id: Mapped[int] = mapped_column(ForeignKey("comparisons.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     left_candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id", ondelete="CASCADE"))
+    #: A ranking's candidate ids in the order shown (NULL for a pair or a single).
+    shown: Mapped[list[int] | None] = mapped_column(JSONType)
     leased_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     #: A swapped repeat of a pair this user judged before (app/quality/repeats.py): its
@@ -312,12 +380,18 @@ class Assignment(Base):
 
 
 class Judgement(Base):
-    """One annotator's verdict on one comparison (at most one: a unique constraint)."""
+    """One annotator's answer to one comparison (at most one: a unique constraint).
+
+    By the comparison's kind: a pair's ``verdict`` (and ``strength``); a single's good/bad
+    is its ``Rating`` row (the KTO source), the judgement holding the queue's record; a
+    ranking's ``ranking`` (candidate ids, best first), ``none_acceptable`` and ``shown``.
+    Rubric scores of any kind are ``Score`` rows."""
 
     __tablename__ = "judgements"
     __table_args__ = (
         UniqueConstraint("comparison_id", "user_id"),
-        CheckConstraint("strength IS NULL OR strength IN (1, 2)", name="strength_range"),
+        CheckConstraint("strength IS NULL OR strength IN (1, 2, 3)", name="strength_scale"),
+        CheckConstraint("verdict IS NULL OR ranking IS NULL", name="verdict_or_ranking"),
         Index("ix_judgements_user_created", "user_id", "created_at"),
         # What a user judged, in queue order (the claim's check, whichever way it is planned).
         Index("ix_judgements_user_comparison", "user_id", "comparison_id"),
@@ -326,7 +400,7 @@ class Judgement(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     comparison_id: Mapped[int] = mapped_column(ForeignKey("comparisons.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
-    verdict: Mapped[Verdict] = mapped_column(_enum(Verdict, "verdict"))
+    verdict: Mapped[Verdict | None] = mapped_column(_enum(Verdict, "verdict"))
     strength: Mapped[int | None] = mapped_column(Integer)
     rationale: Mapped[str | None] = mapped_column(Text)
     left_candidate_id: Mapped[int | None] = mapped_column(
@@ -335,6 +409,25 @@ class Judgement(Base):
     duration_ms: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    ranking: Mapped[list[int] | None] = mapped_column(JSONType)
+    none_acceptable: Mapped[bool | None] = mapped_column(Boolean)
+    shown: Mapped[list[int] | None] = mapped_column(JSONType)
+
+
+class Score(Base):
+    """One rubric aspect's score of one candidate, given with a judgement (goes with it)."""
+
+    __tablename__ = "scores"
+    __table_args__ = (Index("ix_scores_candidate_aspect", "candidate_id", "aspect"),)
+
+    judgement_id: Mapped[int] = mapped_column(
+        ForeignKey("judgements.id", ondelete="CASCADE"), primary_key=True
+    )
+    candidate_id: Mapped[int] = mapped_column(
+        ForeignKey("candidates.id", ondelete="CASCADE"), primary_key=True
+    )
+    aspect: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer)
 
 
 class Rating(Base):
@@ -368,19 +461,115 @@ class Export(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class LoginFailure(Base):
-    """One failed login, kept while it counts towards the throttle (app/accounts/throttle.py)."""
+class UserSession(Base):
+    """One signed-in browser session (app/accounts/sessions.py). The cookie carries a random
+    key; only its digest is stored. Deleting the row ends the session at once."""
 
-    __tablename__ = "login_failures"
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LoginCounter(Base):
+    """Failed logins counted for one throttle key in a fixed window (app/accounts/throttle.py).
+
+    One row per key, raised by an atomic upsert, so concurrent attempts cannot all read the
+    same count: each gets its own number."""
+
+    __tablename__ = "login_counters"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+# --- model runs: background jobs and the LLM judge (app/jobs.py, app/llm/) -----------------
+
+
+class JobKind(enum.StrEnum):
+    """What a background job does."""
+
+    GENERATE = "generate"
+    """Ask model endpoints for candidates (app/llm/generate.py)."""
+    JUDGE = "judge"
+    """Ask a model for a verdict on comparisons, twice with the sides swapped (app/llm/judge.py)."""
+
+
+class JobStatus(enum.StrEnum):
+    """Where a job is; ``app/jobs.py`` is the one place that moves it."""
+
+    QUEUED = "queued"
+    """Waiting for an app process to take it (also after a graceful shutdown)."""
+    RUNNING = "running"
+    """Taken by a process, which beats ``heartbeat_at``; a stale beat means it died."""
+    DONE = "done"
+    """Finished; the failures it met (if any) are in ``progress``."""
+    FAILED = "failed"
+    """Stopped by an error that a re-run would meet again (``error`` says which)."""
+    INTERRUPTED = "interrupted"
+    """A command-line run that stopped beating (killed); running it again resumes the work."""
+
+
+#: The statuses of a job that holds its project: at most one per project (an index says so).
+ACTIVE_JOB_STATUSES = (JobStatus.QUEUED.value, JobStatus.RUNNING.value)
+_ACTIVE_JOB = "status IN ('queued', 'running')"
+
+
+class Job(Base):
+    """One generation or judge run, with its parameters (never a secret) and its progress."""
+
+    __tablename__ = "jobs"
     __table_args__ = (
-        Index("ix_login_failures_username_created", "username", "created_at"),
-        Index("ix_login_failures_address_created", "address", "created_at"),
+        Index(
+            "ix_jobs_one_active_per_project",
+            "project_id",
+            unique=True,
+            sqlite_where=text(_ACTIVE_JOB),
+            postgresql_where=text(_ACTIVE_JOB),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    username: Mapped[str] = mapped_column(String(64))
-    address: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[JobKind] = mapped_column(_enum(JobKind, "kind"))
+    status: Mapped[JobStatus] = mapped_column(_enum(JobStatus, "status"), default=JobStatus.QUEUED)
+    #: ``cli`` (run by `arbiter generate`/`judge` in the foreground) or ``web`` (app processes).
+    origin: Mapped[str] = mapped_column(String(16), default="web")
+    params: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    progress: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Which process holds a running job (host, pid and a random tag).
+    worker: Mapped[str | None] = mapped_column(String(100))
+
+
+class JudgeAnswer(Base):
+    """An LLM judge's two answers on one comparison: shown A first, then B first.
+
+    Verdicts are in candidate terms (a/b). When both say the same, that verdict is also the
+    judge annotator's ``Judgement``; when they differ the judge was position-inconsistent.
+    """
+
+    __tablename__ = "judge_answers"
+    __table_args__ = (UniqueConstraint("comparison_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    comparison_id: Mapped[int] = mapped_column(ForeignKey("comparisons.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    a_first: Mapped[Verdict] = mapped_column(_enum(Verdict, "a_first"))
+    b_first: Mapped[Verdict] = mapped_column(_enum(Verdict, "b_first"))
+    consistent: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class RepeatAnswer(Base):
@@ -402,6 +591,15 @@ class RepeatAnswer(Base):
     left_candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id", ondelete="CASCADE"))
     duration_ms: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    # A repeat is always of a pair: it answers as a pair's judgement does.
+    @property
+    def ranking(self) -> list[int] | None:
+        return None
+
+    @property
+    def none_acceptable(self) -> bool:
+        return False
 
 
 class Adjudication(Base):

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import ColumnElement, delete, exists, func, or_, select, true, union
 from sqlalchemy.orm import Session
 
+from app.annotation.rubric import Aspect, parse_rubric
 from app.errors import Conflict, DomainError, NotFound
 from app.models import (
     Candidate,
@@ -18,6 +19,7 @@ from app.models import (
     Project,
     ProjectMember,
     Prompt,
+    Protocol,
     Rating,
     RationaleMode,
     Role,
@@ -38,7 +40,16 @@ class ProjectSettings(BaseModel):
     allow_tie: bool = Field(True, description="Offer the tie verdict.")
     allow_both_bad: bool = Field(True, description="Offer the both-bad verdict.")
     rationale: RationaleMode = Field(RationaleMode.OFF, description="Ask for a written reason.")
-    rate_singletons: bool = Field(False, description="Good/bad buttons per response (for KTO).")
+    rate_singletons: bool = Field(
+        False, description="Good/bad per response (for KTO); a one-candidate prompt is rated."
+    )
+    protocol: Protocol = Field(
+        Protocol.PAIRWISE, description="pairwise, rating or ranking; fixed once work exists."
+    )
+    rubric: list[Aspect] = Field(
+        default_factory=list, description="Aspects scored for each response shown."
+    )
+    max_strength: int = Field(2, ge=2, le=3, description="2: slightly/much; 3: HelpSteer3's ±3.")
     gold_rate: float = Field(
         0.0, ge=0, le=0.5, description="Share of leases that are gold pairs (known answers)."
     )
@@ -55,6 +66,11 @@ class ProjectSettings(BaseModel):
         if not value.strip():
             raise ValueError("a project needs a name")
         return value.strip()
+
+    @field_validator("rubric", mode="before")
+    @classmethod
+    def _rubric(cls, value: Any) -> list[Aspect]:
+        return parse_rubric(value)
 
     @classmethod
     def of(cls, project: Project) -> ProjectSettings:
@@ -97,9 +113,19 @@ def update_project(session: Session, project: Project, settings: ProjectSettings
     taken = select(Project.id).where(Project.name == settings.name, Project.id != project.id)
     if session.scalar(taken) is not None:
         raise Conflict(f"project {settings.name!r} already exists")
+    if settings.protocol is not project.protocol and _has_work(session, project):
+        raise Conflict(
+            "protocol: fixed once a batch is imported (make a second project over the same "
+            "file for another protocol)",
+            field="protocol",
+        )
     for name, value in settings.model_dump().items():
         setattr(project, name, value)
     session.flush()
+
+
+def _has_work(session: Session, project: Project) -> bool:
+    return session.scalar(select(exists().where(Comparison.project_id == project.id))) or False
 
 
 def list_projects(session: Session) -> list[Project]:
@@ -172,6 +198,9 @@ def project_summary(session: Session, project: Project) -> dict[str, Any]:
         "allow_both_bad": project.allow_both_bad,
         "rationale": project.rationale.value,
         "rate_singletons": project.rate_singletons,
+        "protocol": project.protocol.value,
+        "rubric": project.rubric,
+        "max_strength": project.max_strength,
         "gold_rate": project.gold_rate,
         "repeat_rate": project.repeat_rate,
         "too_fast_ms": project.too_fast_ms,

@@ -6,6 +6,7 @@ it does.
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from pathlib import Path
 
@@ -58,6 +59,26 @@ class Settings(BaseSettings):
     https: bool = Field(
         False, description="Mark the session cookie Secure (set when served over HTTPS)."
     )
+    max_json_kb: int = Field(
+        256,
+        ge=1,
+        description="Largest request body other than a batch file upload (JSON bodies, "
+        "forms), in kilobytes (413 over it).",
+    )
+    session_idle_minutes: int = Field(
+        480,
+        ge=1,
+        description="A browser session unused for this many minutes is over (sign in again).",
+    )
+    trusted_proxies: str = Field(
+        "",
+        description="Comma-separated addresses or networks of reverse proxies whose "
+        "X-Forwarded-For is believed; none by default.",
+    )
+    run_jobs: bool = Field(
+        True,
+        description="Run background model jobs (generation, judge) in this app process.",
+    )
 
     @field_validator("secret_key")
     @classmethod
@@ -68,6 +89,20 @@ class Settings(BaseSettings):
                 f"{MIN_SECRET_LENGTH} random characters (or leave it unset to generate one)"
             )
         return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        for part in filter(None, (p.strip() for p in value.split(","))):
+            try:
+                ipaddress.ip_network(part, strict=False)
+            except ValueError:
+                raise ValueError(f"ARBITER_TRUSTED_PROXIES: {part!r} is not an address") from None
+        return value
+
+    def proxy_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        parts = (p.strip() for p in self.trusted_proxies.split(","))
+        return [ipaddress.ip_network(p, strict=False) for p in parts if p]
 
     @property
     def is_sqlite(self) -> bool:

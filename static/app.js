@@ -1,6 +1,9 @@
 // Arbiter's only script: progressive enhancements on top of htmx. Every page works without it.
 "use strict";
 
+// With a script running, the page shows what only works with one (key badges, the keys list).
+document.documentElement.classList.add("js");
+
 // Keyboard shortcuts. An element with data-key="k" is clicked when k is pressed, so a key does
 // exactly what its button does (a form post, or an htmx request where htmx is loaded).
 // Keys are ignored while typing in a field, with a modifier held, and while a key repeats.
@@ -23,11 +26,19 @@
     }
     if (event.defaultPrevented || event.repeat || event.ctrlKey || event.metaKey || event.altKey) return;
     if (typing(event.target)) return;
+    if (document.querySelector("dialog[open]")) return; // the keys list is open: Esc closes it
     const key = event.key.length === 1 ? event.key.toLowerCase() : "";
     if (!key) return;
     const control = document.querySelector('[data-key="' + CSS.escape(key) + '"]');
     if (!control || control.disabled || control.closest("[aria-busy=true]")) return;
     event.preventDefault();
+    // A choice's key pressed again takes the choice back ("not said", "no mark").
+    if (control instanceof HTMLInputElement && control.type === "radio" && control.checked) {
+      const none = control.form && control.form.querySelector(
+        'input[type=radio][name="' + CSS.escape(control.name) + '"][value=""]');
+      if (none) none.click();
+      return;
+    }
     control.click();
   });
 
@@ -41,4 +52,70 @@
     const work = document.getElementById("work");
     if (work) work.removeAttribute("aria-busy");
   });
+})();
+
+
+// The labelling page's helpers: the keys list, long answers shown whole, a strength turning
+// tie and both-bad off (they take none), and the guidelines remembered open or closed.
+(function () {
+  function remembered(details) {
+    const name = "arbiter:" + details.dataset.remember;
+    try {
+      const saved = window.localStorage.getItem(name);
+      if (saved !== null) details.open = saved === "open";
+      details.addEventListener("toggle", function () {
+        window.localStorage.setItem(name, details.open ? "open" : "closed");
+      });
+    } catch (e) { /* storage off: the server's default stands */ }
+  }
+
+  function strengthRule(root) {
+    const form = root.querySelector("#verdict-form");
+    if (!form) return;
+    const chosen = form.querySelector("input[name=strength]:checked");
+    const off = Boolean(chosen && chosen.value);
+    form.querySelectorAll("[data-undecisive]").forEach(function (button) {
+      button.disabled = off;
+    });
+  }
+
+  function expanders(root) {
+    root.querySelectorAll("[data-expand]").forEach(function (button) {
+      const body = document.getElementById(button.dataset.expand);
+      if (body && body.scrollHeight > body.clientHeight + 4) button.hidden = false;
+    });
+  }
+
+  function setUp(root) {
+    strengthRule(root);
+    expanders(root);
+  }
+
+  document.addEventListener("click", function (event) {
+    const target = event.target instanceof Element ? event.target : null;
+    const opener = target && target.closest("[data-open-dialog]");
+    if (opener) {
+      const dialog = document.getElementById(opener.dataset.openDialog);
+      if (dialog && !dialog.open) dialog.showModal();
+      return;
+    }
+    const expand = target && target.closest("[data-expand]");
+    if (expand) {
+      const body = document.getElementById(expand.dataset.expand);
+      if (!body) return;
+      const whole = body.classList.toggle("expanded");
+      expand.setAttribute("aria-expanded", String(whole));
+      expand.textContent = whole ? expand.dataset.less || "Show less" : expand.dataset.more || expand.textContent;
+    }
+  });
+  document.addEventListener("change", function (event) {
+    if (event.target instanceof HTMLInputElement && event.target.name === "strength") {
+      strengthRule(document);
+    }
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("details[data-remember]").forEach(remembered);
+    setUp(document);
+  });
+  document.addEventListener("htmx:afterSettle", function () { setUp(document); });
 })();

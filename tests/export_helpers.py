@@ -135,6 +135,24 @@ def assert_trl_dpo(row: dict[str, Any]) -> None:
         assert [m["role"] for m in side] == ["assistant"]
 
 
+def assert_vertex_preference(row: dict[str, Any]) -> None:
+    """Vertex AI's preference tuning shape, restated from Google's "prepare data" page."""
+    assert set(row) <= {"system_instruction", "contents", "completions"}
+    parts = [*row.get("system_instruction", {"parts": []})["parts"]]
+    roles = [turn["role"] for turn in row["contents"]]
+    assert roles == ["user", "model"] * (len(roles) // 2) + ["user"], "alternating, ends in user"
+    for turn in row["contents"]:
+        parts += turn["parts"]
+    first, second = row["completions"]
+    assert (first["score"], second["score"]) == (1, 0)
+    assert type(first["score"]) is int and type(second["score"]) is int
+    for item in (first, second):
+        assert item["completion"]["role"] == "model"
+        parts += item["completion"]["parts"]
+    assert first["completion"] != second["completion"]
+    assert all(list(p) == ["text"] and p["text"].strip() for p in parts), "text parts only"
+
+
 JUDGEMENT_KEYS = ["comparison_id", "prompt_id", "prompt_external_id", "candidate_a_id",
                   "candidate_b_id", "verdict", "left_candidate_id", "annotator", "strength",
                   "rationale", "duration_ms", "created_at"]  # fmt: skip
@@ -153,4 +171,5 @@ RULES = {
     "kto": assert_kto,
     "trl-dpo": assert_trl_dpo,
     "judgements": assert_judgement,
+    "vertex-preference": assert_vertex_preference,
 }

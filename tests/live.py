@@ -22,7 +22,8 @@ def live_server(settings: Settings, app: FastAPI | None = None) -> Iterator[str]
     """Serve ``app`` (by default ``create_app(settings)``) on a free port of 127.0.0.1; yield
     its base URL."""
     app = app or create_app(settings)
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off",
+                            proxy_headers=False)  # fmt: skip
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

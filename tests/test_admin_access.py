@@ -33,14 +33,19 @@ ADMIN_PAGES = [
     ("POST", "/admin/projects/{slug}/members"),
     ("POST", "/admin/projects/{slug}/members/{user_id}/remove"),
     ("GET", "/admin/projects/{slug}/dashboard"),
+    ("GET", "/admin/projects/{slug}/leaderboard"),
     ("GET", "/admin/projects/{slug}/export"),
     ("GET", "/admin/projects/{slug}/export/download"),
+    ("GET", "/admin/projects/{slug}/models"),
+    ("POST", "/admin/projects/{slug}/models/generate"),
+    ("POST", "/admin/projects/{slug}/models/judge"),
     ("GET", "/admin/people"),
     ("POST", "/admin/people"),
     ("GET", "/admin/people/{user_id}"),
     ("POST", "/admin/people/{user_id}/deactivate"),
     ("POST", "/admin/people/{user_id}/reactivate"),
     ("POST", "/admin/people/{user_id}/password"),
+    ("POST", "/admin/people/{user_id}/sessions/end"),
     ("POST", "/admin/people/{user_id}/tokens"),
     ("POST", "/admin/people/{user_id}/tokens/{token_id}/revoke"),
 ]
@@ -50,6 +55,10 @@ ADMIN_API = [
     ("POST", "/api/v1/projects"),
     ("GET", "/api/v1/projects/{slug}"),
     ("POST", "/api/v1/projects/{slug}/batches"),
+    ("POST", "/api/v1/projects/{slug}/jobs"),
+    ("GET", "/api/v1/projects/{slug}/jobs"),
+    ("GET", "/api/v1/jobs/{job_id}"),
+    ("GET", "/api/v1/projects/{slug}/judges"),
 ]
 
 
@@ -85,7 +94,8 @@ def world(session: Session) -> dict[str, Any]:
     make_admin(session, username="root")
     token = create_token(session, annotator)
     session.commit()
-    ids = {"slug": project.slug, "batch_id": batch_id, "user_id": annotator.id, "token_id": 1}
+    ids = {"slug": project.slug, "batch_id": batch_id, "user_id": annotator.id, "token_id": 1,
+           "job_id": 1}  # fmt: skip
     return {"ids": ids, "annotator_token": token}
 
 

@@ -75,7 +75,7 @@ def server(database_url: str) -> Iterator[str]:
         pytest.fail(f"uvicorn did not start (exit {process.wait()})")
     yield f"http://127.0.0.1:{sock.getsockname()[1]}"
     process.terminate()
-    process.wait()
+    process.communicate()  # reaps it and closes its stderr pipe
     sock.close()
 
 

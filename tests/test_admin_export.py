@@ -172,3 +172,27 @@ def test_the_download_without_a_format_asks_for_one(admin: TestClient) -> None:
     response = admin.get(f"{PAGE}/download")
     assert response.status_code == 422
     assert "choose a format" in response.text
+
+
+@pytest.mark.parametrize("fmt", ["openai-dpo", "nova-dpo", "vertex-preference"])
+def test_the_page_says_which_services_take_the_format(admin: TestClient, fmt: str) -> None:
+    fragment = soup(admin.get(PAGE, params={"format": fmt}, headers=HX).text)
+    notes = fragment.select_one("section.services")
+    names = [li.strong.get_text() for li in notes.select("li")]
+    assert names == [s.name for s in FORMATS[fmt].services]
+    text = notes.get_text(" ", strip=True)
+    for service in FORMATS[fmt].services:
+        assert service.note in text
+        if service.min_rows:
+            assert f"at least {service.min_rows:,}" in text
+
+
+def test_the_openai_note_says_fine_tuning_is_wound_down(admin: TestClient) -> None:
+    text = soup(admin.get(PAGE).text).select_one("section.services").get_text(" ", strip=True)
+    assert "OpenAI" in text and "wound down" in text
+    assert "Fireworks AI (at least 3, at most 3,000,000 examples)" in text
+
+
+def test_a_judgements_file_lists_no_services(admin: TestClient) -> None:
+    fragment = soup(admin.get(PAGE, params={"format": "judgements"}, headers=HX).text)
+    assert fragment.select_one("section.services") is None

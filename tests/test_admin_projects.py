@@ -60,7 +60,7 @@ def test_the_new_project_form_labels_every_control(client: TestClient, session: 
         )
         assert labelled is not None, control
     checked = {i["name"] for i in form.find_all("input", checked=True)}
-    assert checked == {"allow_tie", "allow_both_bad", "rationale"}  # the defaults
+    assert checked == {"allow_tie", "allow_both_bad", "rationale", "protocol", "max_strength"}
     assert form.find("input", attrs={"name": "rationale", "checked": True})["value"] == "off"
 
 
@@ -217,3 +217,41 @@ def test_settings_refuse_another_projects_name_and_change_nothing(
     with reading(db) as s:
         assert _settings_of(get_project(s, project.slug))["overlap"] == 2
     assert client.post(f"/admin/projects/{project.slug}/members/999/remove").status_code == 404
+
+
+def test_a_rubric_preset_fills_the_box_and_the_protocol_is_saved(
+    client: TestClient, session: Session, db: Database
+) -> None:
+    admin_client(client, session)
+    form = {**FORM, "protocol": "rating", "max_strength": "3", "action": "preset:helpsteer2"}
+    page = soup(client.post("/admin/projects", data=form).text)
+    box = page.select_one("textarea#rubric")
+    assert box is not None and '"name": "verbosity"' in box.get_text()
+    response = client.post(
+        "/admin/projects", data={**form, "rubric": box.get_text(), "action": "save"},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert response.status_code == 303
+    with reading(db) as s:
+        saved = get_project(s, "helpful-answers")
+        assert (saved.protocol.value, saved.max_strength, len(saved.rubric)) == ("rating", 3, 5)
+
+
+def test_a_bad_rubric_and_a_protocol_change_after_import_are_refused_on_the_form(
+    client: TestClient, session: Session
+) -> None:
+    admin_client(client, session)
+    project_with_comparisons(session, 1, name="Pairs")
+    session.commit()
+    rubric = '[{"name": "x", "min": 2, "max": 1}]'
+    bad = client.post(
+        "/admin/projects/pairs/settings", data={**FORM, "name": "Pairs", "rubric": rubric}
+    )
+    assert bad.status_code == 422
+    assert "max must be above min" in soup(bad.text).select_one("[role=alert]").get_text()  # type: ignore[union-attr]
+    moved = client.post("/admin/projects/pairs/settings",
+                        data={**FORM, "name": "Pairs", "protocol": "ranking"})  # fmt: skip
+    assert moved.status_code == 422
+    assert (
+        "fixed once a batch is imported" in soup(moved.text).select_one("[role=alert]").get_text()
+    )  # type: ignore[union-attr]

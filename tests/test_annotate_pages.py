@@ -62,9 +62,9 @@ def test_the_labelling_page_shows_the_conversation_two_candidates_and_guidelines
     assert len(bodies) == 2
     assert all(b["dir"] == "auto" for b in bodies)
     assert {b.get_text(strip=True) for b in bodies} == {"Answer 0 to p0", "Answer 1 to p0"}
-    assert page.select_one(".guidelines strong") is not None, "guidelines rendered as Markdown"
+    assert page.select_one(".guidelines-panel strong"), "guidelines rendered as Markdown"
     keys = {b["data-key"] for b in page.select("[data-key]")}
-    assert keys == {"1", "2", "3", "4", "s", "u"}
+    assert keys == {"1", "2", "3", "4", "s", "u", "z", "x", "?"}
 
 
 def test_the_labelling_page_as_a_fragment_is_only_the_work_block(

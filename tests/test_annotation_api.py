@@ -47,7 +47,11 @@ def judge(client: TestClient, auth: Headers, assignment_id: int, **body: Any) ->
 
 def test_leasing_returns_the_prompt_and_both_sides(client: TestClient, auth: Headers) -> None:
     body = lease(client, auth)
-    assert set(body) == {"id", "comparison_id", "prompt", "left", "right", "expires_at"}
+    assert set(body) == {
+        "id", "comparison_id", "kind", "prompt", "left", "right", "candidates", "rubric",
+        "expires_at",
+    }  # fmt: skip
+    assert (body["kind"], body["candidates"], body["rubric"]) == ("pair", None, [])
     assert body["prompt"] == {
         "system": None,
         "messages": [{"role": "user", "content": "Question p0?"}],
@@ -110,13 +114,16 @@ def test_a_different_verdict_on_a_judged_pair_is_409(client: TestClient, auth: H
 @pytest.mark.parametrize(
     ("body", "reason"),
     [
-        ({}, "verdict: Field required"),
+        ({}, "verdict: required for a pair"),
         ({"verdict": "up"}, "verdict: Input should be"),
-        ({"verdict": "left", "strength": 3}, "strength: Input should be 1 or 2"),
+        ({"verdict": "left", "strength": 3}, "strength: 1 (slightly better) or 2"),
+        ({"verdict": "left", "strength": 4}, "strength: Input should be less than"),
+        ({"verdict": "left", "rating": True}, "rating: not part of a pair answer"),
         ({"verdict": "left", "colour": "red"}, "colour: Extra inputs are not permitted"),
         ({"verdict": "left", "ratings": {"middle": True}}, "ratings.middle"),
-        ({"verdict": "tie", "strength": 1}, "strength applies only"),
-        ({"verdict": "left", "rationale": "why not"}, "takes no rationale"),
+        ({"verdict": "tie", "strength": 1}, "strength: applies only"),
+        ({"verdict": "left", "rationale": "why not"}, "rationale: this project takes no rationale"),
+        ({"verdict": "left", "scores": {"left": {"x": 1}}}, "scores: this project has no rubric"),
     ],
 )
 def test_a_bad_body_is_422_with_a_clear_message(

@@ -90,3 +90,23 @@ def test_demo_seeds_an_empty_database_only(arbiter) -> None:  # type: ignore[no-
     assert shown["comparisons"] >= 8
     arbiter("demo", code=1)
     assert "already has data" in arbiter("demo", "--if-empty")
+
+
+def test_project_create_takes_every_setting(arbiter, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    arbiter("project", "create", "Ranked", "--protocol", "ranking", "--rubric", "ultrafeedback",
+            "--max-strength", "3", "--no-tie", "--no-both-bad", "--rationale", "optional",
+            "--rate-singletons", "--overlap", "3")  # fmt: skip
+    shown = json.loads(arbiter("project", "show", "ranked", "--json"))
+    assert (shown["protocol"], shown["max_strength"], shown["overlap"]) == ("ranking", 3, 3)
+    assert (shown["allow_tie"], shown["allow_both_bad"]) == (False, False)
+    assert (shown["rationale"], shown["rate_singletons"]) == ("optional", True)
+    assert shown["rubric"][0]["name"] == "instruction_following"
+    rubric = tmp_path / "rubric.json"
+    rubric.write_text(json.dumps([{"name": "safety", "min": 0, "max": 9}]), encoding="utf-8")
+    arbiter("project", "create", "Own", "--rubric", str(rubric))
+    assert json.loads(arbiter("project", "show", "own", "--json"))["rubric"][0]["max"] == 9
+    rubric.write_text(json.dumps([{"name": "safety", "min": 3, "max": 1}]), encoding="utf-8")
+    assert "max must be above min" in arbiter(
+        "project", "create", "Bad", "--rubric", str(rubric), code=2
+    )
+    assert "max_strength" in arbiter("project", "create", "Bad", "--max-strength", "4", code=2)

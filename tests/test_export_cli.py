@@ -45,7 +45,17 @@ def test_export_writes_the_file_and_its_manifest(arbiter, tmp_path: Path, sessio
         "exclude_annotator": [], "include_gold": False, "min_gold_accuracy": None,
         "min_competence": None, "consensus": "majority",
     }  # fmt: skip
-    assert manifest["warnings"] == ["8 rows: OpenAI needs at least 10 examples in a file"]
+    assert manifest["warnings"] == [
+        "8 rows: OpenAI needs at least 10 examples in a file",
+        "8 rows: Azure AI Foundry needs at least 10 examples in a file",
+    ]
+    assert [s["name"] for s in manifest["services"]] == [
+        "OpenAI",
+        "Together AI",
+        "Fireworks AI",
+        "Azure AI Foundry",
+    ]
+    assert manifest["services"][2]["min_rows"] == 3  # fmt: skip
     assert "wrote 8 rows to" in printed
     assert "left out: both_bad 1, disputed 1, tie 1" in printed
     assert "warning: 8 rows: OpenAI needs at least 10" in printed

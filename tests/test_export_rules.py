@@ -57,6 +57,14 @@ VALID: dict[str, dict[str, Any]] = {
         "completion": [{"role": "assistant", "content": "Hello!"}],
         "label": True,
     },
+    "vertex-preference": {
+        "system_instruction": {"parts": [{"text": "Be brief."}]},
+        "contents": [{"role": "user", "parts": [{"text": "Hi?"}]}],
+        "completions": [
+            {"score": 1, "completion": {"role": "model", "parts": [{"text": "Hello!"}]}},
+            {"score": 0, "completion": {"role": "model", "parts": [{"text": "What?"}]}},
+        ],
+    },
     "trl-dpo": {
         "prompt": [SYSTEM, USER],
         "chosen": [{"role": "assistant", "content": "Hello!"}],
@@ -133,6 +141,31 @@ BROKEN: list[tuple[str, str, Edit, str]] = [
     ("trl-dpo", "same outputs", _set("rejected.0.content", "Hello!"), "same_outputs"),
     ("trl-dpo", "missing rejected", _drop("rejected"), "bad_keys"),
     ("trl-dpo", "empty prompt", _set("prompt", []), "bad_roles"),
+    ("vertex-preference", "assistant role", _set("contents.0.role", "assistant"), "bad_roles"),
+    ("vertex-preference", "ends with model", lambda r: r["contents"].append(
+        {"role": "model", "parts": [{"text": "x"}]}), "bad_roles"),
+    ("vertex-preference", "two user turns", lambda r: r["contents"].insert(0, {
+        "role": "user", "parts": [{"text": "x"}]}), "bad_roles"),
+    ("vertex-preference", "no contents", _set("contents", []), "bad_roles"),
+    ("vertex-preference", "extra key", _set("tools", []), "bad_keys"),
+    ("vertex-preference", "no completions", _drop("completions"), "bad_keys"),
+    ("vertex-preference", "system as a string", _set("system_instruction", "Be brief."),
+     "bad_keys"),
+    ("vertex-preference", "empty system part", _set("system_instruction.parts.0.text", " "),
+     "empty_text"),
+    ("vertex-preference", "image part", _set("contents.0.parts.0", {"inline_data": {}}),
+     "not_text"),
+    ("vertex-preference", "scores swapped", _set("completions.0.score", 0), "bad_scores"),
+    ("vertex-preference", "score as boolean", _set("completions.0.score", True), "bad_scores"),
+    ("vertex-preference", "score as float", _set("completions.1.score", 0.0), "bad_scores"),
+    ("vertex-preference", "three completions", lambda r: r["completions"].append(
+        r["completions"][1]), "bad_completions"),
+    ("vertex-preference", "user completion", _set("completions.1.completion.role", "user"),
+     "bad_completions"),
+    ("vertex-preference", "empty completion", _set("completions.1.completion.parts", []),
+     "empty_text"),
+    ("vertex-preference", "same completions",
+     _set("completions.1.completion.parts.0.text", "Hello!"), "same_outputs"),
 ]  # fmt: skip
 
 
@@ -160,19 +193,27 @@ def test_nova_keeps_reserved_words_when_asked() -> None:
     assert FORMATS["nova-dpo"].check(row, Options(keep_reserved=True)) is None
 
 
-def test_the_six_formats_are_registered_by_name() -> None:
+def test_the_formats_are_registered_by_name() -> None:
     assert sorted(FORMATS) == sorted(
-        ["openai-dpo", "openai-sft", "nova-dpo", "kto", "trl-dpo", "judgements"]
-    )
+        ["openai-dpo", "openai-sft", "nova-dpo", "kto", "trl-dpo", "judgements",
+         "vertex-preference"]
+    )  # fmt: skip
 
 
 @pytest.mark.parametrize(
     ("fmt", "rows", "notes", "expected"),
     [
         ("openai-dpo", 0, {}, ["no rows were written"]),
-        ("openai-dpo", 9, {}, ["9 rows: OpenAI needs at least 10 examples in a file"]),
+        ("openai-dpo", 9, {}, ["9 rows: OpenAI needs at least 10 examples in a file",
+                               "9 rows: Azure AI Foundry needs at least 10 examples in a file"]),
+        ("openai-dpo", 2, {}, ["2 rows: OpenAI needs at least 10 examples in a file",
+                               "2 rows: Fireworks AI needs at least 3 examples in a file",
+                               "2 rows: Azure AI Foundry needs at least 10 examples in a file"]),
+        ("openai-dpo", 3_000_001, {},
+         ["3,000,001 rows: Fireworks AI takes at most 3,000,000 examples in a file"]),
         ("openai-dpo", 10, {}, []),
-        ("openai-sft", 1, {}, ["1 row: OpenAI needs at least 10 examples in a file"]),
+        ("openai-sft", 1, {}, ["1 row: OpenAI needs at least 10 examples in a file",
+                               "1 row: Azure AI Foundry needs at least 10 examples in a file"]),
         ("nova-dpo", 7, {}, ["7 rows: Nova training jobs need at least 8",
                              "7 rows: AWS recommends at least 1,000 for Nova DPO"]),
         ("nova-dpo", 999, {}, ["999 rows: AWS recommends at least 1,000 for Nova DPO"]),
@@ -187,6 +228,9 @@ def test_the_six_formats_are_registered_by_name() -> None:
         ("trl-dpo", 2, {"tools_dropped": 2},
          ["2 rows from prompts with tools, which this format does not carry"]),
         ("judgements", 1, {}, []),
+        ("vertex-preference", 1, {}, []),
+        ("vertex-preference", 10_000_001, {},
+         ["10,000,001 rows: Vertex AI (Gemini) takes at most 10,000,000 examples in a file"]),
     ],
 )  # fmt: skip
 def test_the_manifest_warns_about_what_a_training_service_would_refuse(
@@ -194,3 +238,36 @@ def test_the_manifest_warns_about_what_a_training_service_would_refuse(
 ) -> None:
     stats = FileStats(rows=rows, notes=Counter(notes))
     assert FORMATS[fmt].all_warnings(stats) == expected
+
+
+def test_vertex_warns_about_a_file_over_its_size_limit() -> None:
+    stats = FileStats(rows=5, size=1024**3 + 1)
+    assert FORMATS["vertex-preference"].all_warnings(stats) == [
+        "1,073,741,825 bytes: Vertex AI takes preference tuning files up to 1 GB"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("fmt", "services"),
+    [
+        ("openai-dpo", ["OpenAI", "Together AI", "Fireworks AI", "Azure AI Foundry"]),
+        ("openai-sft", ["OpenAI", "Together AI", "Azure AI Foundry"]),
+        ("nova-dpo", ["Amazon SageMaker AI (Nova 1)"]),
+        ("vertex-preference", ["Vertex AI (Gemini)"]),
+        ("trl-dpo", ["TRL (Hugging Face)"]),
+        ("kto", ["TRL (Hugging Face)"]),
+        ("judgements", []),
+    ],
+)
+def test_each_format_names_the_services_that_take_it(fmt: str, services: list[str]) -> None:
+    assert [s.name for s in FORMATS[fmt].services] == services
+
+
+def test_the_provider_notes_say_what_changed() -> None:
+    openai = FORMATS["openai-dpo"].services[0]
+    assert "wound down" in openai.note and "legacy" in openai.note
+    nova = FORMATS["nova-dpo"].services[0].note
+    assert "Nova 1" in nova and "SageMaker" in nova
+    for fmt in FORMATS.values():
+        assert "Bedrock" not in fmt.summary
+        assert all("Bedrock DPO" not in s.note for s in fmt.services)

@@ -36,7 +36,7 @@ GOOD = {"prompt": "Hi?", "candidates": ["Hello!", "Hi."]}
     ("row", "expected"),
     [
         ({"prompt": "Hi?", "candidates": ["only one"]}, "candidates: at least 2 required"),
-        ({"prompt": "Hi?"}, "candidates: required"),
+        ({"prompt": "Hi?", "candidates": []}, "candidates: at least 2 required"),
         ({"candidates": ["a", "b"]}, "messages: give either prompt or messages"),
         ({"prompt": "Hi?", "candidates": ["same", "same"]}, "candidates[1]: same text as"),
         ({"prompt": "Hi?", "candidates": ["a", "   "]}, "candidates[1].content: must not be"),
@@ -275,7 +275,8 @@ def test_trl_preference_rows_become_two_candidates(session: Session, row: dict[s
 def test_single_candidates_are_allowed_where_the_project_rates_them(session: Session) -> None:
     project = make_project(session, rate_singletons=True)
     result = import_rows(session, project, [{"prompt": "Q?", "candidates": ["only"]}])
-    assert (result.counts.candidates, result.counts.comparisons) == (1, 0)
+    # The one candidate is work of its own: a single to rate (it used to be never shown).
+    assert (result.counts.candidates, result.counts.comparisons) == (1, 1)
 
 
 def test_non_ascii_text_is_kept_exactly(session: Session) -> None:

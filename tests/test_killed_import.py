@@ -67,7 +67,7 @@ def test_a_killed_import_leaves_nothing_and_a_rerun_imports_once(
              "the import to read half its file")  # fmt: skip
     assert proc.poll() is None, "the import finished before it could be killed: make it bigger"
     proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    proc.communicate()  # reaps it and closes its pipes
     db.dispose()
     if database_url.startswith("postgresql"):
         wait_for(lambda: _import_backends(db) == 0, "Postgres to notice the dead client")

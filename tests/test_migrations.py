@@ -115,6 +115,61 @@ def test_tallies_are_backfilled_from_the_comparisons_already_there(
         assert session.scalar(select(func.sum(BatchTally.comparisons))) == 20
 
 
+def test_protocols_upgrade_keeps_every_judgement_and_lease(empty_database: Database) -> None:
+    """protocols_0001 rebuilds comparisons and judgements on SQLite: nothing cascades away,
+    and every old comparison is a pair, every old judgement keeps its verdict."""
+    engine = empty_database.engine
+    migrate.upgrade(engine, "0005_tallies")
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO projects (id, name, slug, guidelines, overlap, allow_tie,"
+            " allow_both_bad, rationale, rate_singletons, created_at)"
+            " VALUES (1, 'P', 'p', '', 2, true, true, 'off', false, CURRENT_TIMESTAMP)"
+        ))  # fmt: skip
+        conn.execute(text(
+            "INSERT INTO users (id, username, password_hash, role, is_active, created_at)"
+            " VALUES (1, 'ann', '!', 'annotator', true, CURRENT_TIMESTAMP)"
+        ))  # fmt: skip
+        conn.execute(text(
+            "INSERT INTO batches (id, project_id, name, counts, status, created_at)"
+            " VALUES (1, 1, 'b', '{}', 'active', CURRENT_TIMESTAMP)"
+        ))  # fmt: skip
+        conn.execute(text(
+            "INSERT INTO prompts (id, project_id, batch_id, messages, content_hash)"
+            " VALUES (1, 1, 1, '[]', 'h')"
+        ))  # fmt: skip
+        for c in (1, 2, 3):
+            conn.execute(text(
+                "INSERT INTO candidates (id, prompt_id, content, content_hash)"
+                " VALUES (:c, 1, 'x', :h)"
+            ), {"c": c, "h": f"h{c}"})  # fmt: skip
+        for cid, (a, b) in enumerate([(1, 2), (1, 3), (2, 3)], start=1):
+            conn.execute(text(
+                "INSERT INTO comparisons (id, project_id, batch_id, prompt_id, candidate_a_id,"
+                " candidate_b_id, judgement_count) VALUES (:i, 1, 1, 1, :a, :b, 1)"
+            ), {"i": cid, "a": a, "b": b})  # fmt: skip
+            conn.execute(text(
+                "INSERT INTO assignments (id, comparison_id, user_id, left_candidate_id,"
+                " leased_at, expires_at) VALUES (:i, :i, 1, :a, CURRENT_TIMESTAMP,"
+                " CURRENT_TIMESTAMP)"
+            ), {"i": cid, "a": a})  # fmt: skip
+            conn.execute(text(
+                "INSERT INTO judgements (id, comparison_id, user_id, verdict, strength,"
+                " left_candidate_id, created_at, updated_at)"
+                " VALUES (:i, :i, 1, 'a', 2, :a, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            ), {"i": cid, "a": a})  # fmt: skip
+    migrate.upgrade(engine)
+    with engine.connect() as conn:
+        assert conn.scalar(text("SELECT count(*) FROM judgements WHERE verdict = 'a'")) == 3
+        assert conn.scalar(text("SELECT count(*) FROM assignments")) == 3
+        assert conn.scalar(text("SELECT count(*) FROM comparisons WHERE kind = 'pair'")) == 3
+        assert conn.scalar(text("SELECT protocol FROM projects")) == "pairwise"
+        assert conn.scalar(text("SELECT max_strength FROM projects")) == 2
+    migrate.downgrade(engine, "0005_tallies")
+    with engine.connect() as conn:
+        assert conn.scalar(text("SELECT count(*) FROM judgements")) == 3
+
+
 def test_the_quality_loop_migration_keeps_every_row_and_checks_the_rates(
     empty_database: Database,
 ) -> None:

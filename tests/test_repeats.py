@@ -89,21 +89,20 @@ def test_the_api_answer_of_a_repeat_looks_like_any_other(
     user = make_annotator(session)
     headers = bearer(session, user)
     session.commit()
-    keys = set()
+    lease_keys, verdict_keys = set(), set()
     for _ in range(60):
         lease = client.post("/api/v1/projects/rep/assignments", headers=headers)
         if lease.status_code == 204:
             break
-        keys.add(tuple(sorted(lease.json())))
+        lease_keys.add(tuple(sorted(lease.json())))
         verdict = client.post(
             f"/api/v1/assignments/{lease.json()['id']}/judgement",
             json={"verdict": "left"}, headers=headers,
         )  # fmt: skip
         assert verdict.status_code == 201
-        keys.add(tuple(sorted(verdict.json())))
+        verdict_keys.add(tuple(sorted(verdict.json())))
+        assert verdict.json()["verdict"] == "left"
     session.expire_all()
     assert session.scalar(select(func.count()).select_from(RepeatAnswer))
-    assert keys == {
-        ("comparison_id", "expires_at", "id", "left", "prompt", "right"),
-        ("assignment_id", "comparison_id", "created_at", "id", "rationale", "strength", "verdict"),
-    }
+    # Repeats and new pairs answer with the same fields, whatever they are.
+    assert len(lease_keys) == 1 and len(verdict_keys) == 1

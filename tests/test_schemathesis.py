@@ -93,7 +93,7 @@ def test_no_route_answers_500(label: str, live: tuple[str, str]) -> None:
 
 
 @pytest.mark.parametrize("method", ["POST", "DELETE"])
-def test_an_id_beyond_the_database_range_is_a_422(
+def test_an_id_beyond_the_database_range_is_a_404(
     client: TestClient, session: Session, method: str
 ) -> None:
     """Found by schemathesis: 2**63 overflowed SQLite's INTEGER (Postgres: int4) into a 500."""
@@ -101,6 +101,6 @@ def test_an_id_beyond_the_database_range_is_a_422(
     session.commit()
     response = client.request(method, f"/api/v1/assignments/{2**63}/judgement",
                               json={"verdict": "left"}, headers=headers)  # fmt: skip
-    assert response.status_code == 422, response.text
+    assert response.status_code == 404, response.text
     page = client.post(f"/projects/p/annotate/{2**63}/skip")
     assert page.status_code < 500

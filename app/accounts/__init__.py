@@ -1,1 +1,2 @@
-"""Accounts: passwords and API tokens (auth), people, and the login throttle."""
+"""Accounts: passwords and API tokens (auth), people, browser sessions, and the login
+throttle."""

@@ -12,6 +12,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import Select, Update, bindparam, select, update
 from sqlalchemy.orm import Session
 
+from app.accounts.sessions import end_all_sessions
 from app.errors import Conflict, DomainError, NotFound
 from app.models import ApiToken, Role, User, utcnow
 
@@ -77,9 +78,11 @@ def create_user(session: Session, username: str, role: Role, password: str) -> U
 
 
 def set_password(session: Session, user: User, password: str) -> None:
+    """A new password; it ends every browser session the user has (a lost laptop's too)."""
     if len(password) < 8:
         raise DomainError("a password has at least 8 characters")
     user.password_hash = hash_password(password)
+    end_all_sessions(session, user.id)
     session.flush()
 
 
@@ -125,3 +128,18 @@ def _token_used() -> Update:
         .where(ApiToken.id == bindparam("token_id"))
         .values(last_used_at=bindparam("now", type_=ApiToken.last_used_at.type))
     )
+
+
+def role_for_token(session: Session, token: str) -> Role | None:
+    """The role of a live token's active user, read only (the guards then note its use)."""
+    stmt = (
+        select(User.role)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(
+            ApiToken.token_hash == hash_token(token),
+            ApiToken.revoked_at.is_(None),
+            User.is_active.is_(True),
+        )
+    )
+    role: Role | None = session.scalar(stmt)
+    return role

@@ -2,7 +2,8 @@
 
 Deactivation takes effect on the next request: the guards load the user on every request
 and refuse an inactive one, whether it comes with the session cookie or an API token. Their
-live tokens are revoked as well, so reactivating someone never revives an old token. Their
+sessions are ended and their live tokens revoked as well, so reactivating someone never
+revives an old session or token. Their
 judgements and ratings stay (the foreign keys refuse to delete a user who has labels).
 """
 
@@ -15,6 +16,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from app.accounts.auth import create_token, generate_password, set_password
+from app.accounts.sessions import end_all_sessions
 from app.errors import DomainError, NotFound
 from app.models import ApiToken, Judgement, User, utcnow
 
@@ -65,6 +67,7 @@ def deactivate(session: Session, user: User, *, by: User) -> None:
     if user.id == by.id:
         raise DomainError("you cannot deactivate yourself")
     user.is_active = False
+    end_all_sessions(session, user.id)
     session.execute(
         update(ApiToken)
         .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))

@@ -44,11 +44,13 @@ from sqlalchemy.orm import Session, aliased
 
 from app.errors import NotFound
 from app.models import (
+    MAX_RANKED,
     Assignment,
     Batch,
     BatchStatus,
     Candidate,
     Comparison,
+    ComparisonKind,
     Judgement,
     Project,
     Prompt,
@@ -96,16 +98,21 @@ def next_assignment(
     comparison = _claim(session, user, project, now)
     if comparison is None:
         return None
-    pick = draw.choice((comparison.candidate_a_id, comparison.candidate_b_id))
-    return _lease(session, user, comparison.id, pick, now, expires)
+    shown: list[int] | None = None
+    if comparison.kind is ComparisonKind.PAIR:
+        pick = draw.choice((comparison.candidate_a_id, comparison.candidate_b_id))
+    else:
+        shown = shown_order(session, comparison, draw)
+        pick = shown[0]
+    return _lease(session, user, comparison.id, pick, now, expires, shown=shown)
 
 
 def _lease(
-    session: Session, user: User, comparison_id: int, left_id: int, now: datetime,
-    expires: datetime, *, repeat: bool = False,
+    session: Session, user: User, comparison_id: int, left_id: int | None, now: datetime,
+    expires: datetime, *, repeat: bool = False, shown: list[int] | None = None,
 ) -> Assignment:  # fmt: skip
     assignment = Assignment(
-        comparison_id=comparison_id, user_id=user.id, left_candidate_id=left_id,
+        comparison_id=comparison_id, user_id=user.id, left_candidate_id=left_id, shown=shown,
         leased_at=now, expires_at=expires, repeat=repeat,
     )  # fmt: skip
     session.add(assignment)
@@ -129,6 +136,24 @@ def _mixed_in(
         if found is not None:
             return _lease(session, user, *found, now, expires, repeat=True)
     return None
+
+
+def shown_order(
+    session: Session, comparison: Comparison, rng: random.Random | None = None
+) -> list[int]:
+    """A single's candidate, or a ranking's candidates (the prompt's first ``MAX_RANKED``)
+    in a random order: what this lease shows, stored on it as a pair's left side is."""
+    if comparison.kind is ComparisonKind.SINGLE:
+        return [comparison.candidate_a_id]  # type: ignore[list-item]
+    stmt = (
+        select(Candidate.id)
+        .where(Candidate.prompt_id == comparison.prompt_id)
+        .order_by(Candidate.id)
+        .limit(MAX_RANKED)
+    )
+    ids = list(session.scalars(stmt))
+    (rng or random).shuffle(ids)
+    return ids
 
 
 def live_assignment(
@@ -331,9 +356,11 @@ def renew(assignment: Assignment, lease_seconds: int, now: datetime | None = Non
 
 
 def right_candidate_id(assignment: Assignment, comparison: Comparison) -> int:
+    right = comparison.candidate_a_id
     if assignment.left_candidate_id == comparison.candidate_a_id:
-        return comparison.candidate_b_id
-    return comparison.candidate_a_id
+        right = comparison.candidate_b_id
+    assert right is not None, "a pair has two candidates"
+    return right
 
 
 def load_pair(session: Session, assignment: Assignment) -> Pair:

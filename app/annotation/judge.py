@@ -14,6 +14,7 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
+from typing import Any
 
 from sqlalchemy import Select, bindparam, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -22,6 +23,8 @@ from sqlalchemy.orm import Session
 
 from app.annotation import tallies
 from app.annotation.assign import get_assignment, release, renew, right_candidate_id
+from app.annotation.rubric import check_scores, parse_rubric
+from app.annotation.scores import save_scores, scores_of
 from app.errors import Conflict, NotFound, Unprocessable
 from app.models import (
     Assignment,
@@ -70,29 +73,42 @@ class VerdictIn:
     strength: int | None = None
     rationale: str | None = None
     ratings: dict[Side, bool] = field(default_factory=dict)
+    #: Rubric scores by side, as given (checked against the project's rubric).
+    scores: dict[str, Any] = field(default_factory=dict)
 
 
 def check(project: Project, given: VerdictIn) -> VerdictIn:
     """``given`` with its rationale tidied, or Invalid naming the rule it breaks."""
-    rationale = (given.rationale or "").strip() or None
+    rationale = tidy_rationale(project, given.rationale)
     if given.verdict is ScreenVerdict.TIE and not project.allow_tie:
-        raise Invalid("this project does not allow a tie")
+        raise Invalid("verdict: this project does not allow a tie", field="verdict")
     if given.verdict is ScreenVerdict.BOTH_BAD and not project.allow_both_bad:
-        raise Invalid("this project does not allow 'both bad'")
+        raise Invalid("verdict: this project does not allow 'both bad'", field="verdict")
     if given.strength is not None:
-        if given.strength not in (1, 2):
-            raise Invalid("strength is 1 (slightly better) or 2 (much better)")
+        if not 1 <= given.strength <= project.max_strength:
+            scale = "1 (slightly better) or 2 (much better)"
+            if project.max_strength == 3:
+                scale = "1 (slightly better), 2 (better) or 3 (much better)"
+            raise Invalid(f"strength: {scale}", field="strength")
         if given.verdict not in (ScreenVerdict.LEFT, ScreenVerdict.RIGHT):
-            raise Invalid("strength applies only when one side is better")
-    if project.rationale is RationaleMode.REQUIRED and rationale is None:
-        raise Invalid("this project asks for a rationale with every verdict")
-    if project.rationale is RationaleMode.OFF and rationale is not None:
-        raise Invalid("this project takes no rationale")
-    if rationale is not None and len(rationale) > MAX_RATIONALE:
-        raise Invalid(f"a rationale has at most {MAX_RATIONALE:,} characters")
+            raise Invalid("strength: applies only when one side is better", field="strength")
     if given.ratings and not project.rate_singletons:
-        raise Invalid("this project does not rate single responses")
-    return VerdictIn(given.verdict, given.strength, rationale, given.ratings)
+        raise Invalid("ratings: this project does not rate single responses", field="ratings")
+    return VerdictIn(given.verdict, given.strength, rationale, given.ratings, given.scores)
+
+
+def tidy_rationale(project: Project, given: str | None) -> str | None:
+    """The rationale stripped (None when empty), or Invalid when the project's rule refuses."""
+    rationale = (given or "").strip() or None
+    if project.rationale is RationaleMode.REQUIRED and rationale is None:
+        raise Invalid(
+            "rationale: this project asks for a rationale with every answer", field="rationale"
+        )
+    if project.rationale is RationaleMode.OFF and rationale is not None:
+        raise Invalid("rationale: this project takes no rationale", field="rationale")
+    if rationale is not None and len(rationale) > MAX_RATIONALE:
+        raise Invalid(f"rationale: at most {MAX_RATIONALE:,} characters", field="rationale")
+    return rationale
 
 
 def record_verdict(
@@ -107,6 +123,7 @@ def record_verdict(
     now = now or utcnow()
     given = check(project, given)
     comparison = session.get_one(Comparison, assignment.comparison_id)
+    scores = _pair_scores(project, assignment, comparison, given.scores)
     verdict = to_candidate_terms(given.verdict, assignment, comparison)
     if assignment.repeat:
         return _record_repeat(session, assignment, verdict, given, now)
@@ -114,7 +131,7 @@ def record_verdict(
     if existing is not None:
         if (existing.verdict, existing.strength, existing.rationale) != (
             verdict, given.strength, given.rationale,
-        ):  # fmt: skip
+        ) or (project.rubric and scores_of(session, existing.id) != scores):  # fmt: skip
             raise Conflict("you have already judged this pair differently: undo it first")
         _rate(session, assignment, comparison, given.ratings)
         return existing, False
@@ -130,10 +147,12 @@ def record_verdict(
         updated_at=now,
     )
     session.add(judgement)
-    _count(session, comparison, +1)
+    count_judgement(session, comparison, +1)
     _rate(session, assignment, comparison, given.ratings)
     release(assignment, now)
     session.flush()
+    if scores:
+        save_scores(session, judgement.id, scores)
     return judgement, True
 
 
@@ -155,6 +174,19 @@ def _record_repeat(
     release(assignment, now)
     session.flush()
     return answer, True
+
+
+def _pair_scores(
+    project: Project, assignment: Assignment, comparison: Comparison, given: dict[str, Any]
+) -> dict[int, dict[str, int]]:
+    """A pair's rubric scores by candidate id (none without a rubric: no work at all)."""
+    if not project.rubric and not given:
+        return {}
+    shown = {
+        Side.LEFT.value: assignment.left_candidate_id,
+        Side.RIGHT.value: right_candidate_id(assignment, comparison),
+    }
+    return check_scores(parse_rubric(project.rubric), given, shown)
 
 
 def to_candidate_terms(
@@ -190,32 +222,56 @@ def _judgement_of() -> Select[Judgement]:
     )
 
 
+@dataclass(frozen=True)
+class Undone:
+    """What an undo took back, so the page can offer the same inputs again."""
+
+    assignment: Assignment
+    verdict: ScreenVerdict | None = None
+    strength: int | None = None
+    rationale: str | None = None
+    ratings: dict[int, bool] = field(default_factory=dict)
+    """The good/bad marks removed with it, by candidate id."""
+
+
 def undo(
     session: Session, assignment: Assignment, *, lease_seconds: int, now: datetime | None = None
-) -> None:
+) -> Undone:
     """Remove the verdict (and the ratings sent with the pair) and lease the pair again."""
     if assignment.repeat:
         answer = repeats.answer_of(session, assignment)
         if answer is None:
             raise NotFound("this assignment has no verdict to undo")
+        comparison = session.get_one(Comparison, assignment.comparison_id)
+        undone = Undone(assignment, to_screen_terms(answer, comparison), answer.strength,
+                        answer.rationale)  # fmt: skip
         session.delete(answer)
         renew(assignment, lease_seconds, now)
         session.flush()
-        return
+        return undone
     judgement = find_judgement(session, assignment)
     if judgement is None:
         raise NotFound("this assignment has no verdict to undo")
     comparison = session.get_one(Comparison, assignment.comparison_id)
+    marked = [c for c in (comparison.candidate_a_id, comparison.candidate_b_id) if c]
+    undone = Undone(
+        assignment,
+        to_screen_terms(judgement, comparison) if judgement.verdict is not None else None,
+        judgement.strength,
+        judgement.rationale,
+        ratings_of(session, assignment.user_id, marked),
+    )
     session.delete(judgement)
-    _count(session, comparison, -1)
+    count_judgement(session, comparison, -1)
     session.execute(
         delete(Rating).where(
             Rating.user_id == assignment.user_id,
-            Rating.candidate_id.in_((comparison.candidate_a_id, comparison.candidate_b_id)),
+            Rating.candidate_id.in_(marked),
         )
     )
     renew(assignment, lease_seconds, now)
     session.flush()
+    return undone
 
 
 def last_judged(session: Session, user: User, project: Project) -> Assignment | None:
@@ -239,15 +295,35 @@ def last_judged(session: Session, user: User, project: Project) -> Assignment | 
     return None if row is None else row[0]
 
 
-def undo_last(session: Session, user: User, project: Project, *, lease_seconds: int) -> bool:
-    """Undo the user's most recent verdict in ``project``; False when there is none (nothing
+def undo_last(
+    session: Session, user: User, project: Project, *, lease_seconds: int
+) -> Undone | None:
+    """Undo the user's most recent verdict in ``project``; None when there is none (nothing
     judged yet, or a second click undid it already)."""
     target = last_judged(session, user, project)
     if target is None:
-        return False
+        return None
     assignment = get_assignment(session, user, target.id, lock=True)
-    undo(session, assignment, lease_seconds=lease_seconds)
-    return True
+    return undo(session, assignment, lease_seconds=lease_seconds)
+
+
+def unskip(
+    session: Session, user: User, project: Project, assignment_id: int, *, lease_seconds: int
+) -> Undone | None:
+    """Take back a skip: the pair is leased to its user again. None when it cannot be (judged
+    since, or not a pair of theirs in this project)."""
+    try:
+        assignment = get_assignment(session, user, assignment_id, lock=True)
+    except NotFound:
+        return None
+    comparison = session.get(Comparison, assignment.comparison_id)
+    if comparison is None or comparison.project_id != project.id:
+        return None
+    if find_judgement(session, assignment) is not None:
+        return None
+    renew(assignment, lease_seconds)
+    session.flush()
+    return Undone(assignment)
 
 
 def ratings_of(session: Session, user_id: int, candidate_ids: list[int]) -> dict[int, bool]:
@@ -257,7 +333,7 @@ def ratings_of(session: Session, user_id: int, candidate_ids: list[int]) -> dict
     return {cid: good for cid, good in session.execute(stmt)}
 
 
-def _count(session: Session, comparison: Comparison, delta: int) -> None:
+def count_judgement(session: Session, comparison: Comparison, delta: int) -> None:
     """Move the denormalised count and its tally in SQL (concurrent verdicts add up)."""
     tallies.bump(session, comparison.id, delta)
     session.expire(comparison, ["judgement_count"])

@@ -19,6 +19,8 @@ from app.cli.common import err, out
 from app.db import Database
 from app.errors import DomainError
 from app.exports import ExportParams, WrittenFile
+from app.exports.delivery import Delivery, deliver
+from app.exports.service import HfDataset
 from app.settings import Settings
 
 FORMAT_HELP = "one of: " + ", ".join(exports.FORMATS)
@@ -40,6 +42,22 @@ def export_command(
     keep_reserved: Annotated[bool, typer.Option(help="nova-dpo: keep reserved words")] = False,
     exclude_annotator: Annotated[
         list[str] | None, typer.Option(help="leave out this annotator's labels (repeatable)")
+    ] = None,
+    hf_dataset: Annotated[
+        Path | None,
+        typer.Option(
+            help="also write a Hugging Face dataset folder (trl-dpo, kto)", file_okay=False
+        ),
+    ] = None,
+    license: Annotated[str, typer.Option(help="--hf-dataset: the card's license")] = "other",
+    job_configs: Annotated[
+        bool, typer.Option(help="write training job configs sized to the data beside the file")
+    ] = False,
+    to: Annotated[
+        str | None, typer.Option(help="upload everything to s3://bucket/prefix/ (boto3)")
+    ] = None,
+    endpoint_url: Annotated[
+        str | None, typer.Option(help="--to: an S3-compatible endpoint instead of AWS")
     ] = None,
     include_gold: Annotated[bool, typer.Option(help="keep gold pairs (known answers)")] = False,
     min_gold_accuracy: Annotated[
@@ -63,10 +81,18 @@ def export_command(
     except ValidationError as exc:
         err.print(f"error: {exports.describe(exc)}")
         raise typer.Exit(2) from None
+    delivery = Delivery(
+        HfDataset(hf_dataset, license) if hf_dataset else None, job_configs, to, endpoint_url
+    )
+    try:
+        delivery.location()
+    except DomainError as exc:
+        err.print(f"error: {exc}")
+        raise typer.Exit(2) from None
     settings = Settings()
     db = Database(settings.database_url)
     try:
-        written = _run(db, settings, project, params, output)
+        written = _run(db, settings, project, params, output, delivery)
     except (DomainError, OSError) as exc:
         err.print(f"error: {exc}")
         raise typer.Exit(1) from None
@@ -77,7 +103,12 @@ def export_command(
 
 
 def _run(
-    db: Database, settings: Settings, project: str, params: ExportParams, output: Path
+    db: Database,
+    settings: Settings,
+    project: str,
+    params: ExportParams,
+    output: Path,
+    delivery: Delivery,
 ) -> list[WrittenFile]:
     with db.read_only() as session:
         found = projects.get_project(session, project)
@@ -88,14 +119,16 @@ def _run(
     )  # fmt: skip
     with progress:
         task = progress.add_task("prompts", total=None)
-        return exports.export_to_files(
+        written = exports.export_to_files(
             db,
             plan,
             output,
             exported_by=_who(),
             total=lambda n: progress.update(task, total=n),
             progress=lambda n: progress.advance(task, n),
+            hf_dataset=delivery.hf_dataset,
         )
+    return deliver(db, plan, written, delivery)
 
 
 def _who() -> str:

@@ -9,13 +9,18 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
 from app import migrate, projects
 from app.accounts import auth
+from app.annotation.rubric import PRESETS
 from app.cli.common import dispose_all, domain_errors, err, fail, open_database, out, transaction
 from app.cli.export import export_command
+from app.cli.leaderboard import leaderboard_command
+from app.cli.llm import generate_command, judge_command
 from app.errors import DomainError
+from app.exports.params import describe
 from app.importing import ImportRefused, import_batch
 from app.importing.labels import LabelCounts, import_with_labels, source_username
 from app.models import Role
@@ -31,6 +36,9 @@ cli.add_typer(user_cli, name="user")
 cli.add_typer(token_cli, name="token")
 cli.add_typer(project_cli, name="project")
 cli.command("export")(export_command)
+cli.command("generate")(generate_command)
+cli.command("judge")(judge_command)
+cli.command("leaderboard")(leaderboard_command)
 
 
 @cli.callback()
@@ -96,18 +104,72 @@ def token_create(
     print(token)
 
 
+class ProtocolChoice(StrEnum):
+    pairwise = "pairwise"
+    rating = "rating"
+    ranking = "ranking"
+
+
+class RationaleChoice(StrEnum):
+    off = "off"
+    optional = "optional"
+    required = "required"
+
+
 @project_cli.command("create")
 def project_create(
     name: str,
     overlap: Annotated[int, typer.Option(help="judgements wanted per comparison")] = 1,
     guidelines: Annotated[Path | None, typer.Option(help="Markdown file", exists=True)] = None,
+    protocol: Annotated[
+        ProtocolChoice, typer.Option(help="pairwise, rating (one response) or ranking (all)")
+    ] = ProtocolChoice.pairwise,
+    rubric: Annotated[
+        str | None,
+        typer.Option(help="aspects to score: a JSON file, or a preset (helpsteer2, ultrafeedback)"),
+    ] = None,
+    max_strength: Annotated[int, typer.Option(help="2 (slightly/much) or 3 (±3 scale)")] = 2,
+    tie: Annotated[bool, typer.Option("--tie/--no-tie", help="offer the tie verdict")] = True,
+    both_bad: Annotated[
+        bool, typer.Option("--both-bad/--no-both-bad", help="offer 'both bad'")
+    ] = True,
+    rationale: Annotated[
+        RationaleChoice, typer.Option(help="ask for a written reason: off, optional, required")
+    ] = RationaleChoice.off,
+    rate_singletons: Annotated[
+        bool, typer.Option(help="good/bad per response; one-candidate prompts are rated")
+    ] = False,
 ) -> None:
-    """Create a project (its slug is derived from NAME)."""
-    text = guidelines.read_text(encoding="utf-8") if guidelines else ""
+    """Create a project (its slug is derived from NAME) with every setting of the settings
+    page; the rules are the admin API's."""
+    values = {
+        "name": name, "overlap": overlap, "protocol": protocol.value,
+        "guidelines": guidelines.read_text(encoding="utf-8") if guidelines else "",
+        "rubric": _rubric_option(rubric), "max_strength": max_strength, "allow_tie": tie,
+        "allow_both_bad": both_bad, "rationale": rationale.value,
+        "rate_singletons": rate_singletons,
+    }  # fmt: skip
+    try:
+        settings = projects.ProjectSettings.model_validate(values)
+    except ValidationError as exc:
+        raise fail(describe(exc), 2) from None
     with transaction() as session:
-        project = projects.create_project(session, name, overlap=overlap, guidelines=text)
-        slug = project.slug
+        slug = projects.create_project_with(session, settings).slug
     out.print(f"created project {name} (slug {slug})")
+
+
+def _rubric_option(value: str | None) -> object:
+    if value is None:
+        return []
+    if value in PRESETS:
+        return PRESETS[value]
+    path = Path(value)
+    if not path.is_file():
+        raise fail(f"--rubric: {value} is neither a file nor one of {', '.join(PRESETS)}", 2)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise fail(f"--rubric: {value} is not JSON ({exc})", 2) from None
 
 
 class MemberAction(StrEnum):
@@ -219,7 +281,10 @@ def run_server(factory: str, *, host: str, port: int, workers: int) -> None:
 
     from app.web.serving import HTTP_PROTOCOL
 
-    uvicorn.run(factory, factory=True, host=host, port=port, workers=workers, http=HTTP_PROTOCOL)
+    # proxy_headers off: the app itself believes X-Forwarded-For only from the proxies named
+    # in ARBITER_TRUSTED_PROXIES (uvicorn's default would trust any local peer).
+    uvicorn.run(factory, factory=True, host=host, port=port, workers=workers,
+                http=HTTP_PROTOCOL, proxy_headers=False)  # fmt: skip
 
 
 @cli.command("backup")

@@ -49,6 +49,8 @@ class FileStats:
     """What has been written to one file so far."""
 
     rows: int = 0
+    #: Bytes written.
+    size: int = 0
     left_out: Counter[str] = field(default_factory=Counter)
     notes: Counter[str] = field(default_factory=Counter)
 
@@ -68,6 +70,34 @@ def no_warnings(stats: FileStats) -> list[str]:
 
 
 @dataclass(frozen=True)
+class Service:
+    """A training service that takes a format's files, as its documentation describes it."""
+
+    name: str
+    #: What to know before sending it there (availability, which models, how jobs run).
+    note: str
+    #: The service's documented least and most examples in a training file, if it names any.
+    min_rows: int | None = None
+    max_rows: int | None = None
+    #: The documentation page the figures come from.
+    source: str = ""
+
+    def warnings(self, rows: int) -> list[str]:
+        if self.min_rows is not None and 0 < rows < self.min_rows:
+            return [f"{rows_text(rows)}: {self.name} needs at least {self.min_rows:,} examples "
+                    "in a file"]  # fmt: skip
+        if self.max_rows is not None and rows > self.max_rows:
+            return [f"{rows_text(rows)}: {self.name} takes at most {self.max_rows:,} examples "
+                    "in a file"]  # fmt: skip
+        return []
+
+    def described(self) -> dict[str, Any]:
+        """The service as the manifest records it."""
+        return {"name": self.name, "note": self.note, "min_rows": self.min_rows,
+                "max_rows": self.max_rows, "source": self.source}  # fmt: skip
+
+
+@dataclass(frozen=True)
 class Format:
     name: str
     summary: str
@@ -75,7 +105,12 @@ class Format:
     check: Callable[[dict[str, Any], Options], str | None]
     warnings: Callable[[FileStats], list[str]] = no_warnings
     needs: Needs = field(default_factory=Needs)
+    #: Where the file can be trained (app.exports.providers); their row limits become warnings.
+    services: tuple[Service, ...] = ()
 
     def all_warnings(self, stats: FileStats) -> list[str]:
         found = [] if stats.rows else ["no rows were written"]
-        return found + self.warnings(stats)
+        found += self.warnings(stats)
+        for service in self.services:
+            found += service.warnings(stats.rows)
+        return found

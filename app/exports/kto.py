@@ -14,6 +14,7 @@ from typing import Any
 from app.exports.base import FileStats, Format, Item, LeftOut, Options, Row
 from app.exports.chat import assistant, check_output, check_prompt, prompt_messages
 from app.exports.derive import Evidence, candidate_evidence
+from app.exports.providers import SERVICES
 from app.exports.source import Needs, PromptLabels
 from app.exports.trl_dpo import tools_warning
 
@@ -78,4 +79,5 @@ FORMAT = Format(
     check=check,
     warnings=warnings,
     needs=Needs(ratings=True),
+    services=SERVICES["kto"],
 )

@@ -1,5 +1,5 @@
-"""Amazon Nova DPO (FORMATS.md §4): Bedrock conversation rows whose last turn holds two
-candidates, preferred first.
+"""Amazon Nova DPO (FORMATS.md §4), for Nova 1 models trained as SageMaker AI jobs:
+``bedrock-conversation-2024`` rows whose last turn holds two candidates, preferred first.
 
 ``system`` lives only at the top level; consecutive turns of one role are merged into one turn
 with several text blocks, so the messages alternate strictly from ``user``. Prompts with tools
@@ -16,6 +16,7 @@ from typing import Any
 from app.exports.base import FileStats, Format, Item, LeftOut, Options, Row, rows_text
 from app.exports.chat import has_text, system_text
 from app.exports.derive import preferences
+from app.exports.providers import SERVICES
 from app.exports.source import Needs, PromptLabels
 
 SCHEMA_VERSION = "bedrock-conversation-2024"
@@ -45,7 +46,7 @@ def build(group: PromptLabels, options: Options) -> Iterator[Item]:
 
 
 def merged_turns(messages: Iterable[dict[str, str]]) -> list[dict[str, Any]]:
-    """Bedrock turns; consecutive turns of one role become one turn with several blocks."""
+    """Nova turns; consecutive turns of one role become one turn with several blocks."""
     turns: list[dict[str, Any]] = []
     for message in messages:
         block = {"text": message["content"]}
@@ -175,9 +176,10 @@ def warnings(stats: FileStats) -> list[str]:
 
 FORMAT = Format(
     name="nova-dpo",
-    summary="Amazon Nova DPO on Bedrock: bedrock-conversation-2024 with two ranked candidates",
+    summary="Amazon Nova DPO (Nova 1 on SageMaker AI): two ranked candidates in the last turn",
     build=build,
     check=check,
     warnings=warnings,
     needs=Needs(pair_texts_only=True),
+    services=SERVICES["nova-dpo"],
 )

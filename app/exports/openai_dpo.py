@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from app.exports.base import FileStats, Format, Item, LeftOut, Options, Row, rows_text
+from app.exports.base import Format, Item, LeftOut, Options, Row
 from app.exports.chat import (
     assistant,
     check_pair,
@@ -19,10 +19,8 @@ from app.exports.chat import (
     tools_of,
 )
 from app.exports.derive import preferences
+from app.exports.providers import SERVICES
 from app.exports.source import Needs, PromptLabels
-
-#: OpenAI refuses fine-tuning files with fewer examples.
-OPENAI_MIN_ROWS = 10
 
 
 def build(group: PromptLabels, options: Options) -> Iterator[Item]:
@@ -57,19 +55,11 @@ def check(row: dict[str, Any], options: Options) -> str | None:
     )
 
 
-def openai_warnings(stats: FileStats) -> list[str]:
-    if 0 < stats.rows < OPENAI_MIN_ROWS:
-        return [
-            f"{rows_text(stats.rows)}: OpenAI needs at least {OPENAI_MIN_ROWS} examples in a file"
-        ]
-    return []
-
-
 FORMAT = Format(
     name="openai-dpo",
     summary="OpenAI preference fine-tuning (DPO): input, preferred_output, non_preferred_output",
     build=build,
     check=check,
-    warnings=openai_warnings,
     needs=Needs(pair_texts_only=True),
+    services=SERVICES["openai-dpo"],
 )

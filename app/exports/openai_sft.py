@@ -15,7 +15,7 @@ from typing import Any
 from app.exports.base import Format, Item, LeftOut, Options, Row
 from app.exports.chat import check_output, check_prompt, check_tools, prompt_messages, tools_of
 from app.exports.derive import Evidence, candidate_evidence
-from app.exports.openai_dpo import openai_warnings
+from app.exports.providers import SERVICES
 from app.exports.source import Needs, PromptLabels
 
 
@@ -70,6 +70,6 @@ FORMAT = Format(
     summary="OpenAI supervised fine-tuning: messages ending in the preferred answer",
     build=build,
     check=check,
-    warnings=openai_warnings,
     needs=Needs(ratings=True),
+    services=SERVICES["openai-sft"],
 )

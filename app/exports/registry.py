@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from app.exports import judgements, kto, nova_dpo, openai_dpo, openai_sft, trl_dpo
+from app.exports import (
+    judgements,
+    kto,
+    nova_dpo,
+    openai_dpo,
+    openai_sft,
+    trl_dpo,
+    vertex_preference,
+)
 from app.exports.base import Format
 
 FORMATS: dict[str, Format] = {
     module.FORMAT.name: module.FORMAT
-    for module in (openai_dpo, openai_sft, nova_dpo, kto, trl_dpo, judgements)
+    for module in (openai_dpo, openai_sft, nova_dpo, kto, trl_dpo, judgements, vertex_preference)
 }
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Generator
 from contextlib import ExitStack
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -20,9 +20,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db import Database
+from app.exports.dataset_card import CardFacts, card_facts, dataset_card
+from app.exports.hf_dataset import ROW_GROUP_BYTES, SHARD_BYTES, HfDatasetWriter, ParquetFile
 from app.exports.params import Split
 from app.exports.run import ExportPlan, ExportRun
 from app.exports.source import count_prompts
+from app.exports.stored import Keeper, keep, kept_from
 from app.models import Export, Project, utcnow
 
 CHUNK_BYTES = 64 * 1024
@@ -61,27 +64,68 @@ def export_to_files(
     exported_by: str,
     total: Callable[[int], None] | None = None,
     progress: Callable[[int], None] | None = None,
+    hf_dataset: HfDataset | None = None,
 ) -> list[WrittenFile]:
-    """Write ``output`` (and its validation twin) with a manifest beside each; record them."""
+    """Write ``output`` (and its validation twin) with a manifest beside each; record them.
+    With ``hf_dataset``, the same rows also go to a Hugging Face dataset folder in the same
+    pass, and each manifest names its Parquet files."""
     paths: dict[Split, Path] = {"train": output, "validation": validation_twin(output)}
     parts = {split: paths[split].with_name(paths[split].name + ".part") for split in plan.splits}
+    hf = hf_dataset.writer(plan) if hf_dataset else None
     try:
-        run = _write_parts(db, plan, parts, total, progress)
+        run, facts = _write_parts(db, plan, parts, total, progress, hf, hf_dataset)
+        shards = hf.finish() if hf else {}
     except BaseException:
         for part in parts.values():
             part.unlink(missing_ok=True)
+        if hf:
+            hf.abort()
         raise
     created = utcnow()
-    written = []
+    manifests: dict[Split, dict[str, Any]] = {}
     for split, part in parts.items():
         path = part.replace(paths[split])
         manifest = run.manifest(split, exported_by=exported_by, created_at=created, file=path.name)
-        manifest_path(path).write_text(_pretty(manifest), encoding="utf-8")
-        written.append(WrittenFile(split, path, manifest))
+        if hf_dataset is not None:
+            manifest["hf_dataset"] = {"folder": str(hf_dataset.folder), "files": [
+                asdict(shard) for shard in shards[split]]}  # fmt: skip
+        manifests[split] = manifest
+    if hf and hf_dataset and facts:
+        hf_dataset.write_card(facts, manifests, shards, hf.schema)
+    written = []
+    for split, manifest in manifests.items():
+        manifest_path(paths[split]).write_text(_pretty(manifest), encoding="utf-8")
+        written.append(WrittenFile(split, paths[split], manifest))
     with db.scope() as session:
         for file in written:
-            record_export(session, plan.project_id, file.manifest, user_id=None, created_at=created)
+            record_export(session, plan.project_id, file.manifest, user_id=None,
+                          created_at=created, content=kept_from(file.path))  # fmt: skip
     return written
+
+
+@dataclass(frozen=True)
+class HfDataset:
+    """Where to write a Hugging Face dataset folder, and the license its card names."""
+
+    folder: Path
+    license: str = "other"
+    shard_bytes: int = SHARD_BYTES
+    row_group_bytes: int = ROW_GROUP_BYTES
+
+    def writer(self, plan: ExportPlan) -> HfDatasetWriter:
+        return HfDatasetWriter(self.folder, plan.params.format, plan.splits,
+                               shard_bytes=self.shard_bytes,
+                               row_group_bytes=self.row_group_bytes)  # fmt: skip
+
+    def write_card(
+        self,
+        facts: CardFacts,
+        manifests: dict[Split, dict[str, Any]],
+        shards: dict[Split, list[ParquetFile]],
+        schema: Any,
+    ) -> None:
+        text = dataset_card(facts, manifests, shards, schema, self.license)
+        (self.folder / "README.md").write_text(text, encoding="utf-8")
 
 
 def _write_parts(
@@ -90,16 +134,25 @@ def _write_parts(
     parts: dict[Split, Path],
     total: Callable[[int], None] | None,
     progress: Callable[[int], None] | None,
-) -> ExportRun:
+    hf: HfDatasetWriter | None = None,
+    hf_dataset: HfDataset | None = None,
+) -> tuple[ExportRun, CardFacts | None]:
     with db.read_only() as session, ExitStack() as stack:
         files = {split: stack.enter_context(path.open("wb", buffering=CHUNK_BYTES))
                  for split, path in parts.items()}  # fmt: skip
         if total is not None:
             total(count_prompts(session, plan.selection))
+        facts = None
+        if hf_dataset is not None:
+            project = session.get(Project, plan.project_id)
+            assert project is not None
+            facts = card_facts(session, project, plan)
         run = ExportRun(session, plan, progress)
         for split, chunk in run.chunks(FILE_CHUNK_BYTES):
             files[split].write(chunk)
-    return run
+            if hf is not None:
+                hf.write(split, chunk)
+    return run, facts
 
 
 def _pretty(manifest: dict[str, Any]) -> str:
@@ -111,14 +164,16 @@ def stream_download(
 ) -> Generator[bytes]:
     """The file's bytes in chunks; once the last is sent, the export is recorded."""
     (split,) = plan.splits
+    keeper = Keeper()
     with db.read_only() as session:
         run = ExportRun(session, plan)
         for _, chunk in run.chunks(CHUNK_BYTES):
-            yield chunk
+            yield keeper.add(chunk)
     created = utcnow()
     manifest = run.manifest(split, exported_by=exported_by, created_at=created, file=filename)
     with db.scope() as session:
-        record_export(session, plan.project_id, manifest, user_id=user_id, created_at=created)
+        record_export(session, plan.project_id, manifest, user_id=user_id, created_at=created,
+                      content=keeper.content())  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -167,7 +222,9 @@ def record_export(
     *,
     user_id: int | None,
     created_at: datetime,
+    content: bytes | None = None,
 ) -> Export:
+    """Record an export; with ``content`` (its bytes, compressed) kept to download again."""
     export = Export(
         project_id=project_id,
         user_id=user_id,
@@ -180,7 +237,24 @@ def record_export(
     )
     session.add(export)
     session.flush()
+    if content is not None:
+        keep(session, export, content)
     return export
+
+
+def update_recorded(session: Session, project_id: int, manifest: dict[str, Any]) -> None:
+    """Replace the manifest of the latest recorded export of this file (by its sha256 and
+    name) with ``manifest``, which adds what was delivered after it was recorded."""
+    stmt = (
+        select(Export)
+        .where(Export.project_id == project_id, Export.sha256 == manifest["sha256"])
+        .order_by(Export.id.desc())
+    )
+    for export in session.scalars(stmt):
+        if export.manifest.get("file") == manifest["file"]:
+            export.manifest = manifest
+            session.flush()
+            return
 
 
 def list_exports(session: Session, project: Project, limit: int = 50) -> list[dict[str, Any]]:

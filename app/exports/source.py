@@ -233,7 +233,7 @@ def _judgements(
         .join(Comparison, Comparison.id == Judgement.comparison_id)
         .where(prompts_between(Comparison.prompt_id, prompt_ids))
         .where(Comparison.project_id == selection.project_id, *selection.comparison_filters())
-        .where(*selection.label_filters(Judgement))
+        .where(*selection.label_filters(Judgement), Judgement.verdict.is_not(None))
         .order_by(Comparison.prompt_id, Judgement.comparison_id, Judgement.id)
     )  # fmt: skip
     wanted = set(prompt_ids)
@@ -255,7 +255,7 @@ def _add_texts(
             if thresholds is not None:
                 if c.votes.left_out_reason(thresholds) is None:
                     wanted.update((c.candidate_a_id, c.candidate_b_id))
-            elif c.votes.total:
+            elif c.votes.outcome is not None:  # votes, or an adjudication without any
                 wanted.update((c.candidate_a_id, c.candidate_b_id))
     if not wanted:
         return

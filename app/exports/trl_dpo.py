@@ -13,6 +13,7 @@ from typing import Any
 from app.exports.base import FileStats, Format, Item, LeftOut, Options, Row, rows_text
 from app.exports.chat import assistant, check_pair, check_prompt, prompt_messages
 from app.exports.derive import preferences
+from app.exports.providers import SERVICES
 from app.exports.source import Needs, PromptLabels
 
 
@@ -48,4 +49,5 @@ FORMAT = Format(
     check=check,
     warnings=tools_warning,
     needs=Needs(pair_texts_only=True),
+    services=SERVICES["trl-dpo"],
 )

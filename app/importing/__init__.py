@@ -18,12 +18,13 @@ from typing import BinaryIO
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from app.annotation.work import add_work
 from app.importing.bulk import unprepared
 from app.importing.ingest import ChunkWriter, Counts, RowHook
 from app.importing.pipeline import ahead, parse_chunks
 from app.importing.reader import CountingReader, FileTooLarge
 from app.importing.rows import PromptRow, RowKind
-from app.models import Batch, Project, utcnow
+from app.models import MAX_RANKED, Batch, Project, Protocol, utcnow
 
 __all__ = ["ImportRefused", "ImportResult", "RowError", "import_batch"]
 
@@ -120,7 +121,11 @@ def import_batch(
     session.add(batch)
     session.flush()
     counting = CountingReader(source, max_bytes, progress)
-    writer = ChunkWriter(session, project.id, batch.id, on_row)
+    ranking = project.protocol is Protocol.RANKING
+    writer = ChunkWriter(
+        session, project.id, batch.id, on_row, make_pairs=project.protocol is Protocol.PAIRWISE,
+        max_candidates=MAX_RANKED if ranking else None,
+    )  # fmt: skip
     errors = _Errors()
     try:
         with unprepared(session):
@@ -131,6 +136,7 @@ def import_batch(
     if errors.count:
         savepoint.rollback()
         raise ImportRefused(errors.listed, errors.count)
+    writer.counts.comparisons += add_work(session, project, batch.id)
     result = _finish(session, batch, writer.counts, kind, counting)
     savepoint.commit()
     if writer.counts.comparisons >= ANALYZE_AFTER:
@@ -181,7 +187,7 @@ def _stream(
     kind: RowKind | None = None
     chunks = parse_chunks(
         io.BufferedReader(counting, 1 << 20),
-        allow_single=project.rate_singletons,
+        allow_single=project.rate_singletons or project.protocol is Protocol.RATING,
         bytes_read=lambda: counting.bytes_read,
     )
     with ahead(chunks) as parsed:
@@ -198,6 +204,11 @@ def _stream(
 
 def _flush(writer: ChunkWriter, chunk: list[tuple[int, PromptRow]], errors: _Errors) -> None:
     """Write a chunk while the file is clean; once it is not, only look for more errors."""
+    most = writer.max_candidates
+    if most is not None:
+        for line, row in chunk:
+            if len(row.candidates) > most:
+                errors.add(line, "candidates", f"a ranking shows at most {most} candidates")
     found = writer.check(chunk) if errors.count else writer.write(chunk)
     for line, field, message in found:
         errors.add(line, field, message)

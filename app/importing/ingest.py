@@ -62,8 +62,14 @@ RowHook = Callable[[PromptRow, list[int]], None]
 
 class ChunkWriter:
     def __init__(
-        self, session: Session, project_id: int, batch_id: int, on_row: RowHook | None = None
-    ) -> None:
+        self, session: Session, project_id: int, batch_id: int, on_row: RowHook | None = None,
+        *, make_pairs: bool = True, max_candidates: int | None = None,
+    ) -> None:  # fmt: skip
+        #: The most candidates a row may have (a ranking shows at most nine).
+        self.max_candidates = max_candidates
+        #: Whether rows become pair comparisons (a pairwise project); the other protocols'
+        #: work is added after the import (app/annotation/work.py).
+        self.make_pairs = make_pairs
         self.session = session
         self.project_id = project_id
         self.batch_id = batch_id
@@ -223,6 +229,8 @@ class ChunkWriter:
         older: set[int],
     ) -> list[bool]:
         """Insert the missing pairs; for each row, whether it added anything."""
+        if not self.make_pairs:
+            return [False] * len(rows)
         existing: set[tuple[int, int, int]] = set()
         if older:
             found = self.session.execute(self.pairs_of, {"prompts": keys(self.session, older)})

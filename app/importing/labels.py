@@ -37,7 +37,12 @@ def source_username(name: str) -> str:
 
 def source_annotator(session: Session, name: str) -> User:
     """The source annotator of this name, created inactive with no usable password."""
-    username = source_username(name)
+    return inactive_annotator(session, source_username(name))
+
+
+def inactive_annotator(session: Session, username: str) -> User:
+    """A labeller that is not a person (a source, an LLM judge): created inactive, with no
+    usable password, so it can never log in; its judgements are recorded directly."""
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
         # "!" is not an argon2 hash, so no password ever matches it.
@@ -99,7 +104,8 @@ class SourceLabels:
         stmt = select(Comparison.candidate_a_id, Comparison.candidate_b_id, Comparison.id).where(
             Comparison.candidate_a_id.in_({a for a, _ in self.pending})
         )
-        return {(a, b): cid for a, b, cid in self.session.execute(stmt) if (a, b) in self.pending}
+        found = self.session.execute(stmt)
+        return {(a, b): cid for a, b, cid in found if a and b and (a, b) in self.pending}
 
     def _already_judged(self, comparison_ids: Any) -> set[int]:
         assert self.user is not None

@@ -110,7 +110,8 @@ class NativeRowIn(BaseModel):
     prompt: StrictStr | None = None
     messages: list[MessageIn] | None = None
     tools: list[dict[str, Any]] | None = None
-    candidates: list[CandidateIn | StrictStr]
+    #: Absent: a prompt-only row, waiting for candidates (``arbiter generate``).
+    candidates: list[CandidateIn | StrictStr] | None = None
     pairs: list[tuple[StrictInt, StrictInt]] | None = None
     meta: dict[str, Any] | None = None
     gold: StrictInt | StrictStr | None = None
@@ -372,13 +373,14 @@ def _native(row: NativeRowIn, problems: list[tuple[str, str]], allow_single: boo
     where = "messages" if row.messages is not None else "prompt"
     system, turns = _conversation(messages, row.system, where, problems)
     candidates = []
-    for i, c in enumerate(row.candidates):
+    for i, c in enumerate(row.candidates or []):
         if isinstance(c, str):
             candidates.append(CandidateRow(c))
             continue
         text = _text(c.content, f"candidates[{i}].content", problems)
         candidates.append(CandidateRow(text, c.model, c.meta))
-    _check_candidates(candidates, problems, 1 if allow_single else 2)
+    if row.candidates is not None:
+        _check_candidates(candidates, problems, 1 if allow_single else 2)
     pairs = None
     if row.pairs is not None:
         pairs = _check_pairs(row.pairs, len(candidates), problems)

@@ -68,12 +68,12 @@ def project_votes(
     stmt = (
         select(Judgement.comparison_id, Judgement.user_id, Judgement.verdict)
         .join(Comparison, Comparison.id == Judgement.comparison_id)
-        .where(Comparison.project_id == project.id)
+        .where(Comparison.project_id == project.id, Judgement.verdict.is_not(None))
     )
     left_out = tuple(excluded)
     if left_out:
         stmt = stmt.where(Judgement.user_id.not_in(left_out))
-    return [(cid, uid, Verdict(v)) for cid, uid, v in session.execute(stmt)]
+    return [(cid, uid, Verdict(v)) for cid, uid, v in session.execute(stmt) if v is not None]
 
 
 def competence_by_user(session: Session, project: Project) -> dict[int, float]:

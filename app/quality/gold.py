@@ -17,11 +17,13 @@ from sqlalchemy import BindParameter, Select, bindparam, case, exists, func, sel
 from sqlalchemy.orm import Session
 
 from app.annotation import tallies
+from app.errors import Unprocessable
 from app.models import (
     Assignment,
     Batch,
     BatchStatus,
     Comparison,
+    ComparisonKind,
     Judgement,
     Project,
     User,
@@ -32,6 +34,8 @@ from app.models import (
 def set_gold(session: Session, comparison: Comparison, verdict: Verdict | None) -> None:
     """Give ``comparison`` a known answer (None: take it away). Leaving the regular queue,
     it leaves the tallies too; coming back, it is counted again at its judgement count."""
+    if comparison.kind is not ComparisonKind.PAIR:
+        raise Unprocessable("only a pair of candidates can have a gold answer", field="verdict")
     was_gold = comparison.gold is not None
     comparison.gold = verdict
     if was_gold != (verdict is not None):

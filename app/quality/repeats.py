@@ -16,7 +16,16 @@ from datetime import datetime
 from sqlalchemy import case, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
-from app.models import Assignment, Comparison, Judgement, Project, RepeatAnswer, User, Verdict
+from app.models import (
+    Assignment,
+    Comparison,
+    ComparisonKind,
+    Judgement,
+    Project,
+    RepeatAnswer,
+    User,
+    Verdict,
+)
 
 #: A repeat is of a pair judged at least this many verdicts ago: later, not right after.
 REPEAT_GAP = 3
@@ -48,7 +57,8 @@ def claim_repeat(session: Session, user: User, project: Project) -> tuple[int, i
     stmt = (
         select(Judgement.comparison_id, other)
         .join(Comparison, Comparison.id == Judgement.comparison_id)
-        .where(*mine, Comparison.gold.is_(None), Judgement.left_candidate_id.is_not(None))
+        .where(*mine, Comparison.kind == ComparisonKind.PAIR, Comparison.gold.is_(None))
+        .where(Judgement.verdict.is_not(None), Judgement.left_candidate_id.is_not(None))
         .where(Judgement.created_at < recent, ~repeated)
         .order_by(func.random())
         .limit(1)

@@ -12,14 +12,17 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from app.errors import NotFound, Unprocessable
-from app.models import Adjudication, Comparison, ItemFlag, User, Verdict, utcnow
+from app.models import Adjudication, Comparison, ItemFlag, Project, User, Verdict, utcnow
 
 MAX_NOTE = 10_000
 
 
-def get_comparison(session: Session, comparison_id: int) -> Comparison:
+def get_comparison(
+    session: Session, comparison_id: int, project: Project | None = None
+) -> Comparison:
+    """The comparison (of ``project``, when given), or NotFound."""
     comparison = session.get(Comparison, comparison_id)
-    if comparison is None:
+    if comparison is None or (project is not None and comparison.project_id != project.id):
         raise NotFound(f"no comparison {comparison_id}")
     return comparison
 

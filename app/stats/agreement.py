@@ -73,7 +73,7 @@ def _unit_values(project: Project) -> Any:
     units = (
         select(Judgement.comparison_id, func.count().label("m"))
         .join(Comparison, Comparison.id == Judgement.comparison_id)
-        .where(of_project)
+        .where(of_project, Judgement.verdict.is_not(None))  # pairs only
         .group_by(Judgement.comparison_id)
         .having(func.count() >= 2)
         .subquery()

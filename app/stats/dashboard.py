@@ -11,6 +11,7 @@ from app.models import Project
 from app.stats import progress as prog
 from app.stats.agreement import Agreement, agreement, majority_by_user
 from app.stats.annotators import Bias, Verdicts, median_seconds, tallies_by_user, usernames
+from app.stats.judges import JudgeFigures, judge_figures
 
 #: How many days the per-annotator activity covers, ending on the last day with judgements.
 ACTIVITY_DAYS = 28
@@ -64,6 +65,8 @@ class Dashboard:
     overall: AnnotatorRow
     agreement: Agreement | None
     """None when the project's overlap is 1 (no comparison is meant to be judged twice)."""
+    judges: JudgeFigures | None = None
+    """LLM judges beside the humans (app/stats/judges.py)."""
 
 
 def _days(first: date, last: date) -> list[date]:
@@ -131,4 +134,5 @@ def build_dashboard(session: Session, project: Project) -> Dashboard:
         annotators=rows,
         overall=overall(session, project, rows),
         agreement=agreement(session, project) if project.overlap >= 2 else None,
+        judges=judge_figures(session, project),
     )

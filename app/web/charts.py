@@ -187,3 +187,61 @@ def share_chart(
     ticks = [Tick(frame.left + frame.inner_width * q, f"{q:.0%}") for q in (0, 0.25, 0.5, 0.75, 1)]
     ref = None if reference is None else frame.left + frame.inner_width * reference
     return ShareChart(frame, bars, ref, ticks)
+
+
+# --- the leaderboard's ratings with their intervals -----------------------------------------
+# Drawn without a viewBox, in percentages across and pixels down: the text keeps its size on
+# a phone and the intervals stretch with the page, so the chart is readable at any width.
+
+PLOT_FROM, PLOT_TO = 34.0, 97.0  # the plot area, in percent of the width (labels before it)
+INTERVAL_ROW = 30
+
+
+@dataclass(frozen=True)
+class Interval:
+    label: str
+    title: str
+    y: float
+    low: float  # positions across, in percent
+    high: float
+    mid: float
+
+
+@dataclass(frozen=True)
+class IntervalChart:
+    rows: list[Interval]
+    ticks: list[Tick]  # positions in percent
+    height: int
+    label_x: float = PLOT_FROM - 2
+    plot_from: float = PLOT_FROM
+    plot_to: float = PLOT_TO
+    axis_y: float = 0.0
+
+
+def interval_chart(items: Sequence[tuple[str, float, float, float]]) -> IntervalChart:
+    """One row per ``(label, value, low, high)``: a dot at the value, a bar low–high, on an
+    axis of round numbers that spans every interval."""
+    lows = [min(v, lo) for _, v, lo, _ in items] or [0.0]
+    highs = [max(v, hi) for _, v, _, hi in items] or [1.0]
+    step = _round_step(max(highs) - min(lows))
+    start = math.floor(min(lows) / step) * step
+    stop = max(math.ceil(max(highs) / step) * step, start + step)
+
+    def across(value: float) -> float:
+        return PLOT_FROM + (PLOT_TO - PLOT_FROM) * (value - start) / (stop - start)
+
+    rows = [
+        Interval(short(label), f"{label}: {value:.0f} ({low:.0f}–{high:.0f})",
+                 12 + i * INTERVAL_ROW + INTERVAL_ROW / 2, across(low), across(high),
+                 across(value))
+        for i, (label, value, low, high) in enumerate(items)
+    ]  # fmt: skip
+    count = round((stop - start) / step)
+    ticks = [Tick(across(start + k * step), f"{start + k * step:.0f}") for k in range(count + 1)]
+    axis = 12 + INTERVAL_ROW * max(len(items), 1)
+    return IntervalChart(rows, ticks, axis + 30, axis_y=axis)
+
+
+def _round_step(span: float) -> float:
+    """A round gridline step giving about four intervals over ``span`` (at least 10)."""
+    return float(max(nice_ceiling(span / 4), 10))

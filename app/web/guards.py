@@ -1,17 +1,18 @@
 """Who is asking, and may they: the guards routes take as dependencies.
 
 Two ways in: ``Authorization: Bearer <token>`` (the JSON API) or the signed session cookie
-(the browser). The user is loaded on every request, so deactivating someone takes effect at
-once. Every unsafe request authenticated by cookie must carry the session's CSRF token, in the
+(the browser), whose key names a row of ``user_sessions`` (app/accounts/sessions.py). The
+user is loaded on every request, so deactivating someone takes effect at once. Every unsafe
+request authenticated by cookie must carry the session's CSRF token, in the
 ``X-CSRF-Token`` header (htmx sends it through ``hx-headers``) or a ``csrf_token`` form field.
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import cache
 from typing import Annotated
 
@@ -20,14 +21,17 @@ from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from app.accounts.auth import user_for_token
+from app.accounts.sessions import end_session, start_session, user_for_session
 from app.errors import Forbidden, NotAuthenticated, NotFound
 from app.models import Assignment, Comparison, Project, Role, User
 from app.projects import may_annotate_clause
-from app.web.deps import SessionDep
+from app.web.deps import SessionDep, get_settings
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
+PENDING = "pending_verdict"
+"""Session key: a verdict posted after the session had ended; it survives the next login."""
 
 
 def ensure_csrf_token(request: Request) -> str:
@@ -58,19 +62,32 @@ async def csrf_protect(request: Request) -> None:
         raise Forbidden("missing or wrong CSRF token: reload the page and try again")
 
 
-def login_session(request: Request, user: User) -> None:
-    """Start a fresh session for ``user`` (a new CSRF token too)."""
+def login_session(request: Request, session: Session, user: User) -> None:
+    """Start a fresh session for ``user`` (a new CSRF token too), recorded server-side; a
+    verdict sent while logged out is carried over, to be applied on the labelling page."""
+    pending = request.session.get(PENDING)
     request.session.clear()
-    request.session["user_id"] = user.id
-    request.session["key"] = _password_mark(user)
+    if pending is not None:
+        request.session[PENDING] = pending
+    request.session["sid"] = start_session(session, user)
     ensure_csrf_token(request)
 
 
-def _password_mark(user: User) -> str:
-    """A mark of the password a session was started with: a new password ends every session
-    started before it (a reset after a lost laptop). The cookie is signed, not secret, so
-    this is a digest of the salted hash, which tells nothing about the password."""
-    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+def logout_session(request: Request, session: Session) -> None:
+    """End this browser's session for good: the cookie, copied or not, opens nothing after."""
+    key = request.session.get("sid")
+    if isinstance(key, str):
+        end_session(session, key)
+    request.session.clear()
+
+
+def session_key(request: Request) -> str | None:
+    key = request.session.get("sid")
+    return key if isinstance(key, str) else None
+
+
+def idle_timeout(request: Request) -> timedelta:
+    return timedelta(minutes=get_settings(request).session_idle_minutes)
 
 
 @dataclass(frozen=True)
@@ -96,13 +113,12 @@ def optional_user(request: Request, session: SessionDep) -> User | None:
 
 
 def _cookie_user(request: Request, session: Session) -> User | None:
-    user_id = request.session.get("user_id")
-    if user_id is None:
+    key = session_key(request)
+    if key is None:
         return None
-    user = session.get(User, user_id)
-    if user is None or not user.is_active or request.session.get("key") != _password_mark(user):
+    user = user_for_session(session, key, idle=idle_timeout(request))
+    if user is None:
         request.session.clear()
-        return None
     return user
 
 
@@ -150,7 +166,7 @@ class Owned:
 
 MAX_ROW_ID = 2**31 - 1
 RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="a row id")]
-"""An id in a path: within the database's integer range, so an absurd one is a 422."""
+"""An id in a path: within the database's integer range (an absurd one names nothing: 404)."""
 
 
 def owned_assignment(assignment_id: RowId, user: UserDep, session: SessionDep) -> Owned:

@@ -7,7 +7,10 @@ the "template fragments" pattern, via jinja2-fragments. Every response says
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from html import escape
 from typing import Any
+from urllib.parse import urlsplit
 
 import nh3
 from fastapi import Request
@@ -15,19 +18,73 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from jinja2_fragments import render_block
 from markdown_it import MarkdownIt
+from markdown_it.renderer import RendererHTML
+from markdown_it.token import Token
+from markdown_it.utils import EnvType, OptionsDict
 from markupsafe import Markup
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import get_lexer_by_name
+from pygments.token import STANDARD_TYPES
+from pygments.util import ClassNotFound
 
 from app import RESOURCES, __version__
 
-_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
-_markdown.enable(["table", "strikethrough"])
 _ALLOWED_TAGS = set(nh3.ALLOWED_TAGS)
+_ALLOWED_CLASSES = {"span": {*STANDARD_TYPES.values(), "blocked-image"} - {""}}
+MAX_HIGHLIGHT = 100_000
+"""Longer code blocks are shown plain: highlighting them would cost more than it helps."""
+
+
+def _highlight(code: str, lang: str, _attrs: str) -> str:
+    """A fenced block's code as Pygments' spans (class names only; app.css colours them).
+    Unknown languages and very long blocks stay plain (markdown-it escapes them)."""
+    if not lang or len(code) > MAX_HIGHLIGHT:
+        return ""
+    try:
+        lexer = get_lexer_by_name(lang.split()[0], stripnl=False, ensurenl=False)
+    except ClassNotFound:
+        return ""
+    html: str = highlight(code, lexer, _FORMATTER)
+    return f'<pre><code class="language-{escape(lang.split()[0])}">{html}</code></pre>\n'
+
+
+def _image(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    """An image from another site would be blocked by the page's security policy and shown as
+    a broken icon: say so instead, with its description and address."""
+    token = tokens[idx]
+    src = str(token.attrGet("src") or "")
+    if not src.startswith(("http:", "https:", "//")):
+        return str(self.image(tokens, idx, options, env))
+    alt = self.renderInlineAsText(token.children or [], options, env)
+    host = urlsplit(src).hostname or src
+    return (
+        f'<span class="blocked-image">Image not shown: pictures from other sites '
+        f"({escape(host)}) are not loaded here. {escape(alt)} "
+        f'<a href="{escape(src)}">{escape(src)}</a></span>'
+    )
+
+
+_FORMATTER = HtmlFormatter(nowrap=True)
+_markdown = MarkdownIt(
+    "commonmark",
+    {"html": False, "linkify": False, "typographer": False, "highlight": _highlight},
+)
+_markdown.enable(["table", "strikethrough"])
+_markdown.add_render_rule("image", _image)
 
 
 def render_markdown(text: str | None) -> Markup:
     """Markdown → HTML with raw HTML off, then sanitized (no scripts, no javascript: links)."""
     html = _markdown.render(text or "")
-    clean = nh3.clean(html, tags=_ALLOWED_TAGS, link_rel="noopener noreferrer nofollow")
+    clean = nh3.clean(
+        html,
+        tags=_ALLOWED_TAGS,
+        allowed_classes=_ALLOWED_CLASSES,
+        link_rel="noopener noreferrer nofollow",
+    )
     return Markup(clean)
 
 

@@ -13,8 +13,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from app import projects
+from app.annotation.rubric import Aspect
 from app.importing import ImportRefused, import_batch
-from app.models import RationaleMode
+from app.models import Protocol, RationaleMode
 from app.web.deps import SessionDep, SettingsDep
 from app.web.guards import AdminDep, require_admin
 from app.web.routes.loaders import ProjectDep
@@ -32,6 +33,9 @@ class ProjectOut(BaseModel):
     allow_both_bad: bool
     rationale: RationaleMode
     rate_singletons: bool
+    protocol: Protocol
+    rubric: list[Aspect]
+    max_strength: int
     gold_rate: float
     repeat_rate: float
     too_fast_ms: int

@@ -6,12 +6,15 @@ answer is instead the page's ``work`` block with the next pair, in the same resp
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Annotated, Literal
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal
+from urllib.parse import urlparse
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy.orm import Session
 
 from app.annotation.assign import Pair, load_pair, next_assignment, release
@@ -19,11 +22,13 @@ from app.annotation.judge import (
     Invalid,
     ScreenVerdict,
     Side,
+    Undone,
     VerdictIn,
     last_judged,
     ratings_of,
     record_verdict,
     undo_last,
+    unskip,
 )
 from app.annotation.progress import (
     AnnotatorProgress,
@@ -31,17 +36,34 @@ from app.annotation.progress import (
     annotator_progress_by_project,
     open_to,
 )
-from app.errors import Conflict, NotFound
+from app.errors import Conflict, DomainError, NotFound
 from app.models import Assignment, Project, User
 from app.projects import annotatable_projects
+from app.quality.review import MAX_NOTE, flag
 from app.settings import Settings
 from app.web.deps import SessionDep, SettingsDep
-from app.web.guards import AnnotatableProjectDep, Owned, OwnedAssignmentDep, UserDep
+from app.web.guards import (
+    PENDING,
+    AnnotatableProjectDep,
+    Owned,
+    OwnedAssignmentDep,
+    UserDep,
+    owned_assignment,
+)
 from app.web.rendering import get_renderer, is_htmx
 
 router = APIRouter(include_in_schema=False)
 PAGE = "annotate/annotate.html"
 FLASH = "flash"
+SKIPPED = "skipped"
+"""Session key: the pair last skipped ({slug, assignment}), which ``u`` takes back first."""
+UNDONE = "undone"
+"""Session key: what an undo took back, for the page that a plain (no-htmx) undo redirects to."""
+MAX_PENDING_BYTES = 2500
+"""A cookie holds about 4 KB: a pending verdict larger than this keeps no rationale."""
+VERDICT_PATH = re.compile(r"^/projects/(?P<slug>[^/]+)/annotate(?:/(?P<id>\d+)/verdict)?(?:/|$)")
+VERDICT_NAMES = {"left": "Left better", "right": "Right better", "tie": "Tie",
+                 "both_bad": "Both bad"}  # fmt: skip
 
 
 class VerdictForm(BaseModel):
@@ -54,14 +76,38 @@ class VerdictForm(BaseModel):
     rate_right: Literal["", "good", "bad"] = ""
 
     def given(self) -> VerdictIn:
-        decisive = self.verdict in (ScreenVerdict.LEFT, ScreenVerdict.RIGHT)
         marks = {Side.LEFT: self.rate_left, Side.RIGHT: self.rate_right}
-        return VerdictIn(
+        return VerdictIn(  # a strength with a tie is refused (never silently dropped)
             verdict=self.verdict,
-            strength=int(self.strength) if self.strength and decisive else None,
+            strength=int(self.strength) if self.strength else None,
             rationale=self.rationale,
             ratings={side: mark == "good" for side, mark in marks.items() if mark},
         )
+
+    def draft(self) -> Draft:
+        marks: dict[str, str] = {"left": self.rate_left, "right": self.rate_right}
+        return Draft(self.verdict.value, self.strength, self.rationale, marks)
+
+
+@dataclass(frozen=True)
+class Draft:
+    """The inputs to show again on a pair: after an undo, or a verdict the project refused."""
+
+    verdict: str | None = None
+    strength: str = ""
+    rationale: str = ""
+    marks: dict[str, str] = field(default_factory=dict)
+    """"good", "bad" or "" by screen side."""
+
+    @classmethod
+    def of(cls, undone: Undone, left_id: int, right_id: int) -> Draft:
+        marks = {}
+        for side, cid in (("left", left_id), ("right", right_id)):
+            good = undone.ratings.get(cid)
+            marks[side] = "" if good is None else ("good" if good else "bad")
+        strength = str(undone.strength) if undone.strength else ""
+        verdict = undone.verdict.value if undone.verdict else None
+        return cls(verdict, strength, undone.rationale or "", marks)
 
 
 @dataclass(frozen=True)
@@ -75,6 +121,14 @@ class AnnotateView:
     can_undo: bool
     notice: str | None = None
     error: str | None = None
+    draft: Draft | None = None
+
+    def mark(self, side: str, candidate_id: int) -> str:
+        """The good/bad mark to show checked on one side ("" for none)."""
+        if self.draft is not None and side in self.draft.marks:
+            return self.draft.marks[side]
+        good = self.ratings.get(candidate_id)
+        return "" if good is None else ("good" if good else "bad")
 
 
 @router.get("/")
@@ -93,8 +147,13 @@ def annotate_page(
     request: Request, session: SessionDep, settings: SettingsDep, user: UserDep,
     project: AnnotatableProjectDep,
 ) -> Response:  # fmt: skip
+    pending = request.session.pop(PENDING, None)
+    if isinstance(pending, dict) and pending.get("slug") == project.slug:
+        return _render(request, _apply_pending(request, session, settings, user, project, pending))
     notice = request.session.pop(FLASH, None)
-    return _render(request, _view(session, settings, user, project, notice=notice))
+    undone = _undone_from(session, request.session.pop(UNDONE, None))
+    view = _view(request, session, settings, user, project, notice=notice, undone=undone)
+    return _render(request, view)
 
 
 @router.post("/projects/{slug}/annotate/{assignment_id}/verdict")
@@ -105,12 +164,14 @@ def post_verdict(
     assignment, project = _in(slug, owned), owned.project
     try:
         record_verdict(session, assignment, project, form.given())
-    except Invalid as exc:  # the same pair again, with the reason
-        view = _view(session, settings, user, project, show=assignment, error=str(exc))
+    except Invalid as exc:  # the same pair again, with the reason and the inputs as sent
+        view = _view(request, session, settings, user, project, show=assignment,
+                     error=_sentence(exc), draft=form.draft())  # fmt: skip
         return _render(request, view, status_code=exc.status)
     except Conflict as exc:  # judged already: the first verdict stands; on to the next pair
-        view = _view(session, settings, user, project, error=str(exc))
+        view = _view(request, session, settings, user, project, error=_sentence(exc))
         return _render(request, view, status_code=exc.status)
+    request.session.pop(SKIPPED, None)
     return _done(request, session, settings, user, project, "Saved.")
 
 
@@ -119,8 +180,32 @@ def post_skip(
     request: Request, session: SessionDep, settings: SettingsDep, user: UserDep, slug: str,
     owned: OwnedAssignmentDep,
 ) -> Response:  # fmt: skip
-    release(_in(slug, owned))
+    assignment = _in(slug, owned)
+    release(assignment)
+    request.session[SKIPPED] = {"slug": slug, "assignment": assignment.id}
     return _done(request, session, settings, user, owned.project, "Skipped.")
+
+
+class FlagForm(BaseModel):
+    comment: str = Field("", max_length=MAX_NOTE)
+
+
+@router.post("/projects/{slug}/annotate/{assignment_id}/flag")
+def post_flag(
+    request: Request, session: SessionDep, settings: SettingsDep, user: UserDep, slug: str,
+    owned: OwnedAssignmentDep, form: Annotated[FlagForm, Form()],
+) -> Response:  # fmt: skip
+    """Flag the pair (it stays leased to the user, who may still judge it)."""
+    assignment = _in(slug, owned)
+    flag(session, assignment.comparison_id, user, form.comment)
+    notice = "Flagged: thank you. You can still judge this pair, or skip it."
+    if is_htmx(request):
+        view = _view(
+            request, session, settings, user, owned.project, show=assignment, notice=notice
+        )
+        return _render(request, view)
+    request.session[FLASH] = notice
+    return RedirectResponse(f"/projects/{owned.project.slug}/annotate", status_code=303)
 
 
 @router.post("/projects/{slug}/annotate/undo")
@@ -128,9 +213,25 @@ def post_undo(
     request: Request, session: SessionDep, settings: SettingsDep, user: UserDep,
     project: AnnotatableProjectDep,
 ) -> Response:  # fmt: skip
-    if not undo_last(session, user, project, lease_seconds=settings.lease_seconds):
+    skipped = request.session.pop(SKIPPED, None)
+    if isinstance(skipped, dict) and skipped.get("slug") == project.slug:
+        lease = settings.lease_seconds
+        if unskip(session, user, project, int(skipped["assignment"]), lease_seconds=lease):
+            return _done(
+                request, session, settings, user, project, "Skip undone: here is that pair again."
+            )
+    undone = undo_last(session, user, project, lease_seconds=settings.lease_seconds)
+    if undone is None:
         return _done(request, session, settings, user, project, "Nothing to undo.")
-    return _done(request, session, settings, user, project, "Undone: here is that pair again.")
+    said = VERDICT_NAMES.get(undone.verdict.value if undone.verdict else "", "")
+    notice = f"Undone ({said}): here is that pair again, with what you had entered."
+    kept = {"assignment": undone.assignment.id, **_undone_dict(undone)}
+    if is_htmx(request) or len(json.dumps(kept)) > MAX_PENDING_BYTES:  # too big for a cookie
+        view = _view(request, session, settings, user, project, notice=notice, undone=undone)
+        return _render(request, view)
+    request.session[FLASH] = notice
+    request.session[UNDONE] = kept
+    return RedirectResponse(f"/projects/{project.slug}/annotate", status_code=303)
 
 
 def _in(slug: str, owned: Owned) -> Assignment:
@@ -146,14 +247,15 @@ def _done(
 ) -> Response:  # fmt: skip
     """htmx: the next pair in this response. A plain post: back to the page (303)."""
     if is_htmx(request):
-        return _render(request, _view(session, settings, user, project, notice=notice))
+        return _render(request, _view(request, session, settings, user, project, notice=notice))
     request.session[FLASH] = notice
     return RedirectResponse(f"/projects/{project.slug}/annotate", status_code=303)
 
 
 def _view(
-    session: Session, settings: Settings, user: User, project: Project, *,
+    request: Request, session: Session, settings: Settings, user: User, project: Project, *,
     show: Assignment | None = None, notice: str | None = None, error: str | None = None,
+    draft: Draft | None = None, undone: Undone | None = None,
 ) -> AnnotateView:  # fmt: skip
     """The page around ``show``, or around the user's next lease."""
     assignment = show or next_assignment(
@@ -161,20 +263,123 @@ def _view(
     )
     pair = load_pair(session, assignment) if assignment else None
     # A repeat shows no earlier marks: nothing on the page tells it from a new pair.
-    shown = pair is not None and not pair.assignment.repeat
-    rated = ratings_of(session, user.id, [pair.left.id, pair.right.id]) if pair and shown else {}
+    marks = pair is not None and not pair.assignment.repeat
+    rated = ratings_of(session, user.id, [pair.left.id, pair.right.id]) if pair and marks else {}
+    if undone is not None and pair is not None and undone.assignment.id == pair.assignment.id:
+        draft = Draft.of(undone, pair.left.id, pair.right.id)
     return AnnotateView(
         project=project,
         pair=pair,
         progress=annotator_progress(session, user, project),
         ratings=rated,
-        can_undo=last_judged(session, user, project) is not None,
+        can_undo=_skipped_here(request, project) or last_judged(session, user, project) is not None,
         notice=notice,
         error=error,
+        draft=draft,
     )
+
+
+def _sentence(exc: Exception) -> str:
+    """A domain message as a page shows it: capitalised, with a full stop."""
+    text = str(exc).strip()
+    if not text:
+        return text
+    text = text[0].upper() + text[1:]
+    return text if text[-1] in ".!?" else text + "."
 
 
 def _render(request: Request, view: AnnotateView, status_code: int = 200) -> Response:
     return get_renderer(request).render(
         request, PAGE, {"view": view}, block="work", status_code=status_code
     )
+
+
+def _skipped_here(request: Request, project: Project) -> bool:
+    skipped = request.session.get(SKIPPED)
+    return isinstance(skipped, dict) and skipped.get("slug") == project.slug
+
+
+def _undone_dict(undone: Undone) -> dict[str, Any]:
+    return {
+        "verdict": undone.verdict.value if undone.verdict else None,
+        "strength": undone.strength,
+        "rationale": undone.rationale,
+        "ratings": {str(cid): good for cid, good in undone.ratings.items()},
+    }
+
+
+def _undone_from(session: Session, saved: object) -> Undone | None:
+    """An undo's inputs kept across a plain post's redirect (see ``_undone_dict``)."""
+    if not isinstance(saved, dict):
+        return None
+    assignment = session.get(Assignment, int(saved["assignment"]))
+    if assignment is None:
+        return None
+    verdict = ScreenVerdict(saved["verdict"]) if saved.get("verdict") else None
+    ratings = {int(cid): bool(good) for cid, good in (saved.get("ratings") or {}).items()}
+    return Undone(assignment, verdict, saved.get("strength"), saved.get("rationale"), ratings)
+
+
+async def login_target(request: Request) -> str:
+    """Where to come back to after logging in, for a request that found no session.
+
+    A labelling action returns to its labelling page (never to the action's URL, which only
+    takes posts); a verdict posted there is kept in the session and applied after the login.
+    """
+    if request.method in ("GET", "HEAD"):
+        return request.url.path
+    match = VERDICT_PATH.match(request.url.path)
+    if match is None:
+        referer = urlparse(request.headers.get("referer", ""))
+        same_site = referer.netloc == request.url.netloc and referer.path.startswith("/")
+        return referer.path if same_site else "/"
+    if match["id"] is not None and _same_site(request):
+        form = await request.form()
+        data = {k: v for k in VerdictForm.model_fields if isinstance(v := form.get(k), str)}
+        pending: dict[str, Any] = {"slug": match["slug"], "assignment": int(match["id"]),
+                                   "form": data}  # fmt: skip
+        if len(json.dumps(pending)) > MAX_PENDING_BYTES:
+            data["rationale"] = ""
+            pending["rationale_dropped"] = True
+        request.session[PENDING] = pending
+    return f"/projects/{match['slug']}/annotate"
+
+
+def _same_site(request: Request) -> bool:
+    """Sent by a page of this site (the CSRF token went with the session, so keep only a post
+    whose Origin, else Referer, is this host)."""
+    source = request.headers.get("origin") or request.headers.get("referer") or ""
+    return urlparse(source).netloc == request.url.netloc
+
+
+LOGGED_OUT = "Your session had ended when you sent that verdict"
+
+
+def _apply_pending(
+    request: Request, session: Session, settings: Settings, user: User, project: Project,
+    pending: dict[str, Any],
+) -> AnnotateView:  # fmt: skip
+    """The verdict sent while logged out, applied now if it still can be."""
+    try:
+        form = VerdictForm.model_validate(pending.get("form") or {})
+        owned = owned_assignment(int(pending["assignment"]), user, session)
+        if owned.project.id != project.id:
+            raise NotFound("that pair belongs to another project")
+    except (DomainError, ValidationError, KeyError, TypeError, ValueError) as exc:
+        error = f"{LOGGED_OUT}, and it can no longer be applied ({exc})."
+        return _view(request, session, settings, user, project, error=error)
+    if pending.get("rationale_dropped"):
+        error = f"{LOGGED_OUT}; its rationale was too long to keep: please type it again."
+        return _view(request, session, settings, user, project, show=owned.assignment,
+                     error=error, draft=form.draft())  # fmt: skip
+    try:
+        record_verdict(session, owned.assignment, project, form.given())
+    except Invalid as exc:
+        error = f"{LOGGED_OUT}; it was kept, but the project refuses it: {_sentence(exc)}"
+        return _view(request, session, settings, user, project, show=owned.assignment,
+                     error=error, draft=form.draft())  # fmt: skip
+    except Conflict as exc:
+        error = f"{LOGGED_OUT}; it was kept, but {exc}."
+        return _view(request, session, settings, user, project, error=error)
+    notice = "Saved: the verdict you sent while logged out."
+    return _view(request, session, settings, user, project, notice=notice)

@@ -1,4 +1,5 @@
-"""The annotation API: lease a pair, judge it, undo the verdict (JSON, bearer tokens).
+"""The annotation API: lease work (a pair, a single response or a ranking), answer it, undo
+the answer (JSON, bearer tokens).
 
 Errors are ``{"detail": "..."}``: 401 without a valid token, 403 for a project the user may
 not label, 404 for an assignment that is not theirs, 409 for a second, different verdict on
@@ -13,6 +14,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.annotation.answer import RankingIn, SingleIn, record_ranking, record_single
 from app.annotation.assign import Pair, load_pair, next_assignment
 from app.annotation.judge import (
     MAX_RATIONALE,
@@ -23,6 +25,10 @@ from app.annotation.judge import (
     to_screen_terms,
     undo,
 )
+from app.annotation.rubric import Aspect, parse_rubric
+from app.annotation.work import Work, load_work
+from app.errors import Unprocessable
+from app.models import MAX_RANKED, ComparisonKind, Prompt
 from app.web.deps import SessionDep, SettingsDep
 from app.web.guards import AnnotatableProjectDep, OwnedAssignmentDep, UserDep
 
@@ -62,24 +68,44 @@ class SideOut(BaseModel):
 class AssignmentOut(BaseModel):
     id: int
     comparison_id: int
+    kind: ComparisonKind = Field(description="pair: left and right; single, ranking: candidates")
     prompt: PromptOut
-    left: SideOut
-    right: SideOut
+    left: SideOut | None = None
+    right: SideOut | None = None
+    candidates: list[SideOut] | None = Field(None, description="In the order shown.")
+    rubric: list[Aspect] = Field(description="Aspects to score for each response shown.")
     expires_at: datetime
 
     @classmethod
-    def of(cls, pair: Pair) -> AssignmentOut:
+    def of(cls, pair: Pair, rubric: list[Aspect]) -> AssignmentOut:
         return cls(
             id=pair.assignment.id,
             comparison_id=pair.assignment.comparison_id,
-            prompt=PromptOut(
-                system=pair.prompt.system,
-                messages=[MessageOut.model_validate(m) for m in pair.prompt.messages],
-            ),
+            kind=ComparisonKind.PAIR,
+            prompt=_prompt(pair.prompt),
             left=SideOut(candidate_id=pair.left.id, content=pair.left.content),
             right=SideOut(candidate_id=pair.right.id, content=pair.right.content),
+            rubric=rubric,
             expires_at=pair.assignment.expires_at,
         )
+
+    @classmethod
+    def of_work(cls, work: Work, rubric: list[Aspect]) -> AssignmentOut:
+        return cls(
+            id=work.assignment.id,
+            comparison_id=work.assignment.comparison_id,
+            kind=work.kind,
+            prompt=_prompt(work.prompt),
+            candidates=[SideOut(candidate_id=c.id, content=c.content) for c in work.candidates],
+            rubric=rubric,
+            expires_at=work.assignment.expires_at,
+        )
+
+
+def _prompt(prompt: Prompt) -> PromptOut:
+    return PromptOut(
+        system=prompt.system, messages=[MessageOut.model_validate(m) for m in prompt.messages]
+    )
 
 
 class RatingsIn(BaseModel):
@@ -91,13 +117,24 @@ class RatingsIn(BaseModel):
 
 
 class JudgementIn(BaseModel):
+    """The answer, by the assignment's kind (FORMATS.md "Protocols"): a pair's ``verdict``
+    (``strength``, ``ratings``, ``scores`` by side); a single's ``rating`` (``scores`` by
+    aspect); a ranking's ``ranking`` (``none_acceptable``, ``scores`` by candidate id)."""
+
     model_config = ConfigDict(extra="forbid")
-    verdict: ScreenVerdict
-    strength: Literal[1, 2] | None = Field(None, description="1 slightly, 2 much better")
+    verdict: ScreenVerdict | None = None
+    strength: int | None = Field(None, ge=1, le=3, description="1 slightly … max_strength much")
     rationale: str | None = Field(None, max_length=MAX_RATIONALE)
     ratings: RatingsIn | None = None
+    scores: dict[str, Any] | None = Field(None, description="Rubric scores (see above)")
+    rating: bool | None = Field(None, description="single: good (true) or bad (false)")
+    ranking: list[int] | None = Field(None, max_length=MAX_RANKED, description="best first")
+    none_acceptable: bool | None = Field(None, description="ranking: no candidate is acceptable")
 
     def given(self) -> VerdictIn:
+        self._only("pair", "verdict", "strength", "rationale", "ratings", "scores")
+        if self.verdict is None:
+            raise Unprocessable("verdict: required for a pair", field="verdict")
         marks = (
             {Side.LEFT: self.ratings.left, Side.RIGHT: self.ratings.right} if self.ratings else {}
         )
@@ -106,16 +143,40 @@ class JudgementIn(BaseModel):
             strength=self.strength,
             rationale=self.rationale,
             ratings={side: good for side, good in marks.items() if good is not None},
+            scores=self.scores or {},
         )
+
+    def single(self) -> SingleIn:
+        self._only("single", "rating", "scores", "rationale")
+        if self.rating is None:
+            raise Unprocessable("rating: required for a single response", field="rating")
+        return SingleIn(self.rating, self.scores or {}, self.rationale)
+
+    def ranked(self) -> RankingIn:
+        self._only("ranking", "ranking", "none_acceptable", "scores", "rationale")
+        if self.ranking is None and not self.none_acceptable:
+            raise Unprocessable("ranking: required (or none_acceptable: true)", field="ranking")
+        return RankingIn(
+            self.ranking or [], bool(self.none_acceptable), self.scores or {}, self.rationale
+        )
+
+    def _only(self, kind: str, *allowed: str) -> None:
+        for name in self.model_fields_set - set(allowed):
+            if getattr(self, name) is not None:
+                raise Unprocessable(f"{name}: not part of a {kind} answer", field=name)
 
 
 class JudgementOut(BaseModel):
     id: int
     assignment_id: int
     comparison_id: int
-    verdict: ScreenVerdict
+    kind: ComparisonKind
+    verdict: ScreenVerdict | None = Field(description="A pair's verdict; null for the others.")
     strength: int | None
     rationale: str | None
+    rating: bool | None = Field(None, description="A single's rating.")
+    ranking: list[int] | None = Field(None, description="A ranking, best first.")
+    none_acceptable: bool | None = None
     created_at: datetime
 
 
@@ -132,7 +193,10 @@ def lease_next(
     assignment = next_assignment(session, user, project, lease_seconds=settings.lease_seconds)
     if assignment is None:
         return Response(status_code=204)
-    return AssignmentOut.of(load_pair(session, assignment))
+    rubric = parse_rubric(project.rubric)
+    if assignment.shown is None:
+        return AssignmentOut.of(load_pair(session, assignment), rubric)
+    return AssignmentOut.of_work(load_work(session, assignment), rubric)
 
 
 @router.post(
@@ -148,16 +212,30 @@ def lease_next(
 def judge(
     owned: OwnedAssignmentDep, body: JudgementIn, response: Response, session: SessionDep
 ) -> JudgementOut:
-    judgement, created = record_verdict(session, owned.assignment, owned.project, body.given())
+    kind, assignment, project = owned.comparison.kind, owned.assignment, owned.project
+    rating = None
+    if kind is ComparisonKind.PAIR:
+        judgement, created = record_verdict(session, assignment, project, body.given())
+    elif kind is ComparisonKind.SINGLE:
+        single = body.single()
+        judgement, created = record_single(session, assignment, project, single)
+        rating = single.rating
+    else:
+        judgement, created = record_ranking(session, assignment, project, body.ranked())
     if not created:
         response.status_code = 200
+    pair = kind is ComparisonKind.PAIR
     return JudgementOut(
         id=judgement.id,
-        assignment_id=owned.assignment.id,
+        assignment_id=assignment.id,
         comparison_id=owned.comparison.id,
-        verdict=to_screen_terms(judgement, owned.comparison),
+        kind=kind,
+        verdict=to_screen_terms(judgement, owned.comparison) if pair else None,
         strength=judgement.strength,
         rationale=judgement.rationale,
+        rating=rating,
+        ranking=judgement.ranking,
+        none_acceptable=judgement.none_acceptable,
         created_at=judgement.created_at,
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import math
 from typing import Annotated
 from urllib.parse import urlparse
@@ -11,8 +12,8 @@ from fastapi.responses import RedirectResponse, Response
 
 from app.accounts import throttle
 from app.accounts.auth import authenticate
-from app.web.deps import SessionDep
-from app.web.guards import csrf_protect, login_session
+from app.web.deps import DatabaseDep, SessionDep, get_settings
+from app.web.guards import csrf_protect, login_session, logout_session
 from app.web.rendering import get_renderer
 
 router = APIRouter(include_in_schema=False)
@@ -29,8 +30,25 @@ def _safe_next(target: str | None) -> str:
 
 
 def client_address(request: Request) -> str:
-    """The client's address (uvicorn puts a trusted proxy's X-Forwarded-For here)."""
-    return request.client.host if request.client else "unknown"
+    """The client's address: the peer's, unless the peer is a configured proxy
+    (``ARBITER_TRUSTED_PROXIES``); then the nearest ``X-Forwarded-For`` hop that is not one."""
+    peer = request.client.host if request.client else "unknown"
+    proxies = get_settings(request).proxy_networks()
+    if not proxies or not _within(peer, proxies):
+        return peer
+    hops = [h.strip() for h in request.headers.get("x-forwarded-for", "").split(",") if h.strip()]
+    for hop in reversed(hops):
+        if not _within(hop, proxies):
+            return hop
+    return peer
+
+
+def _within(address: str, networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
 
 
 @router.get("/login")
@@ -53,28 +71,31 @@ def _render(
 @router.post("/login", dependencies=[Depends(csrf_protect)])
 def login(
     request: Request,
-    session: SessionDep,
+    db: DatabaseDep,
     username: Annotated[str, Form()],
     password: Annotated[str, Form()],
     next: Annotated[str, Form()] = "/",
 ) -> Response:
+    """The attempt is counted in a transaction of its own before the password is checked,
+    so concurrent guesses see each other's counts at once."""
     context: dict[str, object] = {"next": _safe_next(next), "username": username}
     address = client_address(request)
-    wait = throttle.retry_after(session, username, address)
+    with db.scope() as session:
+        wait = throttle.reserve(session, username, address)
     if wait is not None:
         minutes = math.ceil(wait / 60)
         context["error"] = TOO_MANY.format(minutes=minutes, s="" if minutes == 1 else "s")
         return _render(request, context, 429, headers={"Retry-After": str(wait)})
-    user = authenticate(session, username, password)
-    if user is None:
-        throttle.record_failure(session, username, address)
-        return _render(request, {**context, "error": BAD_LOGIN}, 401)
-    throttle.forget_failures(session, username)
-    login_session(request, user)
+    with db.scope() as session:
+        user = authenticate(session, username, password)
+        if user is None:
+            return _render(request, {**context, "error": BAD_LOGIN}, 401)
+        throttle.release(session, username, address)
+        login_session(request, session, user)
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
 @router.post("/logout", dependencies=[Depends(csrf_protect)])
-def logout(request: Request) -> Response:
-    request.session.clear()
+def logout(request: Request, session: SessionDep) -> Response:
+    logout_session(request, session)
     return RedirectResponse("/login", status_code=303)

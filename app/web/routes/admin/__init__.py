@@ -4,8 +4,20 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.web.routes.admin import batches, dashboard, exports, members, people, projects
+from app.web.routes.admin import (
+    batches,
+    dashboard,
+    exports,
+    items,
+    leaderboard,
+    members,
+    models,
+    people,
+    projects,
+)
 
 router = APIRouter()
-for module in (projects, batches, members, dashboard, exports, people):
+for module in (
+    projects, batches, members, dashboard, leaderboard, exports, people, models, items,
+):  # fmt: skip
     router.include_router(module.router)

@@ -21,7 +21,7 @@ from app.models import BatchStatus, Project
 from app.projects import member_names, project_counts
 from app.stats.progress import batches_progress, project_progress, queue_open
 from app.web.deps import SessionDep, SettingsDep, get_settings
-from app.web.guards import AdminDep
+from app.web.guards import AdminDep, RowId
 from app.web.routes.admin.common import admin_router, after_action, render
 from app.web.routes.loaders import ProjectDep
 
@@ -114,7 +114,7 @@ def change_status(
     request: Request,
     session: SessionDep,
     project: ProjectDep,
-    batch_id: int,
+    batch_id: RowId,
     status: Annotated[BatchStatus, Form()],
 ) -> Response:
     batch = batches.get_batch(session, project, batch_id)

@@ -23,13 +23,15 @@ from sqlalchemy.orm import Session
 from app import batches, exports, projects
 from app.errors import DomainError
 from app.exports import FORMATS, ExportParams
+from app.exports.base import Service
 from app.exports.run import ExportPlan
 from app.exports.service import plan_for
+from app.exports.stored import stored_ids
 from app.models import Project
 from app.settings import Settings
 from app.web import streaming
 from app.web.deps import DatabaseDep, SessionDep, SettingsDep, end_transaction
-from app.web.guards import AdminDep
+from app.web.guards import AdminDep, RowId
 from app.web.routes.admin.common import admin_router, render
 from app.web.routes.loaders import ProjectDep
 
@@ -112,6 +114,12 @@ def _plan(
         return None
 
 
+def _services(name: Any) -> tuple[Service, ...]:
+    """The services that take the chosen format (none for an unknown name)."""
+    found = FORMATS.get(name) if isinstance(name, str) else None
+    return found.services if found else ()
+
+
 def _page(
     request: Request,
     session: Session,
@@ -121,6 +129,7 @@ def _page(
     preview: list[exports.PreviewFile] | None = None,
     plan: ExportPlan | None = None,
 ) -> Response:
+    history = exports.list_exports(session, project, 20)
     links = []
     if plan is not None:
         base = f"/admin/projects/{project.slug}/export/download?"
@@ -133,9 +142,11 @@ def _page(
         "form": form.values,
         "errors": form.errors,
         "formats": list(FORMATS),
+        "services": _services(form.values.get("format")),
         "batch_names": [b.name for b in batches.list_batches(session, project)],
         "annotators": projects.labeller_names(session, project),
-        "history": [_manifest(e) for e in exports.list_exports(session, project, 20)],
+        "history": [(e["id"], _manifest(e)) for e in history],
+        "stored": stored_ids(session, [e["id"] for e in history]),
         "preview": preview,
         "links": links,
         "pretty": pretty,
@@ -182,3 +193,9 @@ def export_download(
     if plan is None:
         return _page(request, session, project, form)
     return streaming.download(session, db, plan, admin)
+
+
+@router.get("/projects/{slug}/exports/{export_id}/file")
+def past_export_file(session: SessionDep, project: ProjectDep, export_id: RowId) -> Response:
+    """Download a past export again (its stored file)."""
+    return streaming.stored(session, project, export_id)

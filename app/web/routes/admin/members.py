@@ -13,6 +13,7 @@ from app.accounts.auth import get_user
 from app.accounts.people import get_person
 from app.models import Project
 from app.web.deps import SessionDep
+from app.web.guards import RowId
 from app.web.routes.admin.common import admin_router, after_action, render
 from app.web.routes.loaders import ProjectDep
 
@@ -53,7 +54,7 @@ def add_member(
 
 @router.post("/projects/{slug}/members/{user_id}/remove")
 def remove_member(
-    request: Request, session: SessionDep, project: ProjectDep, user_id: int
+    request: Request, session: SessionDep, project: ProjectDep, user_id: RowId
 ) -> Response:
     user = get_person(session, user_id)
     projects.remove_member(session, project, user)

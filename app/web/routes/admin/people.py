@@ -1,5 +1,6 @@
 """Admin pages for people: create annotators and admins, deactivate and reactivate them,
-reset a password, and create or revoke API tokens. Passwords and tokens are shown once."""
+reset a password, end their browser sessions, and create or revoke API tokens. Passwords
+and tokens are shown once."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ from sqlalchemy.orm import Session
 
 from app.accounts import people
 from app.accounts.auth import create_user, generate_password
+from app.accounts.sessions import count_sessions, end_all_sessions
 from app.errors import DomainError
 from app.models import Role, User
 from app.web.deps import SessionDep
-from app.web.guards import AdminDep
+from app.web.guards import AdminDep, RowId
 from app.web.routes.admin.common import admin_router, after_action, render
 
 router = admin_router()
@@ -64,6 +66,7 @@ def _person(request: Request, session: Session, user: User, **extra: Any) -> Res
     context = {
         "person": user,
         "tokens": people.list_tokens(session, user),
+        "sessions": count_sessions(session, user.id),
         "new_password": None,
         "new_token": None,
         "message": None,
@@ -81,12 +84,12 @@ def _after(request: Request, session: Session, user: User, message: str) -> Resp
 
 
 @router.get("/people/{user_id}")
-def person_page(request: Request, session: SessionDep, user_id: int) -> Response:
+def person_page(request: Request, session: SessionDep, user_id: RowId) -> Response:
     return _person(request, session, people.get_person(session, user_id))
 
 
 @router.post("/people/{user_id}/deactivate")
-def deactivate(request: Request, session: SessionDep, admin: AdminDep, user_id: int) -> Response:
+def deactivate(request: Request, session: SessionDep, admin: AdminDep, user_id: RowId) -> Response:
     user = people.get_person(session, user_id)
     people.deactivate(session, user, by=admin)
     message = f"{user.username} is deactivated: logged out, tokens revoked."
@@ -94,22 +97,31 @@ def deactivate(request: Request, session: SessionDep, admin: AdminDep, user_id: 
 
 
 @router.post("/people/{user_id}/reactivate")
-def reactivate(request: Request, session: SessionDep, user_id: int) -> Response:
+def reactivate(request: Request, session: SessionDep, user_id: RowId) -> Response:
     user = people.get_person(session, user_id)
     people.reactivate(session, user)
     return _after(request, session, user, f"{user.username} can log in again.")
 
 
 @router.post("/people/{user_id}/password")
-def reset_password(request: Request, session: SessionDep, user_id: int) -> Response:
+def reset_password(request: Request, session: SessionDep, user_id: RowId) -> Response:
     user = people.get_person(session, user_id)
     password = people.reset_password(session, user)
     return _person(request, session, user, new_password=password)
 
 
+@router.post("/people/{user_id}/sessions/end")
+def end_sessions(request: Request, session: SessionDep, user_id: RowId) -> Response:
+    """Log the user out everywhere (their API tokens are left alone)."""
+    user = people.get_person(session, user_id)
+    ended = end_all_sessions(session, user.id)
+    message = f"{ended} session{'' if ended == 1 else 's'} of {user.username} ended."
+    return _after(request, session, user, message)
+
+
 @router.post("/people/{user_id}/tokens")
 def add_token(
-    request: Request, session: SessionDep, user_id: int, name: Annotated[str, Form()] = ""
+    request: Request, session: SessionDep, user_id: RowId, name: Annotated[str, Form()] = ""
 ) -> Response:
     user = people.get_person(session, user_id)
     token = people.new_token(session, user, name)
@@ -117,7 +129,9 @@ def add_token(
 
 
 @router.post("/people/{user_id}/tokens/{token_id}/revoke")
-def revoke_token(request: Request, session: SessionDep, user_id: int, token_id: int) -> Response:
+def revoke_token(
+    request: Request, session: SessionDep, user_id: RowId, token_id: RowId
+) -> Response:
     user = people.get_person(session, user_id)
     people.revoke_token(session, user, token_id)
     return _after(request, session, user, "Token revoked.")

@@ -3,6 +3,7 @@ preview of the guidelines), and members."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -11,8 +12,9 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 
 from app import projects
+from app.annotation.rubric import PRESETS
 from app.errors import DomainError
-from app.models import Project, RationaleMode
+from app.models import Project, Protocol, RationaleMode
 from app.projects import ProjectSettings
 from app.stats.progress import projects_progress
 from app.web.deps import SessionDep
@@ -39,7 +41,12 @@ class SettingsForm:
 
     def validate(self) -> ProjectSettings | None:
         try:
-            return ProjectSettings.model_validate(self.values)
+            rubric = json.loads(self.values["rubric"] or "[]")
+        except ValueError as exc:
+            self.errors["rubric"] = f"not JSON: {exc}"
+            return None
+        try:
+            return ProjectSettings.model_validate({**self.values, "rubric": rubric})
         except ValidationError as exc:
             for error in exc.errors():
                 where = str(error["loc"][0]) if error["loc"] else "form"
@@ -48,7 +55,17 @@ class SettingsForm:
 
     @classmethod
     def of(cls, settings: ProjectSettings) -> SettingsForm:
-        return cls(settings.model_dump())
+        values = settings.model_dump(mode="json")
+        values["rubric"] = rubric_text(values["rubric"])
+        return cls(values)
+
+
+def rubric_text(rubric: list[Any]) -> str:
+    """A rubric as the settings form shows it: JSON, one aspect a line."""
+    if not rubric:
+        return ""
+    lines = ",\n".join("  " + json.dumps(a, ensure_ascii=False) for a in rubric)
+    return "[\n" + lines + "\n]"
 
 
 def settings_form(
@@ -59,18 +76,27 @@ def settings_form(
     allow_both_bad: Annotated[bool, Form()] = False,
     rationale: Annotated[str, Form()] = RationaleMode.OFF.value,
     rate_singletons: Annotated[bool, Form()] = False,
+    protocol: Annotated[str, Form()] = Protocol.PAIRWISE.value,
+    rubric: Annotated[str, Form()] = "",
+    max_strength: Annotated[str, Form()] = "2",
     gold_rate: Annotated[str, Form()] = "0",
     repeat_rate: Annotated[str, Form()] = "0",
     too_fast_ms: Annotated[str, Form()] = "3000",
     action: Annotated[str, Form()] = "save",
 ) -> SettingsForm:
-    """Unticked checkboxes are not sent at all, so a missing box means False here."""
+    """Unticked checkboxes are not sent at all, so a missing box means False here. A preset
+    button (``action=preset:<name>``) puts that rubric in the box and shows the form again."""
     values = {
         "name": name, "guidelines": guidelines, "overlap": overlap.strip(),
         "allow_tie": allow_tie, "allow_both_bad": allow_both_bad, "rationale": rationale,
-        "rate_singletons": rate_singletons, "gold_rate": gold_rate.strip() or "0",
+        "rate_singletons": rate_singletons, "protocol": protocol, "rubric": rubric.strip(),
+        "max_strength": max_strength.strip(),
+        "gold_rate": gold_rate.strip() or "0",
         "repeat_rate": repeat_rate.strip() or "0", "too_fast_ms": too_fast_ms.strip() or "0",
     }  # fmt: skip
+    preset = action.removeprefix("preset:")
+    if preset in PRESETS:
+        values["rubric"] = rubric_text(PRESETS[preset])
     return SettingsForm(values, action)
 
 
@@ -86,6 +112,8 @@ def _form_page(
         "project": project,
         "preview": render_markdown(form.values["guidelines"]),
         "rationale_modes": list(RationaleMode),
+        "protocols": list(Protocol),
+        "presets": list(PRESETS),
     }
     block = "preview" if form.action == "preview" else None
     return render(request, "project_form.html", context, block=block, status_code=status_code)
@@ -93,14 +121,14 @@ def _form_page(
 
 def _save(request: Request, form: SettingsForm, project: Project | None, save: Any) -> Response:
     """Preview, or validate and save; a refused form comes back with its errors (422)."""
-    if form.action == "preview":
+    if form.action == "preview" or form.action.startswith("preset:"):
         return _form_page(request, form, project)
     settings = form.validate()
     if settings is not None:
         try:
             saved: Project = save(settings)
         except DomainError as exc:
-            form.errors["name"] = str(exc)
+            form.errors[exc.field or "name"] = str(exc).removeprefix(f"{exc.field}: ")
         else:
             return done(request, f"/admin/projects/{saved.slug}", f"Saved {saved.name}.")
     return _form_page(request, form, project, status_code=422)
