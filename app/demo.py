@@ -1,4 +1,5 @@
-"""`arbiter demo`: a small project in three languages, and an admin and an annotator."""
+"""`arbiter demo`: a small project in three languages, and an admin and an annotator; and a
+second project already labelled by demo annotators (app/demo_labels.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.accounts.auth import create_user, generate_password
+from app.demo_labels import seed_labelled
 from app.importing import import_batch
 from app.models import Project, Role, User
 from app.projects import create_project
@@ -105,6 +107,8 @@ def seed_demo(session: Session, settings: Settings) -> list[tuple[str, str]]:
     if has_users or has_projects:
         raise DatabaseNotEmpty
     logins = [("admin", generate_password()), ("annotator", generate_password())]
+    # The demo annotators of the labelled project get passwords nobody is shown:
+    # `arbiter user passwd NAME` gives one.
     admin = create_user(session, "admin", Role.ADMIN, logins[0][1])
     create_user(session, "annotator", Role.ANNOTATOR, logins[1][1])
     project = create_project(session, "Demo", guidelines=GUIDELINES, rate_singletons=True)
@@ -118,4 +122,5 @@ def seed_demo(session: Session, settings: Settings) -> list[tuple[str, str]]:
         filename="demo.jsonl",
         created_by=admin.id,
     )
+    seed_labelled(session, settings, admin)
     return logins

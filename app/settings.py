@@ -79,6 +79,11 @@ class Settings(BaseSettings):
         True,
         description="Run background model jobs (generation, judge) in this app process.",
     )
+    archive_dir: Path = Field(
+        Path("archive"),
+        description="Where a project's or batch's labels are written (raw judgements and "
+        "manifest) before it is deleted.",
+    )
 
     @field_validator("secret_key")
     @classmethod

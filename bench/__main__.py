@@ -51,12 +51,17 @@ def _export(url: str, quick: bool, runs: int) -> list[Figure]:
     return export_bench.run(url, (200,) if quick else (10_000, 200_000), runs)
 
 
+def _parquet(url: str, quick: bool, runs: int) -> list[Figure]:
+    return export_bench.parquet_run(url, (200,) if quick else (10_000, 200_000), runs)
+
+
 SECTIONS: dict[str, Section] = {
     "import": _import,
     "labelling": _labelling,
     "assignment": _assignment,
     "pages": _pages,
     "export": _export,
+    "parquet": _parquet,
 }
 
 

@@ -110,6 +110,7 @@ def _handler(script: Script) -> type[BaseHTTPRequestHandler]:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 256
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         pass  # a client that went away (a killed run) is part of the tests

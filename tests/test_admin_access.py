@@ -29,6 +29,10 @@ ADMIN_PAGES = [
     ("POST", "/admin/projects/{slug}/settings"),
     ("POST", "/admin/projects/{slug}/batches"),
     ("POST", "/admin/projects/{slug}/batches/{batch_id}/status"),
+    ("GET", "/admin/projects/{slug}/delete"),
+    ("POST", "/admin/projects/{slug}/delete"),
+    ("GET", "/admin/projects/{slug}/batches/{batch_id}/delete"),
+    ("POST", "/admin/projects/{slug}/batches/{batch_id}/delete"),
     ("GET", "/admin/projects/{slug}/members"),
     ("POST", "/admin/projects/{slug}/members"),
     ("POST", "/admin/projects/{slug}/members/{user_id}/remove"),
@@ -128,7 +132,7 @@ def test_the_access_matrix(
     elif who == "annotator":
         assert response.status_code == 403
         page = BeautifulSoup(response.text, "html.parser")
-        assert "admins only" in page.find("main").get_text()
+        assert "Admins only." in page.find("main").get_text()
         assert page.select_one(".who").get_text() == "ann", "the error page knows who asks"
     else:
         assert response.status_code not in (401, 403)

@@ -33,7 +33,7 @@ def test_the_full_page_draws_each_chart_and_tabulates_its_numbers(
     admin_client(client, session)
     page = soup(client.get(f"/admin/projects/{fixture.slug}/dashboard").text)
     assert page.find("nav", attrs={"aria-label": "Project"}) is not None
-    charts = page.select("svg.chart")
+    charts = page.select("svg.chart-l")
     assert len(charts) == 4  # progress, per day, position bias, majority agreement
     assert all(svg.get("role") == "img" and svg.get("aria-label") for svg in charts)
     assert page.select_one("svg.chart polyline")["points"].count(",") == 3  # three days
@@ -67,7 +67,7 @@ def test_refresh_answers_with_the_figures_fragment(
     assert fragment.find("nav") is None
     root = fragment.find(recursive=False)
     assert root["id"] == link["hx-target"].removeprefix("#")
-    assert len(fragment.select("svg.chart")) == 4
+    assert len(fragment.select("svg.chart-l")) == 4
 
 
 def test_a_biased_annotator_is_flagged(client: TestClient, session: Session) -> None:
@@ -88,7 +88,7 @@ def test_overlap_1_says_why_there_is_no_agreement(client: TestClient, session: S
     page = soup(client.get(f"/admin/projects/{project.slug}/dashboard").text)
     section = page.find("section", attrs={"aria-labelledby": "agreement-title"})
     assert "overlap is 1" in section.get_text()
-    assert len(page.select("svg.chart")) == 3
+    assert len(page.select("svg.chart-l")) == 3
 
 
 def test_one_day_of_progress_is_drawn_as_a_marked_point() -> None:
@@ -101,3 +101,13 @@ def test_one_day_of_progress_is_drawn_as_a_marked_point() -> None:
     assert chart.last is not None and chart.last.label == "7 on 2026-11-03"  # ... the dot does
     assert chart.frame.top < chart.last.pos < chart.frame.y1
     assert chart.frame.left < chart.last_x < chart.frame.x1
+
+
+def test_every_chart_is_drawn_at_three_widths_with_the_same_data() -> None:
+    from datetime import date
+
+    from app.web.charts import WIDTHS, line_chart, responsive
+
+    chart = responsive(lambda w: line_chart([date(2026, 11, 2), date(2026, 11, 3)], [3, 9], 20, w))
+    assert [(size, drawn.frame.width) for size, drawn in chart.variants] == list(WIDTHS.items())
+    assert {drawn.last.label for _, drawn in chart.variants} == {"9 on 2026-11-03"}

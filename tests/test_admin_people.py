@@ -76,7 +76,7 @@ def test_bad_people_are_refused_with_the_reason(client: TestClient, session: Ses
         ({"username": "root"}, "already exists"),
         ({"username": "   "}, "1 to 64 characters"),
         ({"username": "x", "password": "short"}, "at least 8 characters"),
-        ({"username": "x", "role": "wizard"}, "choose admin or annotator"),
+        ({"username": "x", "role": "wizard"}, "Choose admin or annotator."),
     ]
     for data, reason in cases:
         response = client.post("/admin/people", data=data)
@@ -107,7 +107,7 @@ def test_deactivating_stops_sessions_and_tokens_at_once_and_keeps_labels(
             annotator.get("/admin", follow_redirects=False).headers["location"].startswith("/login")
         )
         assert annotator.get("/api/v1/projects/x", headers=bearer).status_code == 401
-        assert login(annotator, "ann") == 401
+        assert login(annotator, "ann") == 403  # told the account is inactive
     other_app.state.db.dispose()
     with reading(db) as s:
         assert s.scalar(select(Judgement.user_id)) == ann.id, "labels stay"

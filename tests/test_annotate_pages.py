@@ -257,7 +257,7 @@ def test_a_malformed_form_is_refused_with_a_readable_reason(client: TestClient, 
         f"/projects/pairs/annotate/{first}/verdict", data={"verdict": "up", "csrf_token": csrf}
     )
     assert response.status_code == 422
-    assert "verdict: Input should be" in soup(response.text).get_text()
+    assert "Verdict: Input should be" in soup(response.text).get_text()
 
 
 def test_someone_elses_assignment_is_not_found(

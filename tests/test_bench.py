@@ -25,3 +25,17 @@ def test_the_export_benchmark_compares_the_same_rows_at_each_size() -> None:
             # Postgres's JSON COPY writes exactly the rows the export writes.
             assert figure.extra["rows"] == figure.extra["COPY rows"]
     assert all(("peak_mb_minus_smallest" in f.extra) == (" 60 " in f.name) for f in figures)
+
+
+@pytest.mark.skipif(
+    not PG_URL, reason="ARBITER_TEST_DATABASE_URL is not set (bench needs Postgres)"
+)
+def test_the_parquet_benchmark_measures_the_hf_dataset_export() -> None:
+    pytest.importorskip("pyarrow")
+    url = scratch_database("bench_parquet")
+    figures = export_bench.parquet_run(url, (20, 60), 1)
+    assert [f.name for f in figures] == [f"trl-dpo to Parquet {n} comparisons" for n in (20, 60)]
+    for figure in figures:
+        assert figure.unit == "MB peak" and figure.extra["rows"] > 0
+        assert figure.extra["parquet_bytes"] > 0, "the folder was written"
+    assert "peak_mb_minus_smallest" in figures[-1].extra

@@ -88,6 +88,9 @@ def test_demo_seeds_an_empty_database_only(arbiter) -> None:  # type: ignore[no-
     shown = json.loads(arbiter("project", "show", "demo", "--json"))
     assert shown["prompts"] == 5
     assert shown["comparisons"] >= 8
+    labelled = json.loads(arbiter("project", "show", "demo-labelled", "--json"))
+    assert (labelled["comparisons"], labelled["overlap"]) == (30, 3)
+    assert labelled["judgements"] >= 80, "judged by several demo annotators"
     arbiter("demo", code=1)
     assert "already has data" in arbiter("demo", "--if-empty")
 

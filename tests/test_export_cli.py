@@ -42,7 +42,9 @@ def test_export_writes_the_file_and_its_manifest(arbiter, tmp_path: Path, sessio
     assert manifest["params"] == {
         "min_votes": 1, "min_agreement": 0.5, "derive": None, "batch": [], "since": None,
         "until": None, "validation_fraction": None, "split": None, "keep_reserved": False,
-        "exclude_annotator": [], "include_gold": False, "min_gold_accuracy": None,
+        "exclude_annotator": [],
+        "ranking_pairs": "all",
+        "include_gold": False, "min_gold_accuracy": None,
         "min_competence": None, "consensus": "majority",
     }  # fmt: skip
     assert manifest["warnings"] == [

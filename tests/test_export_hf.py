@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -153,3 +154,23 @@ def test_datasets_loads_the_folder_unchanged(arbiter, tmp_path: Path) -> None:  
     )
     features = loaded["train"].features
     assert list(features) == ["prompt", "chosen", "rejected"]
+
+
+def test_an_empty_split_gets_no_file_and_the_card_says_so(arbiter, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    out, folder = export_folder(arbiter, tmp_path, "trl-dpo", "--validation-fraction", "0.3")
+    assert json.loads(Path(f"{out.with_name('trl-dpo.validation.jsonl')}.manifest.json")
+                      .read_text())["rows"] == 0  # fmt: skip
+    assert not list((folder / "data").glob("validation-*"))
+    header = card_header(folder)
+    assert [f["split"] for f in header["configs"][0]["data_files"]] == ["train"]
+    assert "No Parquet file: the split is empty." in (folder / "README.md").read_text()
+
+
+def test_without_pyarrow_the_cli_names_the_extra(  # type: ignore[no-untyped-def]
+    arbiter, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "pyarrow", None)
+    out, folder = tmp_path / "x.jsonl", tmp_path / "d"
+    printed = arbiter("export", "--project", "mixed", "--format", "trl-dpo", "--output", str(out),
+                      "--hf-dataset", str(folder), code=1)  # fmt: skip
+    assert "pip install 'arbiter[hf]'" in printed

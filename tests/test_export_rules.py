@@ -196,7 +196,7 @@ def test_nova_keeps_reserved_words_when_asked() -> None:
 def test_the_formats_are_registered_by_name() -> None:
     assert sorted(FORMATS) == sorted(
         ["openai-dpo", "openai-sft", "nova-dpo", "kto", "trl-dpo", "judgements",
-         "vertex-preference"]
+         "vertex-preference", "trl-reward", "rubric"]
     )  # fmt: skip
 
 

@@ -8,6 +8,7 @@ import hashlib
 import json
 import os
 import re
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -81,7 +82,9 @@ def test_an_export_round_trips_through_s3(arbiter, db: Database, s3: Any, endpoi
     assert f"s3://{BUCKET}/run-1/prefs.jsonl" in stored["run-1/prefs.jsonl.trl-dpo.yaml"].decode()
     recorded = json.loads(arbiter_history(db))
     assert recorded[0]["uploaded"] == uploaded, "the recorded export names the URIs too"
-    assert "wrote" in printed
+    assert f"uploaded {len(uploaded)} objects, e.g. s3://{BUCKET}/run-1/prefs.jsonl" in printed
+    assert "job config: prefs.jsonl.trl-dpo.yaml" in printed
+    assert "(1 Parquet file)" in printed
 
 
 def arbiter_history(db: Database) -> str:
@@ -135,3 +138,14 @@ def test_a_bad_destination_is_refused_before_anything_is_exported(
 def test_the_prefix_gets_its_final_slash() -> None:
     assert parse_s3_uri("s3://b/a/b").uri("f") == "s3://b/a/b/f"
     assert parse_s3_uri("s3://b").uri("f") == "s3://b/f"
+
+
+def test_without_boto3_the_cli_names_the_extra(  # type: ignore[no-untyped-def]
+    arbiter, db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with db.scope() as session:
+        make_mixed_project(session)
+    monkeypatch.setitem(sys.modules, "boto3", None)
+    printed = arbiter("export", "--project", "mixed", "--format", "trl-dpo", "--output",
+                      str(tmp_path / "x.jsonl"), "--to", f"s3://{BUCKET}/p/", code=1)  # fmt: skip
+    assert "pip install 'arbiter[s3]'" in printed

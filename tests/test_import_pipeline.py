@@ -11,12 +11,15 @@ import pytest
 
 from app.importing import pipeline
 from app.importing.pipeline import ahead, parse_chunks
+from app.importing.reader import iter_rows
 from tests.factories import jsonl, native_rows
 
 
 def chunks_of(data: bytes) -> list[pipeline.Parsed]:
     stream = io.BufferedReader(io.BytesIO(data), 1 << 10)  # type: ignore[arg-type]
-    return list(parse_chunks(stream, allow_single=False, bytes_read=lambda: stream.tell()))
+    return list(
+        parse_chunks(iter_rows(stream), allow_single=False, bytes_read=lambda: stream.tell())
+    )
 
 
 def test_chunks_hold_at_most_chunk_rows_rows_in_the_files_order(
@@ -40,7 +43,11 @@ def test_chunks_close_once_their_rows_hold_chunk_bytes_of_the_file(
 
 
 def test_problems_travel_with_the_chunk_of_their_line() -> None:
-    data = jsonl([*native_rows(2), {"prompt": "Q?"}]) + b"{not json\n" + jsonl(native_rows(1))
+    data = (
+        jsonl([*native_rows(2), {"prompt": "Q?", "candidates": []}])
+        + b"{not json\n"
+        + jsonl(native_rows(1))
+    )
     (chunk,) = chunks_of(data)
     assert [line for line, _ in chunk.rows] == [1, 2, 5]
     assert [(line, field) for line, field, _ in chunk.problems] == [(3, "candidates"), (4, "row")]
@@ -99,7 +106,7 @@ def test_a_huge_file_is_not_read_whole_before_the_first_chunk_is_written() -> No
     data = jsonl(native_rows(5_000))
     source = io.BytesIO(data)
     stream = io.BufferedReader(source, 1 << 10)  # type: ignore[arg-type]
-    chunks = parse_chunks(stream, allow_single=False, bytes_read=lambda: stream.tell())
+    chunks = parse_chunks(iter_rows(stream), allow_single=False, bytes_read=lambda: stream.tell())
     with ahead(chunks, depth=1) as items:
         first = next(iter(items))
         assert len(first.rows) == pipeline.CHUNK_ROWS

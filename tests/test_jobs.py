@@ -112,6 +112,11 @@ def test_the_runner_runs_a_job_and_a_restart_resumes_it(db: Database, fast_retri
         second = JobRunner(db, runs.execute)
         second.start()
         _wait_for(lambda: _status(db, job_id) is JobStatus.DONE)
+        with db.scope() as session:  # the runner goes on to the next job
+            next_id = runs.start_run(session, project, JobKind.GENERATE, _params(url),
+                                     created_by=None).id  # fmt: skip
+        second.wake.set()
+        _wait_for(lambda: _status(db, next_id) is JobStatus.DONE)
         second.close()
     with db.scope() as session:
         done = session.get(Job, job_id)
@@ -142,6 +147,9 @@ def test_the_models_page_starts_a_run_and_shows_its_progress(
     assert "done" in text and "6 candidates, 3 comparisons" in text and "6 / 6" in text
     assert "temperature 0.5" in text and "ARBITER_LLM_API_KEY" in text
     assert page.find("section", id="jobs").get("hx-trigger") is None  # nothing left to watch
+    # a list still polling from before is told to reload the page (its forms come back)
+    polled = client.get(f"/admin/projects/{project.slug}/models", headers=HX)
+    assert polled.headers["HX-Refresh"] == "true"
 
 
 def _only_job(db: Database) -> int:
@@ -156,9 +164,11 @@ def test_while_a_job_is_active_the_list_polls_and_the_forms_wait(
     jobs.start_job(session, project, JobKind.JUDGE, {"model": ["j=http://127.0.0.1:9/v1"]},
                    origin="cli", worker="elsewhere:1:a")  # fmt: skip
     admin_client(client, session)
-    fragment = client.get(f"/admin/projects/{project.slug}/models", headers=HX).text
+    polled = client.get(f"/admin/projects/{project.slug}/models", headers=HX)
+    fragment = polled.text
     jobs_section = soup(fragment).find("section", id="jobs")
     assert jobs_section.get("hx-trigger") == "every 2s" and "<html" not in fragment
+    assert "HX-Refresh" not in polled.headers
     page = soup(client.get(f"/admin/projects/{project.slug}/models").text)
     buttons = page.select("form[action*='/models/'] button[type=submit]")
     assert len(buttons) == 2 and all(b.has_attr("disabled") for b in buttons)

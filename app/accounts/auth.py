@@ -37,15 +37,20 @@ def _dummy_hash() -> str:
 
 
 def authenticate(session: Session, username: str, password: str) -> User | None:
-    """The active user with this username and password, else None. An unknown username
-    costs one hash verification too, so the answer's timing does not tell who exists."""
+    """The active user with this username and password, else None."""
+    user = password_owner(session, username, password)
+    return user if user is not None and user.is_active else None
+
+
+def password_owner(session: Session, username: str, password: str) -> User | None:
+    """The user with this username and password, active or not, else None. An unknown
+    username costs one hash verification too, so the answer's timing does not tell who
+    exists; only the right password tells that an account is inactive."""
     user = session.scalar(select(User).where(User.username == username.strip()))
     if user is None:
         verify_password(_dummy_hash(), password)
         return None
-    if not verify_password(user.password_hash, password) or not user.is_active:
-        return None
-    return user
+    return user if verify_password(user.password_hash, password) else None
 
 
 def generate_password() -> str:

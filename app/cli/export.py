@@ -43,6 +43,9 @@ def export_command(
     exclude_annotator: Annotated[
         list[str] | None, typer.Option(help="leave out this annotator's labels (repeatable)")
     ] = None,
+    ranking_pairs: Annotated[
+        str, typer.Option(help="ranking projects: all, adjacent or best-vs-rest pairs")
+    ] = "all",
     hf_dataset: Annotated[
         Path | None,
         typer.Option(
@@ -74,12 +77,13 @@ def export_command(
             format=fmt, min_votes=min_votes, min_agreement=min_agreement, derive=derive,
             batch=batch or [], since=since, until=until,
             validation_fraction=validation_fraction, keep_reserved=keep_reserved,
-            exclude_annotator=exclude_annotator or [], include_gold=include_gold,
+            exclude_annotator=exclude_annotator or [], ranking_pairs=ranking_pairs,
+            include_gold=include_gold,
             min_gold_accuracy=min_gold_accuracy, min_competence=min_competence,
             consensus=consensus,
         )  # fmt: skip
     except ValidationError as exc:
-        err.print(f"error: {exports.describe(exc)}")
+        err.print(f"error: {exports.describe(exc)}", markup=False)
         raise typer.Exit(2) from None
     delivery = Delivery(
         HfDataset(hf_dataset, license) if hf_dataset else None, job_configs, to, endpoint_url
@@ -87,14 +91,14 @@ def export_command(
     try:
         delivery.location()
     except DomainError as exc:
-        err.print(f"error: {exc}")
+        err.print(f"error: {exc}", markup=False)
         raise typer.Exit(2) from None
     settings = Settings()
     db = Database(settings.database_url)
     try:
         written = _run(db, settings, project, params, output, delivery)
     except (DomainError, OSError) as exc:
-        err.print(f"error: {exc}")
+        err.print(f"error: {exc}", markup=False)
         raise typer.Exit(1) from None
     finally:
         db.dispose()
@@ -138,13 +142,28 @@ def _who() -> str:
         return "cli"
 
 
+def say(text: str) -> None:
+    """Print as is: paths, names and warnings may hold brackets, which are not markup here."""
+    out.print(text, markup=False)
+
+
 def _summarise(file: WrittenFile) -> None:
     manifest: dict[str, Any] = file.manifest
-    out.print(f"wrote {manifest['rows']:,} rows to {file.path} (sha256 {manifest['sha256']})")
+    say(f"wrote {manifest['rows']:,} rows to {file.path} (sha256 {manifest['sha256']})")
     left_out = manifest["left_out"]
     if left_out:
         reasons = ", ".join(f"{reason} {n:,}" for reason, n in left_out.items())
-        out.print(f"  left out: {reasons}")
+        say(f"  left out: {reasons}")
     for warning in manifest["warnings"]:
-        out.print(f"  warning: {warning}")
-    out.print(f"  manifest: {file.path.name}.manifest.json")
+        say(f"  warning: {warning}")
+    say(f"  manifest: {file.path.name}.manifest.json")
+    if "hf_dataset" in manifest:
+        shards = manifest["hf_dataset"]["files"]
+        plural = "s" if len(shards) != 1 else ""
+        folder = manifest["hf_dataset"]["folder"]
+        say(f"  dataset folder: {folder} ({len(shards)} Parquet file{plural})")
+    for config in manifest.get("job_configs", []):
+        say(f"  job config: {config['file']}")
+    if "uploaded" in manifest:
+        uploaded = manifest["uploaded"]
+        say(f"  uploaded {len(uploaded)} objects, e.g. {uploaded[file.path.name]}")

@@ -10,19 +10,16 @@ from typing import Annotated
 
 import typer
 from pydantic import ValidationError
-from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
 from app import migrate, projects
 from app.accounts import auth
 from app.annotation.rubric import PRESETS
-from app.cli.common import dispose_all, domain_errors, err, fail, open_database, out, transaction
+from app.cli.common import dispose_all, domain_errors, fail, open_database, out, transaction
 from app.cli.export import export_command
+from app.cli.imports import import_command
 from app.cli.leaderboard import leaderboard_command
 from app.cli.llm import generate_command, judge_command
-from app.errors import DomainError
 from app.exports.params import describe
-from app.importing import ImportRefused, import_batch
-from app.importing.labels import LabelCounts, import_with_labels, source_username
 from app.models import Role
 from app.settings import Settings
 
@@ -36,6 +33,7 @@ cli.add_typer(user_cli, name="user")
 cli.add_typer(token_cli, name="token")
 cli.add_typer(project_cli, name="project")
 cli.command("export")(export_command)
+cli.command("import")(import_command)
 cli.command("generate")(generate_command)
 cli.command("judge")(judge_command)
 cli.command("leaderboard")(leaderboard_command)
@@ -205,59 +203,6 @@ def project_show(
         out.print(f"{key:>16}: {value}")
 
 
-@cli.command("import")
-def import_file(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
-    project: Annotated[str, typer.Option(help="project name or slug")],
-    batch: Annotated[str | None, typer.Option(help="batch name")] = None,
-    keep_labels: Annotated[
-        bool, typer.Option(help="keep OpenAI DPO / TRL rows' preferences as source:<batch>")
-    ] = False,
-) -> None:
-    """Import a batch file (JSONL or a JSON array). A bad file is refused whole."""
-    settings, db = open_database()
-    total = file.stat().st_size
-    progress = Progress(
-        "[progress.description]{task.description}", BarColumn(), DownloadColumn(),
-        TimeRemainingColumn(), console=err, disable=not err.is_terminal, transient=True,
-    )  # fmt: skip
-    labels = None
-    try:
-        with progress, db.scope() as session:
-            task = progress.add_task("importing", total=total)
-            target = projects.get_project(session, project)
-            max_bytes = settings.max_upload_mb << 20
-
-            def advance(n: int) -> None:
-                progress.advance(task, n)
-
-            if keep_labels:
-                result, labels = import_with_labels(
-                    session, target, file, source_name=batch or file.stem,
-                    max_bytes=max_bytes, batch_name=batch, progress=advance,
-                )  # fmt: skip
-            else:
-                result = import_batch(
-                    session, target, file, max_bytes=max_bytes, batch_name=batch, progress=advance
-                )
-    except ImportRefused as exc:
-        err.print(f"refused {file.name}: {exc.error_count} errors; nothing was imported")
-        err.print(exc.report(), markup=False)
-        raise typer.Exit(1) from None
-    except DomainError as exc:
-        raise fail(str(exc)) from None
-    out.print(result.summary())
-    if labels is not None:
-        out.print(_labels_summary(labels, source_username(batch or file.stem)))
-
-
-def _labels_summary(labels: LabelCounts, username: str) -> str:
-    if not labels.labels:
-        return "--keep-labels: these rows carry no preference (only OpenAI DPO and TRL rows do)."
-    present = f" ({labels.already_present} were already there)" if labels.already_present else ""
-    return f"{labels.recorded} source labels recorded as {username}{present}."
-
-
 @cli.command("serve")
 def serve(
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
@@ -321,7 +266,7 @@ def demo(
             out.print(message)
             return
         raise fail(message) from None
-    out.print("demo project 'Demo' created. Logins:")
+    out.print("demo projects 'Demo' and 'Demo (labelled)' created. Logins:")
     for username, password in logins:
         out.print(f"  {username:<10} {password}")
 

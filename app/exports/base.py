@@ -42,6 +42,10 @@ class Options:
     keep_reserved: bool = False
     #: The annotator pseudonym of a user id (stable per project, never the username).
     pseudonym: Callable[[int], str] = str
+    #: The project's rubric aspects, in its order (the ``rubric`` format's columns).
+    aspects: tuple[str, ...] = ()
+    #: How rankings became pairs (``trl-reward`` reads the rank distances the same way).
+    ranking_pairs: str = "all"
 
 
 @dataclass

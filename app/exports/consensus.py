@@ -227,6 +227,9 @@ class Selection:
     excluded_user_ids: tuple[int, ...] = ()
     since: datetime | None = None
     until: datetime | None = None
+    #: In a ranking project, how each ranking becomes pairs (app/exports/rankings.py);
+    #: None elsewhere, so other projects' exports read no rankings at all.
+    ranking_pairs: str | None = None
     #: Gold pairs (known answers) are left out of training files unless asked for.
     include_gold: bool = False
     #: With ``--consensus dawid-skene``: each voted comparison's modelled outcome and its

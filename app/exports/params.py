@@ -29,6 +29,9 @@ class ExportParams(BaseModel):
     split: Split | None = Field(None, description="which file of a split (default train)")
     keep_reserved: bool = Field(False, description="nova-dpo: keep rows with reserved words")
     exclude_annotator: list[str] = Field(default_factory=list, description="usernames to skip")
+    ranking_pairs: Literal["all", "adjacent", "best-vs-rest"] = Field(
+        "all", description="ranking projects: which pairs a ranking gives"
+    )
     include_gold: bool = Field(False, description="keep gold pairs (known answers)")
     min_gold_accuracy: float | None = Field(
         None, ge=0, le=1, description="leave out annotators below this gold accuracy"

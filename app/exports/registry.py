@@ -8,14 +8,26 @@ from app.exports import (
     nova_dpo,
     openai_dpo,
     openai_sft,
+    rubric,
     trl_dpo,
+    trl_reward,
     vertex_preference,
 )
 from app.exports.base import Format
 
 FORMATS: dict[str, Format] = {
     module.FORMAT.name: module.FORMAT
-    for module in (openai_dpo, openai_sft, nova_dpo, kto, trl_dpo, judgements, vertex_preference)
+    for module in (
+        openai_dpo,
+        openai_sft,
+        nova_dpo,
+        kto,
+        trl_dpo,
+        trl_reward,
+        rubric,
+        judgements,
+        vertex_preference,
+    )
 }
 
 

@@ -25,7 +25,7 @@ from app.exports.params import ExportParams, Split
 from app.exports.pseudonyms import pseudonymizer
 from app.exports.registry import FORMATS
 from app.exports.source import prompt_labels
-from app.models import Batch, Project, User
+from app.models import Batch, Project, Protocol, User
 from app.quality.bars import below_the_bar
 from app.quality.consensus import modelled_outcomes
 
@@ -59,14 +59,18 @@ def plan_export(
     excluded = _user_ids(session, params.exclude_annotator)
     below = below_the_bar(session, project, params, excluded)
     excluded = tuple(sorted({*excluded, *below.user_ids}))
+    ranked = params.ranking_pairs if project.protocol is Protocol.RANKING else None
     selection = Selection(
-        project.id, batch_ids, excluded, params.since, params.until, params.include_gold
-    )
+        project.id, batch_ids, excluded, params.since, params.until, ranked,
+        include_gold=params.include_gold,
+    )  # fmt: skip
     options = Options(
         thresholds=Thresholds(params.min_votes, params.min_agreement),
         derive_pairs=params.derive == "pairs",
         keep_reserved=params.keep_reserved,
         pseudonym=pseudonymizer(secret, project.id),
+        aspects=tuple(a["name"] for a in project.rubric),
+        ranking_pairs=params.ranking_pairs,
     )
     return ExportPlan(
         project.id, project.slug, params, FORMATS[params.format], selection, options,

@@ -46,6 +46,8 @@ from app.exports.consensus import (
     prompts_between,
     rating_votes,
 )
+from app.exports.rankings import Policy, RankingView, pair_votes, ranking_views
+from app.exports.scores import CandidateScores, candidate_scores
 from app.models import Candidate, Comparison, Judgement, Prompt
 
 SLICE = 1_000
@@ -57,6 +59,8 @@ class Needs:
 
     ratings: bool = False
     judgements: bool = False
+    #: Rubric scores: each candidate's mean per aspect and its raters.
+    scores: bool = False
     texts: bool = True
     #: Only the texts of comparisons that give a preference pair (under the export's
     #: thresholds): what the pairwise formats write, and no text they would drop.
@@ -95,6 +99,10 @@ class PromptLabels:
     ratings: dict[int, RatingVotes] = field(default_factory=dict)
     judgements: list[JudgementView] = field(default_factory=list)
     texts: dict[int, str] = field(default_factory=dict)
+    #: A ranking project's ranking judgements (their pairs are in ``comparisons``).
+    rankings: list[RankingView] = field(default_factory=list)
+    #: Per candidate: (mean per aspect, how many judgements scored it).
+    scores: dict[int, CandidateScores] = field(default_factory=dict)
 
 
 def _prompts(selection: Selection) -> Select[Any]:
@@ -183,6 +191,11 @@ def _slice(
     groups = {r[0]: PromptLabels(_view(r)) for r in rows}
     for votes in comparison_votes(session, list(groups), selection):
         groups[votes.prompt_id].comparisons.append(votes)
+    if selection.ranking_pairs is not None:
+        _add_rankings(session, groups, selection)
+    if needs.scores:
+        for prompt_id, candidate_id, scored in candidate_scores(session, list(groups), selection):
+            groups[prompt_id].scores[candidate_id] = scored
     if needs.ratings:
         # Ratings belong to a candidate, so to its prompt's batch.
         rated = [r[0] for r in rows if _in_batches(r[6], selection)]
@@ -221,6 +234,16 @@ def _add_ratings(
         groups[prompt_id].ratings[candidate_id] = votes
 
 
+def _add_rankings(session: Session, groups: dict[int, PromptLabels], selection: Selection) -> None:
+    """Each prompt's rankings, and the pair votes they give under the export's policy."""
+    policy: Policy = selection.ranking_pairs  # type: ignore[assignment]
+    for view in ranking_views(session, list(groups), selection):
+        groups[view.prompt_id].rankings.append(view)
+    for group in groups.values():
+        if group.rankings:
+            group.comparisons.extend(pair_votes(group.rankings, policy))
+
+
 def _judgements(
     session: Session, prompt_ids: list[int], selection: Selection
 ) -> Iterator[tuple[int, JudgementView]]:
@@ -251,6 +274,7 @@ def _add_texts(
     wanted: set[int] = set()
     for group in groups.values():
         wanted.update(group.ratings)
+        wanted.update(group.scores)
         for c in group.comparisons:
             if thresholds is not None:
                 if c.votes.left_out_reason(thresholds) is None:

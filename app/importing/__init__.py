@@ -1,32 +1,39 @@
 """Import a batch file into a project: streamed, validated whole, written all or nothing.
 
 ``import_batch`` is the one entry point; the CLI, the API and the browser upload all call it.
-Rows are read and validated one at a time and written in chunks inside a savepoint. The first
+Rows are read (``containers``: JSON Lines, JSON, CSV, TSV, Parquet, gzipped or not) and
+validated one at a time (``shapes``) and written in chunks inside a savepoint. The first
 invalid row stops the writing (validation goes on, to list every error); at the end a refused
 file's savepoint is rolled back, so nothing of it remains even if the caller commits.
+
+With ``skip_invalid`` the invalid rows are left out instead, each reported, and the valid
+ones written in the same one transaction; a problem with the file itself (not gzip, a JSON
+array broken mid-way) still refuses it whole.
 """
 
 from __future__ import annotations
 
 import io
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app.annotation.work import add_work
 from app.importing.bulk import unprepared
+from app.importing.containers import Container, open_rows
 from app.importing.ingest import ChunkWriter, Counts, RowHook
+from app.importing.mapping import ColumnMap
 from app.importing.pipeline import ahead, parse_chunks
 from app.importing.reader import CountingReader, FileTooLarge
 from app.importing.rows import PromptRow, RowKind
 from app.models import MAX_RANKED, Batch, Project, Protocol, utcnow
 
-__all__ = ["ImportRefused", "ImportResult", "RowError", "import_batch"]
+__all__ = ["ImportRefused", "ImportResult", "RowError", "Skipped", "import_batch"]
 
 MAX_LISTED_ERRORS = 50
 
@@ -57,12 +64,24 @@ class ImportRefused(Exception):
 
 
 @dataclass(frozen=True)
+class Skipped:
+    """The rows ``skip_invalid`` left out: ``errors`` the first 50 problems, ``count`` all
+    problems, ``rows`` the rows they were found on."""
+
+    errors: list[RowError]
+    count: int
+    rows: int
+
+
+@dataclass(frozen=True)
 class ImportResult:
     batch_id: int | None
     kind: RowKind | None
     counts: Counts
     sha256: str
     bytes_read: int
+    container: Container | None = None
+    skipped: Skipped = Skipped([], 0, 0)
 
     @property
     def added_nothing(self) -> bool:
@@ -70,24 +89,42 @@ class ImportResult:
 
     def summary(self) -> str:
         c = self.counts
+        skipped = f" {self.skipped.rows} invalid rows skipped." if self.skipped.rows else ""
         if self.added_nothing:
-            return f"{c.rows} rows read: all were already in the project; nothing added."
+            return f"{c.rows} rows read: all were already in the project; nothing added.{skipped}"
         dup = f", {c.duplicates} rows already present" if c.duplicates else ""
         return (
             f"{c.rows} rows read: {c.prompts} prompts, {c.candidates} candidates, "
-            f"{c.comparisons} comparisons added{dup}."
+            f"{c.comparisons} comparisons added{dup}.{skipped}"
         )
 
 
+#: Told of every problem as it is found (the CLI prints skipped rows, or writes --rejects).
+ErrorHook = Callable[[RowError], None]
+
+
 class _Errors:
-    def __init__(self) -> None:
+    def __init__(self, on_error: ErrorHook | None = None) -> None:
         self.listed: list[RowError] = []
         self.count = 0
+        self.rows = 0
+        #: A problem with the file itself, which no skipping gets round.
+        self.fatal = False
+        self.on_error = on_error
 
     def add(self, line: int, field: str, message: str) -> None:
         self.count += 1
+        self.fatal = self.fatal or field == "file"
+        error = RowError(line, field, message)
         if len(self.listed) < MAX_LISTED_ERRORS:
-            self.listed.append(RowError(line, field, message))
+            self.listed.append(error)
+        if self.on_error is not None:
+            self.on_error(error)
+
+    def add_rows(self, problems: list[tuple[int, str, str]]) -> None:
+        self.rows += len({line for line, _, _ in problems})
+        for line, field, message in problems:
+            self.add(line, field, message)
 
 
 def import_batch(
@@ -101,14 +138,22 @@ def import_batch(
     created_by: int | None = None,
     progress: Callable[[int], None] | None = None,
     on_row: RowHook | None = None,
+    mapping: ColumnMap | None = None,
+    skip_invalid: bool = False,
+    on_skip: ErrorHook | None = None,
 ) -> ImportResult:
-    """Import every row of ``source`` into ``project`` or raise ``ImportRefused``."""
+    """Import every row of ``source`` into ``project`` or raise ``ImportRefused``.
+
+    ``filename`` names the container (``.csv.gz`` ...); ``mapping`` renames columns;
+    ``skip_invalid`` leaves invalid rows out (each told to ``on_skip``) instead of refusing.
+    """
     if isinstance(source, Path):
         filename = filename or source.name
         with source.open("rb") as fh:
             return import_batch(
                 session, project, fh, max_bytes=max_bytes, batch_name=batch_name,
                 filename=filename, created_by=created_by, progress=progress, on_row=on_row,
+                mapping=mapping, skip_invalid=skip_invalid, on_skip=on_skip,
             )  # fmt: skip
     _refuse_if_too_large(source, max_bytes)
     savepoint = session.begin_nested()
@@ -126,18 +171,23 @@ def import_batch(
         session, project.id, batch.id, on_row, make_pairs=project.protocol is Protocol.PAIRWISE,
         max_candidates=MAX_RANKED if ranking else None,
     )  # fmt: skip
-    errors = _Errors()
+    errors = _Errors(on_skip if skip_invalid else None)
+    container = None
     try:
+        opened = open_rows(counting, filename)
+        container = opened.container
+        read = _Read(opened.rows, opened.typed, mapping, skip_invalid)
         with unprepared(session):
-            kind = _stream(counting, project, writer, errors)
+            kind = _stream(counting, project, writer, errors, read)
     except FileTooLarge as exc:
         errors.add(1, "file", str(exc))
         kind = None
-    if errors.count:
+    if errors.count and (not skip_invalid or errors.fatal or not writer.counts.rows):
         savepoint.rollback()
         raise ImportRefused(errors.listed, errors.count)
     writer.counts.comparisons += add_work(session, project, batch.id)
-    result = _finish(session, batch, writer.counts, kind, counting)
+    skipped = Skipped(errors.listed, errors.count, errors.rows)
+    result = _finish(session, batch, writer.counts, kind, counting, container, skipped)
     savepoint.commit()
     if writer.counts.comparisons >= ANALYZE_AFTER:
         _analyze(session)
@@ -180,49 +230,91 @@ def _default_batch_name(filename: str | None) -> str:
     return f"{filename} {stamp}" if filename else f"batch {stamp}"
 
 
+@dataclass(frozen=True)
+class _Read:
+    """How the file's rows are read: the container's rows, and what to do with them."""
+
+    rows: Iterator[tuple[int, Any]]
+    typed: bool
+    mapping: ColumnMap | None
+    skip_invalid: bool
+
+
 def _stream(
-    counting: CountingReader, project: Project, writer: ChunkWriter, errors: _Errors
+    counting: CountingReader, project: Project, writer: ChunkWriter, errors: _Errors, read: _Read
 ) -> RowKind | None:
     """Parse ahead in a thread while this one writes each chunk, in the file's order."""
     kind: RowKind | None = None
     chunks = parse_chunks(
-        io.BufferedReader(counting, 1 << 20),
+        read.rows,
         allow_single=project.rate_singletons or project.protocol is Protocol.RATING,
         bytes_read=lambda: counting.bytes_read,
+        mapping=read.mapping,
+        typed=read.typed,
     )
     with ahead(chunks) as parsed:
         for chunk in parsed:
             kind = chunk.kind
-            for line, field, message in chunk.problems:
-                errors.add(line, field, message)
-            if chunk.rows:
+            errors.add_rows(chunk.problems)
+            if not chunk.rows:
+                continue
+            if read.skip_invalid and not errors.fatal:
+                _write_valid(writer, chunk.rows, errors)
+            else:
                 _flush(writer, chunk.rows, errors)
     if kind is None and not errors.count:
         errors.add(1, "file", "no rows found")
     return kind
 
 
+def _too_many(
+    writer: ChunkWriter, chunk: list[tuple[int, PromptRow]]
+) -> list[tuple[int, str, str]]:
+    """Rows with more candidates than the project's protocol shows (a ranking's nine)."""
+    most = writer.max_candidates
+    if most is None:
+        return []
+    message = f"a ranking shows at most {most} candidates"
+    return [(line, "candidates", message) for line, row in chunk if len(row.candidates) > most]
+
+
 def _flush(writer: ChunkWriter, chunk: list[tuple[int, PromptRow]], errors: _Errors) -> None:
     """Write a chunk while the file is clean; once it is not, only look for more errors."""
-    most = writer.max_candidates
-    if most is not None:
-        for line, row in chunk:
-            if len(row.candidates) > most:
-                errors.add(line, "candidates", f"a ranking shows at most {most} candidates")
+    errors.add_rows(_too_many(writer, chunk))
     found = writer.check(chunk) if errors.count else writer.write(chunk)
-    for line, field, message in found:
-        errors.add(line, field, message)
+    errors.add_rows(found)
+
+
+def _write_valid(writer: ChunkWriter, chunk: list[tuple[int, PromptRow]], errors: _Errors) -> None:
+    """Write the chunk's rows that fit the protocol and do not conflict with the project."""
+    too_many = _too_many(writer, chunk)
+    errors.add_rows(too_many)
+    bad = {line for line, _, _ in too_many}
+    chunk = [(line, row) for line, row in chunk if line not in bad]
+    while chunk:
+        found = writer.write(chunk)
+        if not found:
+            return
+        errors.add_rows(found)
+        bad = {line for line, _, _ in found}
+        chunk = [(line, row) for line, row in chunk if line not in bad]
 
 
 def _finish(
-    session: Session, batch: Batch, counts: Counts, kind: RowKind | None, reader: CountingReader
+    session: Session,
+    batch: Batch,
+    counts: Counts,
+    kind: RowKind | None,
+    reader: CountingReader,
+    container: Container | None,
+    skipped: Skipped,
 ) -> ImportResult:
     sha256 = reader.sha256.hexdigest()
     if counts.rows == counts.duplicates:
         session.delete(batch)
         session.flush()
-        return ImportResult(None, kind, counts, sha256, reader.bytes_read)
+        return ImportResult(None, kind, counts, sha256, reader.bytes_read, container, skipped)
     batch.counts = counts.as_dict()
     batch.sha256 = sha256
     session.flush()
-    return ImportResult(batch.id, kind, counts, sha256, reader.bytes_read)
+    return ImportResult(batch.id, kind, counts, sha256, reader.bytes_read, container, skipped)

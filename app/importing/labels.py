@@ -1,10 +1,12 @@
 """``--keep-labels``: bring a preference set's own labels in as a source annotator.
 
-OpenAI DPO and TRL rows say which of their two outputs the source preferred. With
-``keep_labels`` each such preference becomes the judgement of an inactive annotator named
-after the source (``source:<name>``), so it takes part in consensus and exports like any
-other, can be compared with human judgements, and can be left out of an export by excluding
-that annotator. Re-importing adds no second judgement (one per annotator and comparison).
+Every preference shape (OpenAI DPO, the TRL shapes, UltraFeedback, HH) says which of its two
+outputs the source preferred, and a KTO row whether its one completion is good. With
+``keep_labels`` each such preference becomes the judgement, and each KTO label the rating,
+of an inactive annotator named after the source (``source:<name>``), so it takes part in
+consensus and exports like any other, can be compared with human judgements, and can be left
+out of an export by excluding that annotator. Re-importing adds no second judgement or
+rating (one per annotator and comparison or candidate).
 
 A source's labels do not count toward a comparison's ``judgement_count``: that counter is the
 queue's, the human judgements a project's ``overlap`` asks for. Were they counted, a project
@@ -24,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from app.importing import ImportResult, import_batch
 from app.importing.rows import PromptRow
-from app.models import Comparison, Judgement, Project, Role, User, Verdict
+from app.models import Comparison, Judgement, Project, Rating, Role, User, Verdict
 
 SOURCE_PREFIX = "source:"
 FLUSH_ROWS = 1000
@@ -59,6 +61,8 @@ def inactive_annotator(session: Session, username: str) -> User:
 
 @dataclass
 class LabelCounts:
+    """Preferences (judgements) and KTO labels (ratings) found, and how many were new."""
+
     labels: int = 0
     recorded: int = 0
 
@@ -75,22 +79,51 @@ class SourceLabels:
         self.source_name = source_name
         self.user: User | None = None
         self.pending: dict[tuple[int, int], Verdict] = {}
+        self.pending_ratings: dict[int, bool] = {}
         self.counts = LabelCounts()
 
     def __call__(self, row: PromptRow, candidate_ids: list[int]) -> None:
-        if row.preferred is None or len(candidate_ids) != 2:
-            return
-        preferred = candidate_ids[row.preferred]
-        a, b = sorted(candidate_ids)
-        self.pending.setdefault((a, b), Verdict.A if preferred == a else Verdict.B)
-        if len(self.pending) >= FLUSH_ROWS:
+        if row.label is not None and len(candidate_ids) == 1:
+            self.pending_ratings.setdefault(candidate_ids[0], row.label)
+        elif row.preferred is not None and len(candidate_ids) == 2:
+            preferred = candidate_ids[row.preferred]
+            a, b = sorted(candidate_ids)
+            self.pending.setdefault((a, b), Verdict.A if preferred == a else Verdict.B)
+        if len(self.pending) + len(self.pending_ratings) >= FLUSH_ROWS:
             self.flush()
 
     def flush(self) -> None:
-        if not self.pending:
+        if not (self.pending or self.pending_ratings):
             return
         if self.user is None:
             self.user = source_annotator(self.session, self.source_name)
+        if self.pending_ratings:
+            self._flush_ratings()
+        if self.pending:
+            self._flush_judgements()
+
+    def _flush_ratings(self) -> None:
+        assert self.user is not None
+        done = set(
+            self.session.scalars(
+                select(Rating.candidate_id).where(
+                    Rating.user_id == self.user.id,
+                    Rating.candidate_id.in_(list(self.pending_ratings)),
+                )
+            )
+        )
+        fresh = [
+            {"candidate_id": cid, "user_id": self.user.id, "good": good}
+            for cid, good in self.pending_ratings.items()
+            if cid not in done
+        ]
+        self.counts.labels += len(self.pending_ratings)
+        self.counts.recorded += len(fresh)
+        self.pending_ratings = {}
+        if fresh:
+            self.session.execute(insert(Rating), fresh)
+
+    def _flush_judgements(self) -> None:
         found = self._comparisons()
         done = self._already_judged(found.values())
         fresh = [(cid, self.pending[pair]) for pair, cid in found.items() if cid not in done]

@@ -16,8 +16,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from app.importing.reader import Problem, iter_rows
-from app.importing.rows import PromptRow, RowInvalid, RowKind, detect_kind, parse_row
+from app.importing.mapping import ColumnMap, prepare
+from app.importing.reader import Problem
+from app.importing.rows import PromptRow, RowInvalid, RowKind
+from app.importing.shapes import detect_kind, parse_row
 
 T = TypeVar("T")
 
@@ -40,18 +42,30 @@ class Parsed:
 
 
 def parse_chunks(
-    stream: Any, *, allow_single: bool, bytes_read: Callable[[], int]
+    rows: Iterator[tuple[int, Any]],
+    *,
+    allow_single: bool,
+    bytes_read: Callable[[], int],
+    mapping: ColumnMap | None = None,
+    typed: bool = True,
 ) -> Iterator[Parsed]:
-    """The rows of ``stream`` parsed and validated, a chunk at a time, in the file's order."""
+    """``rows`` (a container's ``(line, value)``) parsed and validated, a chunk at a time, in
+    the file's order. ``mapping`` renames columns first; ``typed`` is False for text cells."""
     kind: RowKind | None = None
+    mapping = mapping or ColumnMap()
     chunk = Parsed()
     start = bytes_read()
-    for line, value in iter_rows(stream):
+    for line, value in rows:
         if isinstance(value, Problem):
             chunk.problems.append((line, value.field, value.message))
             continue
-        kind = chunk.kind = kind or detect_kind(value)
         try:
+            value = prepare(value, mapping, typed)
+            if kind is None:
+                kind = chunk.kind = detect_kind(value)
+                if kind.single and not allow_single:
+                    chunk.problems.append((line, "file", single_refused(kind)))
+                    break
             chunk.rows.append((line, parse_row(value, kind, allow_single=allow_single)))
         except RowInvalid as exc:
             chunk.problems.extend((line, f, m) for f, m in exc.problems)
@@ -60,6 +74,13 @@ def parse_chunks(
             chunk = Parsed(kind=kind)
             start = bytes_read()
     yield chunk
+
+
+def single_refused(kind: RowKind) -> str:
+    return (
+        f"these rows hold one response each ({kind.description}): import them into a project that"
+        " rates single responses (protocol rating, or rate_singletons)"
+    )
 
 
 @dataclass(frozen=True)

@@ -1,17 +1,20 @@
 """Validation of import rows (FORMATS.md §1) into one normalised shape, ``PromptRow``.
 
-Three kinds of row are accepted, detected once per file from its first row: Arbiter's native
-rows, OpenAI DPO rows and TRL/HF ``prompt``/``chosen``/``rejected`` rows. Pydantic checks
-types; the semantic rules (roles, limits, duplicates) follow, each reported against the
-field it concerns.
+This module holds the row types, the shared rules and three shapes: Arbiter's native rows,
+OpenAI DPO rows and TRL explicit-prompt rows; ``shapes`` adds the others and detects which
+one a file holds. Pydantic checks types (its errors retold in the user's words by
+``type_problems``); the semantic rules (roles, limits, duplicates) follow, each reported
+against the field it concerns.
 """
 
 from __future__ import annotations
 
 import enum
 import hashlib
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from pydantic import BaseModel, ConfigDict, StrictInt, StrictStr, ValidationError
@@ -26,12 +29,50 @@ MAX_JSON_DEPTH = 64
 MAX_NAME_CHARS = 200
 NUL_REFUSED = "contains a NUL character (\\u0000), which cannot be stored"
 ROLES = ("system", "user", "assistant")
+M = TypeVar("M", bound="BaseModel")
 
 
 class RowKind(enum.StrEnum):
+    """The shape of a file's rows (FORMATS.md §1), detected from its first row."""
+
     NATIVE = "native"
     OPENAI_DPO = "openai-dpo"
+    #: ``prompt`` / ``chosen`` / ``rejected``, the answers alone.
     TRL = "trl"
+    #: ``chosen`` / ``rejected`` as whole conversations, no ``prompt``.
+    TRL_IMPLICIT = "trl-implicit"
+    #: A ``prompt`` plus whole conversations that repeat it (UltraFeedback-binarized).
+    ULTRAFEEDBACK = "ultrafeedback"
+    #: Anthropic HH-RLHF ``Human:`` / ``Assistant:`` transcripts.
+    HH = "hh"
+    #: OpenAI chat fine-tuning rows: the final assistant message is the one candidate.
+    OPENAI_SFT = "openai-sft"
+    #: TRL unpaired rows: ``prompt`` / ``completion`` / ``label``.
+    KTO = "kto"
+    #: Prompts alone, waiting for candidates.
+    PROMPTS = "prompts"
+
+    @property
+    def description(self) -> str:
+        return KIND_TITLES[self]
+
+    @property
+    def single(self) -> bool:
+        """Whether each row holds exactly one candidate (rated, not compared)."""
+        return self in (RowKind.OPENAI_SFT, RowKind.KTO)
+
+
+KIND_TITLES = {
+    RowKind.NATIVE: "Arbiter rows (prompt or messages, candidates)",
+    RowKind.OPENAI_DPO: "OpenAI DPO (input, preferred_output, non_preferred_output)",
+    RowKind.TRL: "TRL preference, explicit prompt (prompt, chosen, rejected)",
+    RowKind.TRL_IMPLICIT: "TRL preference, implicit prompt (chosen, rejected conversations)",
+    RowKind.ULTRAFEEDBACK: "prompt with whole conversations (UltraFeedback-binarized)",
+    RowKind.HH: "Human/Assistant transcripts (Anthropic HH-RLHF)",
+    RowKind.OPENAI_SFT: "OpenAI chat fine-tuning (messages ending in an assistant answer)",
+    RowKind.KTO: "TRL unpaired preference (prompt, completion, label)",
+    RowKind.PROMPTS: "prompts only (waiting for candidates)",
+}
 
 
 @dataclass(frozen=True)
@@ -57,8 +98,10 @@ class PromptRow:
     tools: list[dict[str, Any]] | None = None
     meta: dict[str, Any] | None = None
     pairs: list[tuple[int, int]] | None = None
-    #: Index of the candidate the source preferred (OpenAI DPO and TRL rows carry one).
+    #: Index of the candidate the source preferred (the preference shapes carry one).
     preferred: int | None = None
+    #: The source's good/bad label of the row's one candidate (KTO rows).
+    label: bool | None = None
     #: A gold pair's known answer: the better candidate's index, or "tie" / "both_bad".
     gold: int | str | None = None
     content_hash: str = field(init=False)
@@ -125,6 +168,7 @@ class OpenAIInputIn(BaseModel):
 
 class OpenAIDpoRowIn(BaseModel):
     model_config = _Lenient
+    meta: dict[str, Any] | None = None
     input: OpenAIInputIn
     preferred_output: list[MessageIn]
     non_preferred_output: list[MessageIn]
@@ -132,55 +176,52 @@ class OpenAIDpoRowIn(BaseModel):
 
 class TrlRowIn(BaseModel):
     model_config = _Lenient
+    meta: dict[str, Any] | None = None
     prompt: StrictStr | list[MessageIn]
     chosen: StrictStr | list[MessageIn]
     rejected: StrictStr | list[MessageIn]
 
 
-def detect_kind(value: Any) -> RowKind:
-    if isinstance(value, dict):
-        if "preferred_output" in value or "input" in value:
-            return RowKind.OPENAI_DPO
-        if "chosen" in value or "rejected" in value:
-            return RowKind.TRL
-    return RowKind.NATIVE
-
-
-def parse_row(value: Any, kind: RowKind, *, allow_single: bool = False) -> PromptRow:
-    """Validate one decoded JSON value; raise ``RowInvalid`` naming every broken rule."""
-    if not isinstance(value, dict):
-        raise RowInvalid([("row", "expected a JSON object")])
-    model: dict[RowKind, type[BaseModel]] = {
-        RowKind.NATIVE: NativeRowIn,
-        RowKind.OPENAI_DPO: OpenAIDpoRowIn,
-        RowKind.TRL: TrlRowIn,
-    }
+def check_depth(value: dict[str, Any], keys: tuple[str, ...]) -> None:
     too_deep = [
         (key, f"nested more than {MAX_JSON_DEPTH} levels deep")
-        for key in ("meta", "tools", "input", "candidates")
+        for key in keys
         if isinstance(value.get(key), dict | list) and _depth(value[key]) > MAX_JSON_DEPTH
     ]
     if too_deep:
         raise RowInvalid(too_deep)
+
+
+def validate(model: type[M], value: dict[str, Any]) -> M:
+    """``value`` as ``model``, or ``RowInvalid`` naming each field in plain words."""
     try:
-        parsed = model[kind].model_validate(value)
+        return model.model_validate(value)
     except ValidationError as exc:
-        raise RowInvalid([_pydantic_problem(e) for e in exc.errors()]) from None
+        raise RowInvalid(type_problems(exc)) from None
+
+
+def native_row(parsed: NativeRowIn, allow_single: bool) -> PromptRow:
+    return _finished(lambda problems: _native(parsed, problems, allow_single))
+
+
+def openai_row(parsed: OpenAIDpoRowIn) -> PromptRow:
+    return _finished(lambda problems: _openai(parsed, problems))
+
+
+def trl_row(parsed: TrlRowIn) -> PromptRow:
+    return _finished(lambda problems: _trl(parsed, problems))
+
+
+def _finished(build: Callable[[list[tuple[str, str]]], PromptRow]) -> PromptRow:
     problems: list[tuple[str, str]] = []
-    if isinstance(parsed, NativeRowIn):
-        row = _native(parsed, problems, allow_single)
-    elif isinstance(parsed, OpenAIDpoRowIn):
-        row = _openai(parsed, problems)
-    else:
-        assert isinstance(parsed, TrlRowIn)
-        row = _trl(parsed, problems)
-    _check_storable(row, problems)
+    row = build(problems)
+    check_storable(row, problems)
     if problems:
         raise RowInvalid(problems)
     return row
 
 
-def _check_storable(row: PromptRow, problems: list[tuple[str, str]]) -> None:
+def check_storable(row: PromptRow, problems: list[tuple[str, str]]) -> None:
     """What the database cannot keep: a NUL character (Postgres refuses it in any text, and
     SQLite must not hold what Postgres could not), a name longer than its column."""
     if not _suspect(row):
@@ -206,7 +247,7 @@ def _check_storable(row: PromptRow, problems: list[tuple[str, str]]) -> None:
 
 
 def _suspect(row: PromptRow) -> bool:
-    """Whether ``_check_storable`` has anything to look at (the common answer, quickly)."""
+    """Whether ``check_storable`` has anything to look at (the common answer, quickly)."""
     for c in row.candidates:
         if "\x00" in c.content or c.model is not None or c.meta is not None:
             return True
@@ -247,23 +288,95 @@ def _depth(value: Any) -> int:
     return deepest
 
 
-def _pydantic_problem(error: Any) -> tuple[str, str]:
-    loc = _field_path(error["loc"])
+_TYPE_WORDS = {
+    "string_type": "a string",
+    "int_type": "an integer",
+    "bool_type": "true or false",
+    "float_type": "a number",
+    "list_type": "a list",
+    "tuple_type": "a pair of indexes",
+    "dict_type": "an object",
+    "model_type": "an object",
+    "model_attributes_type": "an object",
+}
+_BRANCH_WORDS = {
+    "str": "a string",
+    "int": "an integer",
+    "bool": "true or false",
+    "list[MessageIn]": "a list of messages",
+    "list[dict[str,any]]": "a list of text parts",
+}
+#: How pydantic names the branch of a union it tried (a type, never a field of ours).
+_BRANCH = re.compile(r"^(str|int|bool|float|none|[a-z]+\[.*\]|function-[a-z-]+\[.*\]|[A-Z]\w*In)$")
+
+Loc = tuple[Any, ...]
+
+
+def type_problems(exc: ValidationError) -> list[tuple[str, str]]:
+    """Pydantic's errors as one ``(field, reason)`` per broken field, in the user's words.
+
+    A union (a candidate may be a string or an object) fails once per branch; only the
+    branch the value was meant for is reported (the one pydantic got inside of), or, when
+    none fits at all, one line naming what the field may be.
+    """
+    errors = [(tuple(e["loc"]), e) for e in exc.errors()]
+    problems = _collapse(errors, ())
+    seen: set[tuple[str, str]] = set()
+    return [p for p in problems if not (p in seen or seen.add(p))]  # type: ignore[func-returns-value]
+
+
+def _collapse(errors: list[tuple[Loc, Any]], base: Loc) -> list[tuple[str, str]]:
+    problems: list[tuple[str, str]] = []
+    unions: dict[Loc, list[tuple[str, Loc, Any]]] = {}
+    for loc, error in errors:
+        at = next((i for i, part in enumerate(loc) if _is_branch(part)), None)
+        if at is None:
+            problems.append(_plain(base + loc, error))
+        else:
+            unions.setdefault(loc[:at], []).append((str(loc[at]), loc[at + 1 :], error))
+    for prefix, tried in unions.items():
+        inside = [(branch, rest, e) for branch, rest, e in tried if rest]
+        if inside:
+            chosen = inside[0][0]
+            rests = [(rest, e) for branch, rest, e in inside if branch == chosen]
+            problems.extend(_collapse(rests, base + prefix))
+        else:
+            words = list(dict.fromkeys(_branch_word(branch) for branch, _, _ in tried))
+            problems.append((_field_path(base + prefix), "must be " + " or ".join(words)))
+    return problems
+
+
+def _is_branch(part: Any) -> bool:
+    return isinstance(part, str) and bool(_BRANCH.match(part))
+
+
+def _branch_word(branch: str) -> str:
+    if branch in _BRANCH_WORDS:
+        return _BRANCH_WORDS[branch]
+    return "a list" if branch.startswith("list[") else "an object"
+
+
+def _plain(loc: Loc, error: Any) -> tuple[str, str]:
+    where = _field_path(loc)
     kind = error["type"]
+    if loc[:1] == ("pairs",) and len(loc) >= 2:
+        return _field_path(loc[:2]), "must be a pair of two indexes"
     if kind == "missing":
-        return loc, "required"
+        return where, "required"
     if kind == "extra_forbidden":
-        return loc, "unknown field (extra data belongs in meta)"
-    return loc, error["msg"][0].lower() + error["msg"][1:]
+        return where, "unknown field (extra data belongs in meta)"
+    if kind in _TYPE_WORDS:
+        return where, f"must be {_TYPE_WORDS[kind]}"
+    return where, str(error["msg"]).split(",")[0].lower()
 
 
-def _field_path(loc: tuple[Any, ...]) -> str:
+def _field_path(loc: Loc) -> str:
     parts: list[str] = []
     for item in loc:
         if isinstance(item, int):
             parts.append(f"[{item}]")
-        elif item in ("str", "int", "function-after[]") or "[" in str(item):
-            continue  # pydantic's union-branch labels say nothing to a user
+        elif _is_branch(item):
+            continue
         else:
             parts.append(("." if parts else "") + str(item))
     return "".join(parts) or "row"
@@ -272,7 +385,9 @@ def _field_path(loc: tuple[Any, ...]) -> str:
 # --- normalisation --------------------------------------------------------------------------
 
 
-def _text(content: str | list[dict[str, Any]], where: str, problems: list[tuple[str, str]]) -> str:
+def text_of(
+    content: str | list[dict[str, Any]], where: str, problems: list[tuple[str, str]]
+) -> str:
     """A message's text: a string, or OpenAI content parts of type ``text`` joined."""
     if isinstance(content, str):
         return content
@@ -285,7 +400,7 @@ def _text(content: str | list[dict[str, Any]], where: str, problems: list[tuple[
     return "\n".join(texts)
 
 
-def _conversation(
+def conversation(
     messages: list[MessageIn], system: str | None, where: str, problems: list[tuple[str, str]]
 ) -> tuple[str | None, list[dict[str, str]]]:
     """Split an optional leading system turn off a history that must end in a user turn."""
@@ -296,7 +411,7 @@ def _conversation(
         if role not in ROLES:
             problems.append((f"{at}.role", f"must be system, user or assistant (got {role!r})"))
             continue
-        content = _text(message.content, f"{at}.content", problems)
+        content = text_of(message.content, f"{at}.content", problems)
         if role == "system":
             if i != 0:
                 problems.append((f"{at}.role", "a system message may only come first"))
@@ -315,7 +430,7 @@ def _conversation(
     return system, turns
 
 
-def _check_candidates(
+def check_candidates(
     candidates: list[CandidateRow],
     problems: list[tuple[str, str]],
     minimum: int,
@@ -371,16 +486,16 @@ def _native(row: NativeRowIn, problems: list[tuple[str, str]], allow_single: boo
             MessageIn.model_construct(role="user", content=row.prompt or "")
         ]
     where = "messages" if row.messages is not None else "prompt"
-    system, turns = _conversation(messages, row.system, where, problems)
+    system, turns = conversation(messages, row.system, where, problems)
     candidates = []
     for i, c in enumerate(row.candidates or []):
         if isinstance(c, str):
             candidates.append(CandidateRow(c))
             continue
-        text = _text(c.content, f"candidates[{i}].content", problems)
+        text = text_of(c.content, f"candidates[{i}].content", problems)
         candidates.append(CandidateRow(text, c.model, c.meta))
     if row.candidates is not None:
-        _check_candidates(candidates, problems, 1 if allow_single else 2)
+        check_candidates(candidates, problems, 1 if allow_single else 2)
     pairs = None
     if row.pairs is not None:
         pairs = _check_pairs(row.pairs, len(candidates), problems)
@@ -404,7 +519,7 @@ def _native(row: NativeRowIn, problems: list[tuple[str, str]], allow_single: boo
     )
 
 
-def _single_assistant(
+def single_assistant(
     output: list[MessageIn] | str, where: str, problems: list[tuple[str, str]]
 ) -> str:
     if isinstance(output, str):
@@ -412,10 +527,10 @@ def _single_assistant(
     if len(output) != 1 or output[0].role != "assistant":
         problems.append((where, "must hold exactly one assistant message"))
         return ""
-    return _text(output[0].content, f"{where}[0].content", problems)
+    return text_of(output[0].content, f"{where}[0].content", problems)
 
 
-def _pair_row(
+def pair_row(
     system: str | None,
     turns: list[dict[str, str]],
     chosen: str,
@@ -426,18 +541,18 @@ def _pair_row(
 ) -> PromptRow:
     candidates = [CandidateRow(chosen), CandidateRow(rejected)]
     if not problems:
-        _check_candidates(candidates, problems, 2, names)
+        check_candidates(candidates, problems, 2, names)
     return PromptRow(
         system=system or None, messages=turns, candidates=candidates, tools=tools, preferred=0
     )
 
 
 def _openai(row: OpenAIDpoRowIn, problems: list[tuple[str, str]]) -> PromptRow:
-    system, turns = _conversation(row.input.messages, None, "input.messages", problems)
-    chosen = _single_assistant(row.preferred_output, "preferred_output", problems)
-    rejected = _single_assistant(row.non_preferred_output, "non_preferred_output", problems)
+    system, turns = conversation(row.input.messages, None, "input.messages", problems)
+    chosen = single_assistant(row.preferred_output, "preferred_output", problems)
+    rejected = single_assistant(row.non_preferred_output, "non_preferred_output", problems)
     names = ("preferred_output", "non_preferred_output")
-    return _pair_row(system, turns, chosen, rejected, problems, names, row.input.tools or None)
+    return pair_row(system, turns, chosen, rejected, problems, names, row.input.tools or None)
 
 
 def _trl(row: TrlRowIn, problems: list[tuple[str, str]]) -> PromptRow:
@@ -446,7 +561,7 @@ def _trl(row: TrlRowIn, problems: list[tuple[str, str]]) -> PromptRow:
         if isinstance(row.prompt, str)
         else row.prompt
     )
-    system, turns = _conversation(messages, None, "prompt", problems)
-    chosen = _single_assistant(row.chosen, "chosen", problems)
-    rejected = _single_assistant(row.rejected, "rejected", problems)
-    return _pair_row(system, turns, chosen, rejected, problems, ("chosen", "rejected"))
+    system, turns = conversation(messages, None, "prompt", problems)
+    chosen = single_assistant(row.chosen, "chosen", problems)
+    rejected = single_assistant(row.rejected, "rejected", problems)
+    return pair_row(system, turns, chosen, rejected, problems, ("chosen", "rejected"))

@@ -10,10 +10,11 @@ message or a log line.
 
 from __future__ import annotations
 
+import itertools
+import queue
 import random
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -171,26 +172,42 @@ def bounded_map(
     fn: Callable[[T], R], items: Iterable[T], concurrency: int
 ) -> Iterator[tuple[T, R | BaseException]]:
     """``fn`` over ``items`` in ``concurrency`` threads, at most that many in flight; yields
-    ``(item, result or exception)`` as each finishes (items are read lazily, in order)."""
+    ``(item, result or exception)`` as each finishes (items are read lazily, in order).
+
+    The threads are daemons: a run interrupted (Ctrl-C) exits without waiting for the calls
+    in flight, which a kill would lose anyway (each prompt lands only once complete)."""
     source = iter(items)
-    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="llm") as pool:
-        running: dict[Future[R], T] = {}
+    todo: queue.Queue[Any] = queue.Queue()
+    finished: queue.Queue[tuple[T, R | BaseException]] = queue.Queue()
 
-        def refill() -> None:
-            while len(running) < concurrency:
-                item = next(source, _END)
-                if item is _END:
-                    return
-                running[pool.submit(fn, item)] = item
+    def work() -> None:
+        while (item := todo.get()) is not _END:
+            try:
+                result: R | BaseException = fn(item)
+            except BaseException as exc:
+                result = exc
+            finished.put((item, result))
 
-        refill()
-        while running:
-            finished, _ = wait(running, return_when=FIRST_COMPLETED)
-            for future in finished:
-                item = running.pop(future)
-                error = future.exception()
-                yield item, (error if error is not None else future.result())
-            refill()
+    threads = [threading.Thread(target=work, name=f"llm-{i}", daemon=True)
+               for i in range(concurrency)]  # fmt: skip
+    for thread in threads:
+        thread.start()
+    in_flight = 0
+    try:
+        for item in itertools.islice(source, concurrency):
+            todo.put(item)
+            in_flight += 1
+        while in_flight:
+            item, result = finished.get()
+            in_flight -= 1
+            following = next(source, _END)
+            if following is not _END:
+                todo.put(following)
+                in_flight += 1
+            yield item, result
+    finally:
+        for _ in threads:
+            todo.put(_END)
 
 
 _END: Any = object()

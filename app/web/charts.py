@@ -8,9 +8,10 @@ from CSS classes (``series-N``), so the charts follow the light and dark themes.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 SERIES_COLOURS = 8
 LABEL_CHARS = 16
@@ -93,9 +94,11 @@ class LineChart:
     last_x: float = 0.0
 
 
-def line_chart(days: Sequence[date], values: Sequence[int], target: int) -> LineChart:
+def line_chart(
+    days: Sequence[date], values: Sequence[int], target: int, width: int = 720
+) -> LineChart:
     """A cumulative line against a horizontal target line."""
-    frame = Frame()
+    frame = Frame(width=width)
     top = nice_ceiling(max([target, *values]))
     if len(days) > 1:
         xs = [frame.left + i * frame.inner_width / (len(days) - 1) for i in range(len(days))]
@@ -131,10 +134,10 @@ class BarChart:
 
 
 def stacked_bars(
-    days: Sequence[date], names: Sequence[str], counts: Sequence[Sequence[int]]
+    days: Sequence[date], names: Sequence[str], counts: Sequence[Sequence[int]], width: int = 720
 ) -> BarChart:
     """One bar per day, stacked by series (``counts[day][series]``)."""
-    frame = Frame()
+    frame = Frame(width=width)
     top = nice_ceiling(max((sum(c) for c in counts), default=0))
     slot = frame.inner_width / max(len(days), 1)
     rects, centres = [], []
@@ -174,11 +177,14 @@ ROW = 28
 
 
 def share_chart(
-    items: Sequence[tuple[str, float | None, bool]], reference: float | None = None
+    items: Sequence[tuple[str, float | None, bool]],
+    reference: float | None = None,
+    width: int = 720,
 ) -> ShareChart:
     """Horizontal bars of shares (0–1), one per ``(label, share, flagged)``; None is skipped."""
     shown = [(label, share, flag) for label, share, flag in items if share is not None]
-    frame = Frame(height=12 + ROW * max(len(shown), 1) + 30, left=140, right=56)
+    left = 140 if width >= 600 else 110
+    frame = Frame(width=width, height=12 + ROW * max(len(shown), 1) + 30, left=left, right=56)
     bars = [
         ShareBar(short(label), frame.top + i * ROW + 5, frame.inner_width * share,
                  f"{share:.0%}", flagged)
@@ -187,6 +193,25 @@ def share_chart(
     ticks = [Tick(frame.left + frame.inner_width * q, f"{q:.0%}") for q in (0, 0.25, 0.5, 0.75, 1)]
     ref = None if reference is None else frame.left + frame.inner_width * reference
     return ShareChart(frame, bars, ref, ticks)
+
+
+WIDTHS = {"s": 400, "m": 720, "l": 1100}
+"""Drawn at each width, shown by screen width (app.css): text stays 10–16 px on any screen."""
+
+
+@dataclass(frozen=True)
+class Responsive:
+    """One chart drawn at each of ``WIDTHS``; reads like its widest drawing."""
+
+    variants: list[tuple[str, Any]]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.variants[-1][1], name)
+
+
+def responsive(draw: Callable[[int], Any]) -> Responsive:
+    """``draw(width)`` at every width of ``WIDTHS``."""
+    return Responsive([(size, draw(width)) for size, width in WIDTHS.items()])
 
 
 # --- the leaderboard's ratings with their intervals -----------------------------------------

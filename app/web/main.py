@@ -36,6 +36,7 @@ from app.web.routes import (
     health,
     history,
     leaderboard_api,
+    meta,
     models_api,
     quality_api,
     session,
@@ -102,6 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=RESOURCES / "static"), name="static")
     app.include_router(health.router)
+    app.include_router(meta.router)
     app.include_router(session.router)
     app.include_router(annotate.router)
     app.include_router(history.router)
@@ -165,7 +167,25 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> Response
         return await _domain_error(
             request, Unprocessable("the JSON body is nested too deeply or a number is too long")
         )
+    if exc.status_code in PAGE_ERRORS and not wants_json(request):
+        headers = dict(exc.headers) if exc.headers else None
+        return _error_page(request, exc.status_code, PAGE_ERRORS[exc.status_code], headers)
     return await http_exception_handler(request, exc)
+
+
+PAGE_ERRORS = {
+    404: "There is no page at this address.",
+    405: "This address only takes what a page's buttons send: go back to the page and use them.",
+}
+"""Starlette's own errors that people meet, told on the app's page instead of as JSON."""
+
+
+def _error_page(
+    request: Request, status: int, message: str, headers: dict[str, str] | None = None
+) -> Response:
+    renderer: Renderer = request.app.state.renderer
+    context = {"status": status, "message": message}
+    return renderer.render(request, "error.html", context, status_code=status, headers=headers)
 
 
 async def _database_unavailable(request: Request, exc: Exception) -> Response:

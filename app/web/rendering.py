@@ -88,6 +88,16 @@ def render_markdown(text: str | None) -> Markup:
     return Markup(clean)
 
 
+def sentence(text: object) -> str:
+    """A message as a page shows it: capitalised, ending in a full stop (domain errors are
+    written in lower case, to read well inside an API's ``detail`` too)."""
+    words = str(text or "").strip()
+    if not words:
+        return words
+    words = words[0].upper() + words[1:]
+    return words if words[-1] in ".!?…:" else words + "."
+
+
 def is_htmx(request: Request) -> bool:
     return request.headers.get("HX-Request") == "true"
 
@@ -100,8 +110,11 @@ class Renderer:
             undefined=StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,
+            extensions=["jinja2.ext.i18n"],
         )
+        self.env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
         self.env.filters["markdown"] = render_markdown
+        self.env.filters["sentence"] = sentence
         self.env.globals["version"] = __version__
 
     def render(

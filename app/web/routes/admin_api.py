@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from app import projects
 from app.annotation.rubric import Aspect
 from app.importing import ImportRefused, import_batch
+from app.importing.mapping import parse_map
 from app.models import Protocol, RationaleMode
 from app.web.deps import SessionDep, SettingsDep
 from app.web.guards import AdminDep, require_admin
@@ -55,18 +56,24 @@ class BatchCounts(BaseModel):
     duplicates: int = Field(description="Rows whose prompt, candidates and pairs were all there.")
 
 
+class ImportErrorOut(BaseModel):
+    line: int
+    field: str
+    message: str
+
+
 class BatchOut(BaseModel):
     batch_id: int | None = Field(description="None when every row was already in the project.")
     project: str
     counts: BatchCounts
     summary: str
     sha256: str
-
-
-class ImportErrorOut(BaseModel):
-    line: int
-    field: str
-    message: str
+    shape: str | None = Field(None, description="The rows' shape, detected (FORMATS.md §1).")
+    skipped_rows: int = Field(0, description="Rows left out by skip_invalid.")
+    skipped: list[ImportErrorOut] = Field(
+        default_factory=list, description="With skip_invalid: the first 50 problems, by line."
+    )
+    skipped_count: int = Field(0, description="With skip_invalid: every problem found.")
 
 
 class ImportRefusedOut(BaseModel):
@@ -101,14 +108,25 @@ def import_file(
     session: SessionDep,
     settings: SettingsDep,
     admin: AdminDep,
-    file: Annotated[UploadFile, File(description="JSONL or one JSON array (FORMATS.md §1)")],
+    file: Annotated[
+        UploadFile, File(description="JSONL, JSON, CSV, TSV or Parquet, gzipped or not (§1)")
+    ],
     name: Annotated[str | None, Form(description="Batch name (default: file and time)")] = None,
+    map_: Annotated[
+        list[str] | None,
+        Form(alias="map", description="FIELD=COLUMN, repeated (FORMATS.md §1, Column mapping)"),
+    ] = None,
+    skip_invalid: Annotated[
+        bool, Form(description="Import the valid rows and report the others")
+    ] = False,
 ) -> Any:
-    """Import a batch file, all or nothing (the CLI's ``arbiter import``)."""
+    """Import a batch file (the CLI's ``arbiter import``): all or nothing, or its valid rows."""
+    mapping = parse_map(map_ or [])
     try:
         result = import_batch(
             session, project, file.file, max_bytes=settings.max_upload_mb << 20,
-            batch_name=name, filename=file.filename, created_by=admin.id,
+            batch_name=name, filename=file.filename, created_by=admin.id, mapping=mapping,
+            skip_invalid=skip_invalid,
         )  # fmt: skip
     except ImportRefused as exc:
         errors = [ImportErrorOut.model_validate(e, from_attributes=True) for e in exc.errors]
@@ -120,5 +138,11 @@ def import_file(
         counts=BatchCounts(**result.counts.as_dict()),
         summary=result.summary(),
         sha256=result.sha256,
+        shape=result.kind,
+        skipped_rows=result.skipped.rows,
+        skipped=[
+            ImportErrorOut.model_validate(e, from_attributes=True) for e in result.skipped.errors
+        ],
+        skipped_count=result.skipped.count,
     )
     return JSONResponse(out.model_dump(), status_code=201 if result.batch_id else 200)

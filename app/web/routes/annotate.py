@@ -326,13 +326,9 @@ async def login_target(request: Request) -> str:
     A labelling action returns to its labelling page (never to the action's URL, which only
     takes posts); a verdict posted there is kept in the session and applied after the login.
     """
-    if request.method in ("GET", "HEAD"):
-        return request.url.path
     match = VERDICT_PATH.match(request.url.path)
-    if match is None:
-        referer = urlparse(request.headers.get("referer", ""))
-        same_site = referer.netloc == request.url.netloc and referer.path.startswith("/")
-        return referer.path if same_site else "/"
+    if request.method in ("GET", "HEAD") or match is None:
+        return request.url.path
     if match["id"] is not None and _same_site(request):
         form = await request.form()
         data = {k: v for k in VerdictForm.model_fields if isinstance(v := form.get(k), str)}

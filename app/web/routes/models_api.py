@@ -25,7 +25,7 @@ from app.llm import runs
 from app.models import Job, JobKind, JobStatus
 from app.stats.judges import judge_figures
 from app.web.deps import SessionDep
-from app.web.guards import AdminDep, require_admin
+from app.web.guards import AdminDep, RowId, require_admin
 from app.web.routes.loaders import ProjectDep
 
 router = APIRouter(prefix="/api/v1", tags=["models"], dependencies=[Depends(require_admin)])
@@ -100,7 +100,7 @@ def project_jobs(session: SessionDep, project: ProjectDep) -> list[JobOut]:
 
 
 @router.get("/jobs/{job_id}")
-def one_job(job_id: int, session: SessionDep) -> JobOut:
+def one_job(job_id: RowId, session: SessionDep) -> JobOut:
     job = session.get(Job, job_id)
     if job is None:
         raise NotFound(f"job: no job {job_id}")

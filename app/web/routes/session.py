@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from app.accounts import throttle
-from app.accounts.auth import authenticate
+from app.accounts.auth import password_owner
 from app.web.deps import DatabaseDep, SessionDep, get_settings
 from app.web.guards import csrf_protect, login_session, logout_session
 from app.web.rendering import get_renderer
@@ -19,6 +19,7 @@ from app.web.rendering import get_renderer
 router = APIRouter(include_in_schema=False)
 
 BAD_LOGIN = "Wrong username or password."
+INACTIVE = "This account is inactive. Ask an admin to reactivate it."
 TOO_MANY = "Too many failed logins. Try again in {minutes} minute{s}."
 
 
@@ -87,9 +88,11 @@ def login(
         context["error"] = TOO_MANY.format(minutes=minutes, s="" if minutes == 1 else "s")
         return _render(request, context, 429, headers={"Retry-After": str(wait)})
     with db.scope() as session:
-        user = authenticate(session, username, password)
+        user = password_owner(session, username, password)
         if user is None:
             return _render(request, {**context, "error": BAD_LOGIN}, 401)
+        if not user.is_active:  # told only to someone who knows the password
+            return _render(request, {**context, "error": INACTIVE}, 403)
         throttle.release(session, username, address)
         login_session(request, session, user)
     return RedirectResponse(_safe_next(next), status_code=303)

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from app.web.routes.admin import (
     batches,
     dashboard,
+    deletion,
     exports,
     items,
     leaderboard,
@@ -17,7 +18,6 @@ from app.web.routes.admin import (
 )
 
 router = APIRouter()
-for module in (
-    projects, batches, members, dashboard, leaderboard, exports, people, models, items,
-):  # fmt: skip
+for module in (projects, batches, deletion, members, dashboard, leaderboard, exports, people,
+               models, items):  # fmt: skip
     router.include_router(module.router)

@@ -22,22 +22,21 @@ def chart_set(board: Dashboard) -> dict[str, Any]:
     """The geometry of every chart on the page (empty when there is nothing to draw)."""
     found: dict[str, Any] = {"progress": None, "activity": None}
     if board.timeline:
-        found["progress"] = charts.line_chart(
-            [p.day for p in board.timeline],
-            [p.cumulative for p in board.timeline],
-            board.progress.needed,
-        )
+        days, values = [p.day for p in board.timeline], [p.cumulative for p in board.timeline]
+        needed = board.progress.needed
+        found["progress"] = charts.responsive(lambda w: charts.line_chart(days, values, needed, w))
     if board.activity.rows:
-        found["activity"] = charts.stacked_bars(
-            [r.day for r in board.activity.rows],
-            board.activity.users,
-            [r.counts for r in board.activity.rows],
+        bar_days = [r.day for r in board.activity.rows]
+        counts = [r.counts for r in board.activity.rows]
+        users = board.activity.users
+        found["activity"] = charts.responsive(
+            lambda w: charts.stacked_bars(bar_days, users, counts, w)
         )
     rows = board.annotators
-    found["bias"] = charts.share_chart(
-        [(r.username, r.bias.share, r.bias.flagged) for r in rows], reference=0.5
-    )
-    found["majority"] = charts.share_chart([(r.username, r.majority_share, False) for r in rows])
+    bias = [(r.username, r.bias.share, r.bias.flagged) for r in rows]
+    found["bias"] = charts.responsive(lambda w: charts.share_chart(bias, 0.5, w))
+    majority = [(r.username, r.majority_share, False) for r in rows]
+    found["majority"] = charts.responsive(lambda w: charts.share_chart(majority, None, w))
     return found
 
 

@@ -142,6 +142,7 @@ def _page(
         "form": form.values,
         "errors": form.errors,
         "formats": list(FORMATS),
+        "catalogue": list(FORMATS.values()),
         "services": _services(form.values.get("format")),
         "batch_names": [b.name for b in batches.list_batches(session, project)],
         "annotators": projects.labeller_names(session, project),

@@ -24,6 +24,7 @@ from app.llm.generate import chosen_batches
 from app.models import Job, JobKind, Project
 from app.web.deps import SessionDep
 from app.web.guards import AdminDep
+from app.web.rendering import is_htmx
 from app.web.routes.admin.common import admin_router, done, render
 from app.web.routes.loaders import ProjectDep
 
@@ -79,7 +80,11 @@ def _page(
 
 @router.get("/projects/{slug}/models")
 def models_page(request: Request, session: SessionDep, project: ProjectDep) -> Response:
-    return _page(request, session, project)
+    response = _page(request, session, project)
+    if is_htmx(request) and jobs.active_job(session, project) is None:
+        # The list polled a job that has ended: reload the page, so the forms come back.
+        response.headers["HX-Refresh"] = "true"
+    return response
 
 
 def _number(text: str, kind: type[int] | type[float]) -> Any:

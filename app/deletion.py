@@ -1,0 +1,92 @@
+"""Deleting a project or one of its batches, for good, with its labels written out first.
+
+Archiving keeps everything; deleting removes the rows (comparisons, judgements, ratings and
+all that hangs off them go with their batch or project, by foreign key). So that no labelled
+work is ever lost by a slip, the labels are first written as a raw ``judgements`` export
+(every judgement as given, with its manifest) into ``ARBITER_ARCHIVE_DIR``, and the delete
+only runs when that file is complete. The admin confirms by typing the name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import ColumnElement, delete, func, select
+from sqlalchemy.orm import Session
+
+from app.db import Database
+from app.errors import DomainError
+from app.exports import ExportParams, plan_export
+from app.exports.service import export_to_files
+from app.models import Batch, Comparison, Judgement, Project, Prompt, utcnow
+
+
+@dataclass(frozen=True)
+class Doomed:
+    """What a delete removes, to show before it is confirmed."""
+
+    name: str
+    prompts: int
+    comparisons: int
+    judgements: int
+
+
+def project_counts(session: Session, project: Project) -> Doomed:
+    return _counts(session, project.name, Comparison.project_id == project.id,
+                   Prompt.project_id == project.id)  # fmt: skip
+
+
+def batch_counts(session: Session, batch: Batch) -> Doomed:
+    return _counts(session, batch.name, Comparison.batch_id == batch.id,
+                   Prompt.batch_id == batch.id)  # fmt: skip
+
+
+def _counts(
+    session: Session, name: str, comparisons: ColumnElement[bool], prompts: ColumnElement[bool]
+) -> Doomed:
+    n_prompts = session.scalar(select(func.count()).select_from(Prompt).where(prompts))
+    n_comparisons = session.scalar(select(func.count()).select_from(Comparison).where(comparisons))
+    judged = select(func.count()).select_from(Judgement).join(Comparison).where(comparisons)
+    return Doomed(name, n_prompts or 0, n_comparisons or 0, session.scalar(judged) or 0)
+
+
+def confirm(typed: str, name: str) -> None:
+    if typed.strip() != name:
+        raise DomainError(f"type the name exactly ({name}) to delete it", field="confirm")
+
+
+def archive_labels(
+    db: Database, project_id: int, archive_dir: Path, *, secret: str, by: str,
+    batch: str | None = None,
+) -> Path:  # fmt: skip
+    """Write the labels (all, or one batch's) as a raw judgements export; the file's path."""
+    with db.scope() as session:
+        project = session.get_one(Project, project_id)
+        params = ExportParams(format="judgements", batch=[batch] if batch else [])
+        plan = plan_export(session, project, params, secret=secret)
+        stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
+        what = project.slug
+        if batch is not None:
+            what += f"-batch-{batch_id_of(session, project, batch)}"
+    archive_dir.mkdir(parents=True, exist_ok=True)
+    path = archive_dir / f"{what}-{stamp}.judgements.jsonl"
+    export_to_files(db, plan, path, exported_by=by)
+    return path
+
+
+def batch_id_of(session: Session, project: Project, name: str) -> int:
+    found = session.scalar(
+        select(Batch.id).where(Batch.project_id == project.id, Batch.name == name)
+    )
+    if found is None:
+        raise DomainError(f"no batch named {name!r} in {project.name!r}")
+    return found
+
+
+def delete_project(session: Session, project_id: int) -> None:
+    session.execute(delete(Project).where(Project.id == project_id))
+
+
+def delete_batch(session: Session, batch_id: int) -> None:
+    session.execute(delete(Batch).where(Batch.id == batch_id))

@@ -1,0 +1,88 @@
+"""Deleting a project or a batch: a page that says what goes, the labels written to the
+archive first (app/deletion.py), and the name typed to confirm."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import Form, Request
+from fastapi.responses import Response
+
+from app import deletion
+from app.batches import get_batch
+from app.errors import DomainError
+from app.web.deps import DatabaseDep, SessionDep, SettingsDep, end_transaction
+from app.web.guards import AdminDep
+from app.web.routes.admin.common import admin_router, done, render
+from app.web.routes.loaders import ProjectDep
+
+router = admin_router()
+PAGE = "delete.html"
+
+
+@router.get("/projects/{slug}/delete")
+def delete_project_page(request: Request, session: SessionDep, project: ProjectDep) -> Response:
+    doomed = deletion.project_counts(session, project)
+    return _page(request, project.slug, doomed, kind="project")
+
+
+@router.post("/projects/{slug}/delete")
+def delete_project(
+    request: Request, session: SessionDep, db: DatabaseDep, settings: SettingsDep,
+    admin: AdminDep, project: ProjectDep, confirm: Annotated[str, Form()] = "",
+) -> Response:  # fmt: skip
+    doomed = deletion.project_counts(session, project)
+    try:
+        deletion.confirm(confirm, project.name)
+    except DomainError as exc:
+        return _page(request, project.slug, doomed, kind="project", error=str(exc), status=422)
+    project_id, who = project.id, admin.username
+    end_transaction(session)  # the export reads in transactions of its own
+    path = deletion.archive_labels(db, project_id, settings.archive_dir,
+                                   secret=settings.resolved_secret_key(), by=who)  # fmt: skip
+    deletion.delete_project(session, project_id)
+    return done(request, "/admin", f"project {doomed.name} deleted; its "
+                f"{doomed.judgements:,} judgements were written to {path} first")  # fmt: skip
+
+
+@router.get("/projects/{slug}/batches/{batch_id}/delete")
+def delete_batch_page(
+    request: Request, session: SessionDep, project: ProjectDep, batch_id: int
+) -> Response:
+    doomed = deletion.batch_counts(session, get_batch(session, project, batch_id))
+    return _page(request, project.slug, doomed, kind="batch", batch_id=batch_id)
+
+
+@router.post("/projects/{slug}/batches/{batch_id}/delete")
+def delete_batch(
+    request: Request, session: SessionDep, db: DatabaseDep, settings: SettingsDep,
+    admin: AdminDep, project: ProjectDep, batch_id: int, confirm: Annotated[str, Form()] = "",
+) -> Response:  # fmt: skip
+    batch = get_batch(session, project, batch_id)
+    doomed = deletion.batch_counts(session, batch)
+    try:
+        deletion.confirm(confirm, batch.name)
+    except DomainError as exc:
+        return _page(request, project.slug, doomed, kind="batch", batch_id=batch_id,
+                     error=str(exc), status=422)  # fmt: skip
+    project_id, slug, name, who = project.id, project.slug, batch.name, admin.username
+    end_transaction(session)
+    path = deletion.archive_labels(db, project_id, settings.archive_dir, batch=name,
+                                   secret=settings.resolved_secret_key(), by=who)  # fmt: skip
+    deletion.delete_batch(session, batch_id)
+    return done(request, f"/admin/projects/{slug}", f"batch {name} deleted; its "
+                f"{doomed.judgements:,} judgements were written to {path} first")  # fmt: skip
+
+
+def _page(
+    request: Request, slug: str, doomed: deletion.Doomed, *, kind: str,
+    batch_id: int | None = None, error: str | None = None, status: int = 200,
+) -> Response:  # fmt: skip
+    base = f"/admin/projects/{slug}" + (f"/batches/{batch_id}" if batch_id else "")
+    download = f"/admin/projects/{slug}/export/download?format=judgements"
+    if kind == "batch":
+        download += "&batch=" + quote(doomed.name)
+    context = {"doomed": doomed, "kind": kind, "action": f"{base}/delete", "slug": slug,
+               "download": download, "error": error}  # fmt: skip
+    return render(request, PAGE, context, status_code=status)

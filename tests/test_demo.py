@@ -1,0 +1,41 @@
+"""The demo's labelled project shows an admin what each page is for: agreement between
+several annotators, one of them flagged for position bias, and exports with rows."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.demo import seed_demo
+from app.demo_labels import BIASED
+from app.models import Judgement, User
+from app.projects import get_project
+from app.settings import Settings
+from app.stats.dashboard import build_dashboard
+from tests.clients import csrf_of, soup
+
+
+def test_the_labelled_demo_has_agreement_a_biased_annotator_and_exports(
+    session: Session, settings: Settings, client: TestClient
+) -> None:
+    logins = seed_demo(session, settings)
+    session.commit()
+    project = get_project(session, "demo-labelled")
+    board = build_dashboard(session, project)
+    assert board.agreement.comparisons >= 25, "most pairs judged by three people"
+    flagged = {r.username for r in board.annotators if r.bias.flagged}
+    assert flagged == {BIASED}
+    stmt = select(User.username, func.count()).join(Judgement).group_by(User.username)
+    per_user = {name: n for name, n in session.execute(stmt)}
+    assert len(per_user) == 4 and min(per_user.values()) >= 10
+    session.commit()  # SQLite: one writer at a time, and the login writes
+    admin_password = dict(logins)["admin"]
+    page = client.get("/login")
+    client.post("/login", data={"username": "admin", "password": admin_password,
+                                "csrf_token": csrf_of(page.text)})  # fmt: skip
+    dashboard = soup(client.get("/admin/projects/demo-labelled/dashboard").text)
+    assert dashboard.select("svg.chart-l rect.flagged")
+    export = client.get("/api/v1/projects/demo-labelled/export?format=openai-dpo")
+    assert export.status_code == 200
+    assert len(export.text.splitlines()) >= 20
