@@ -32,6 +32,11 @@ class Unprocessable(DomainError):
     status = 422
 
 
+class Invalid(Unprocessable):
+    """An answer (verdict, rating, ranking, scores) the project's rules do not accept: the
+    labelling page shows the same work again with the reason."""
+
+
 class NotAuthenticated(DomainError):
     """No valid credentials: 401 for the API, a redirect to the login page for pages."""
 

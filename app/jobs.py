@@ -189,8 +189,10 @@ class Heartbeat:
     """Beats for a running job from a thread of its own, so a slow call never looks dead;
     ``latest`` progress rides along. ``lost`` is set if another process took the job."""
 
-    def __init__(self, db: Database, job_id: int, worker: str) -> None:
-        self.db, self.job_id, self.worker = db, job_id, worker
+    def __init__(
+        self, db: Database, job_id: int, worker: str, on_lost: Callable[[], None] = lambda: None
+    ) -> None:
+        self.db, self.job_id, self.worker, self.on_lost = db, job_id, worker, on_lost
         self.latest: dict[str, Any] | None = None
         self.lost = threading.Event()
         self._stop = threading.Event()
@@ -215,7 +217,8 @@ class Heartbeat:
         while not self._stop.wait(BEAT_SECONDS):
             try:
                 if not beat(self.db, self.job_id, self.worker, self.latest):
-                    self.lost.set()
+                    self.lost.set()  # taken over, or deleted with its project: stop asking
+                    self.on_lost()
             except Exception:  # the database may be away for a moment; beat again later
                 logger.warning("job %s: heartbeat failed", self.job_id, exc_info=True)
 
@@ -227,9 +230,11 @@ Executor = Callable[[Database, Job, Callable[[dict[str, Any]], None], threading.
 
 def run_claimed(db: Database, job: Job, worker: str, execute: Executor,
                 stop: threading.Event) -> None:  # fmt: skip
-    """Run a job this process holds, beating, and record how it ended."""
+    """Run a job this process holds, beating, and record how it ended (``stop``: this job's
+    own event, set on shutdown or when the job is lost; a lost job's ending records nothing,
+    since every write is conditioned on still holding it)."""
     assert job.worker == worker
-    with Heartbeat(db, job.id, worker) as heart:
+    with Heartbeat(db, job.id, worker, on_lost=stop.set) as heart:
         try:
             final = execute(db, job, heart.report, stop)
         except Exception as exc:
@@ -255,12 +260,14 @@ class JobRunner:
         self.worker = worker_tag()
         self.stop = threading.Event()
         self.wake = threading.Event()
+        self._job_stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="job-runner", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
 
     def close(self) -> None:
+        self._job_stop.set()
         self.stop.set()
         self.wake.set()
         self._thread.join(30)
@@ -270,7 +277,10 @@ class JobRunner:
             try:
                 job = claim(self.db, self.worker)
                 if job is not None:
-                    run_claimed(self.db, job, self.worker, self.execute, self.stop)
+                    self._job_stop = threading.Event()
+                    if self.stop.is_set():  # closed while claiming: leave it to the next one
+                        self._job_stop.set()
+                    run_claimed(self.db, job, self.worker, self.execute, self._job_stop)
                     continue
             except Exception:  # the database may be away; look again at the next poll
                 logger.warning("job runner: could not look for work", exc_info=True)

@@ -125,6 +125,15 @@ class ComparisonKind(enum.StrEnum):
 MAX_RANKED = 9
 
 
+class Sampling(enum.StrEnum):
+    """In which order a project's comparisons are handed out (app/annotation/assign.py)."""
+
+    QUEUE = "queue"
+    """Most judgements first (overlap sets complete early), then import order."""
+    ACTIVE = "active"
+    """Between the models whose pair has the fewest votes first (app/annotation/active.py)."""
+
+
 class BatchStatus(enum.StrEnum):
     """Whether a batch's comparisons are handed out."""
 
@@ -190,10 +199,30 @@ class Project(Base):
     )
     #: The strongest "how much better": 2 (slightly, much) or 3 (HelpSteer3's scale).
     max_strength: Mapped[int] = mapped_column(Integer, default=2, server_default="2")
+    sampling: Mapped[Sampling] = mapped_column(
+        _enum(Sampling, "sampling"), default=Sampling.QUEUE, server_default=Sampling.QUEUE.value
+    )
     # The quality loop (app/quality/): gold pairs and swapped repeats mixed into the queue.
     gold_rate: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
     repeat_rate: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
     too_fast_ms: Mapped[int] = mapped_column(Integer, default=3000, server_default="3000")
+
+
+class ModelPair(Base):
+    """Two models whose candidates a project compares (``model_low < model_high``), with the
+    human judgements on their comparisons so far: what active sampling ranks pairs by."""
+
+    __tablename__ = "model_pairs"
+    __table_args__ = (
+        UniqueConstraint("project_id", "model_low", "model_high"),
+        CheckConstraint("model_low < model_high", name="ordered_models"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    model_low: Mapped[str] = mapped_column(String(200))
+    model_high: Mapped[str] = mapped_column(String(200))
+    judgements: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class ProjectMember(Base):
@@ -302,6 +331,8 @@ class Comparison(Base):
         # Each batch's own queue: the claim searches active batches one by one (and it
         # serves every lookup by batch, so there is no index on batch_id alone).
         Index("ix_comparisons_batch_queue", "batch_id", "judgement_count", "id"),
+        # Each model pair's own queue, for active sampling (app/annotation/active.py).
+        Index("ix_comparisons_pair_queue", "model_pair_id", "judgement_count", "id"),
         Index(
             "ix_comparisons_gold",
             "project_id",
@@ -330,6 +361,10 @@ class Comparison(Base):
     #: Human judgements handed out through the queue (what ``Project.overlap`` asks for);
     #: a source's imported labels (``--keep-labels``) are judgements but are not counted here.
     judgement_count: Mapped[int] = mapped_column(Integer, default=0)
+    #: The pair of models compared (``model_pairs.id``), when the candidates name two
+    #: different models. No foreign key: SQLite cannot add one to a table without copying
+    #: it, and a pair is only deleted with its project, whose comparisons go with it.
+    model_pair_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class BatchTally(Base):

@@ -23,6 +23,7 @@ from app.models import (
     Rating,
     RationaleMode,
     Role,
+    Sampling,
     User,
 )
 
@@ -50,6 +51,8 @@ class ProjectSettings(BaseModel):
         default_factory=list, description="Aspects scored for each response shown."
     )
     max_strength: int = Field(2, ge=2, le=3, description="2: slightly/much; 3: HelpSteer3's ±3.")
+    sampling: Sampling = Field(
+        Sampling.QUEUE, description="queue: import order; active: least-voted model pair first."
     gold_rate: float = Field(
         0.0, ge=0, le=0.5, description="Share of leases that are gold pairs (known answers)."
     )
@@ -201,6 +204,7 @@ def project_summary(session: Session, project: Project) -> dict[str, Any]:
         "protocol": project.protocol.value,
         "rubric": project.rubric,
         "max_strength": project.max_strength,
+        "sampling": project.sampling.value,
         "gold_rate": project.gold_rate,
         "repeat_rate": project.repeat_rate,
         "too_fast_ms": project.too_fast_ms,

@@ -119,3 +119,99 @@ document.documentElement.classList.add("js");
   });
   document.addEventListener("htmx:afterSettle", function () { setUp(document); });
 })();
+
+
+// The ranking screen: press the responses' numbers best to worst (each press gives the next
+// place), Backspace takes the last place back, Enter saves; or drag a response before another.
+// The places are the form's own selects, so a post without this script carries the same order.
+(function () {
+  function form() { return document.getElementById("ranking-form"); }
+
+  function selects(f) {
+    return Array.from(f.querySelectorAll("select[data-place]"));
+  }
+
+  function order(f) {
+    // The responses that have a place, best first.
+    return selects(f).filter(function (s) { return s.value; })
+      .sort(function (a, b) { return Number(a.value) - Number(b.value); })
+      .map(function (s) { return s.closest("[data-candidate]"); });
+  }
+
+  function show(f) {
+    const built = document.getElementById("order-built");
+    if (!built) return;
+    const names = order(f).map(function (c) { return "Response " + c.dataset.number; });
+    built.textContent = names.length ? names.join(" › ") : "none yet";
+    f.querySelectorAll("[data-candidate]").forEach(function (c) {
+      const s = c.querySelector("select[data-place]");
+      c.dataset.place = s && s.value ? s.value : "";
+    });
+  }
+
+  function renumber(f, cards) {
+    selects(f).forEach(function (s) { s.value = ""; });
+    cards.forEach(function (c, i) { c.querySelector("select[data-place]").value = String(i + 1); });
+    show(f);
+  }
+
+  document.addEventListener("keydown", function (event) {
+    const f = form();
+    if (!f || event.ctrlKey || event.metaKey || event.altKey || event.repeat) return;
+    const t = event.target;
+    if (t instanceof HTMLTextAreaElement || t instanceof HTMLSelectElement ||
+        (t instanceof HTMLInputElement && t.type === "text")) return;
+    if (document.querySelector("dialog[open]") || document.querySelector("#work[aria-busy=true]")) return;
+    const count = Number(f.dataset.count);
+    const ranked = order(f);
+    if (/^[1-9]$/.test(event.key) && Number(event.key) <= count) {
+      const card = f.querySelector('[data-number="' + event.key + '"]');
+      if (!card || ranked.includes(card)) return;
+      event.preventDefault();
+      renumber(f, ranked.concat([card]));
+    } else if (event.key === "Backspace" && ranked.length) {
+      event.preventDefault();
+      renumber(f, ranked.slice(0, -1));
+    } else if (event.key === "Enter" && !(t instanceof HTMLButtonElement) && !(t instanceof HTMLAnchorElement)) {
+      event.preventDefault();
+      const save = document.getElementById("save-ranking");
+      if (save) save.click();
+    }
+  }, true);
+
+  document.addEventListener("change", function (event) {
+    const f = form();
+    if (f && event.target instanceof HTMLSelectElement && event.target.dataset.place !== undefined) show(f);
+  });
+
+  // Drag and drop: a response dropped on another takes the place before it; the order on
+  // screen becomes the ranking.
+  let dragged = null;
+  document.addEventListener("dragstart", function (event) {
+    const card = event.target instanceof Element && event.target.closest("#ranking-form [data-candidate]");
+    if (!card) return;
+    dragged = card;
+    card.classList.add("dragging");
+    event.dataTransfer.effectAllowed = "move";
+    event.dataTransfer.setData("text/plain", card.dataset.candidate);
+  });
+  document.addEventListener("dragover", function (event) {
+    const card = event.target instanceof Element && event.target.closest("#ranking-form [data-candidate]");
+    if (dragged && card && card !== dragged) event.preventDefault();
+  });
+  document.addEventListener("drop", function (event) {
+    const f = form();
+    const card = event.target instanceof Element && event.target.closest("#ranking-form [data-candidate]");
+    if (!f || !dragged || !card || card === dragged) return;
+    event.preventDefault();
+    card.parentNode.insertBefore(dragged, card);
+    renumber(f, Array.from(f.querySelectorAll("[data-candidate]")));
+  });
+  document.addEventListener("dragend", function () {
+    if (dragged) dragged.classList.remove("dragging");
+    dragged = null;
+  });
+
+  document.addEventListener("DOMContentLoaded", function () { const f = form(); if (f) show(f); });
+  document.addEventListener("htmx:afterSettle", function () { const f = form(); if (f) show(f); });
+})();

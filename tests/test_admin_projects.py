@@ -60,7 +60,9 @@ def test_the_new_project_form_labels_every_control(client: TestClient, session: 
         )
         assert labelled is not None, control
     checked = {i["name"] for i in form.find_all("input", checked=True)}
-    assert checked == {"allow_tie", "allow_both_bad", "rationale", "protocol", "max_strength"}
+    assert checked == {"allow_tie", "allow_both_bad", "rationale", "protocol", "max_strength",
+                       "sampling"}  # fmt: skip
+    assert form.find("input", attrs={"name": "sampling", "checked": True})["value"] == "queue"
     assert form.find("input", attrs={"name": "rationale", "checked": True})["value"] == "off"
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from app.db import Database
 from app.errors import DomainError
@@ -79,7 +80,8 @@ def test_an_export_round_trips_through_s3(arbiter, db: Database, s3: Any, endpoi
     assert manifest["job_configs"][0]["file"] == "prefs.jsonl.trl-dpo.yaml"
     twin = json.loads(stored["run-1/prefs.validation.jsonl.manifest.json"])
     assert twin["uploaded"] == uploaded
-    assert f"s3://{BUCKET}/run-1/prefs.jsonl" in stored["run-1/prefs.jsonl.trl-dpo.yaml"].decode()
+    config = yaml.safe_load(stored["run-1/prefs.jsonl.trl-dpo.yaml"])
+    assert config["dataset_name"] == str(tmp_path / "hf"), "TRL loads the local folder"
     recorded = json.loads(arbiter_history(db))
     assert recorded[0]["uploaded"] == uploaded, "the recorded export names the URIs too"
     assert f"uploaded {len(uploaded)} objects, e.g. s3://{BUCKET}/run-1/prefs.jsonl" in printed
@@ -149,3 +151,15 @@ def test_without_boto3_the_cli_names_the_extra(  # type: ignore[no-untyped-def]
     printed = arbiter("export", "--project", "mixed", "--format", "trl-dpo", "--output",
                       str(tmp_path / "x.jsonl"), "--to", f"s3://{BUCKET}/p/", code=1)  # fmt: skip
     assert "pip install 'arbiter[s3]'" in printed
+
+
+def test_the_nova_recipe_reads_the_uploaded_file(  # type: ignore[no-untyped-def]
+    arbiter, db: Database, s3: Any, endpoint: str, tmp_path: Path
+) -> None:
+    with db.scope() as session:
+        make_mixed_project(session)
+    out = tmp_path / "nova.jsonl"
+    arbiter("export", "--project", "mixed", "--format", "nova-dpo", "--output", str(out),
+            "--job-configs", "--to", f"s3://{BUCKET}/n/", "--endpoint-url", endpoint)  # fmt: skip
+    recipe = yaml.safe_load(objects(s3)["n/nova.jsonl.nova-recipe.yaml"])
+    assert recipe["run"]["data_s3_path"] == f"s3://{BUCKET}/n/nova.jsonl"

@@ -4,6 +4,7 @@ and the API."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -102,9 +103,11 @@ def test_the_runner_runs_a_job_and_a_restart_resumes_it(db: Database, fast_retri
         first = JobRunner(db, runs.execute)
         first.start()
         _wait_for(lambda: _candidates(db) == 2 and script.answered == 2)
-        first.stop.set()  # a graceful shutdown: the call in flight ends, the job is requeued
-        script.release.set()
-        first.close()
+        closing = threading.Thread(target=first.close)  # a graceful shutdown
+        closing.start()
+        _wait_for(first.stop.is_set)
+        script.release.set()  # the call in flight ends and lands; the job is requeued
+        closing.join()
         assert _status(db, job_id) is JobStatus.QUEUED
         landed = _candidates(db)
         assert 2 <= landed < 4

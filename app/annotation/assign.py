@@ -42,6 +42,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased
 
+from app.annotation import active
 from app.errors import NotFound
 from app.models import (
     MAX_RANKED,
@@ -54,6 +55,7 @@ from app.models import (
     Judgement,
     Project,
     Prompt,
+    Sampling,
     User,
     UTCDateTime,
     utcnow,
@@ -235,6 +237,10 @@ def _claim(session: Session, user: User, project: Project, now: datetime) -> Com
     """
     params: dict[str, Any] = {"user_id": user.id, "project_id": project.id, "now": now}
     for level in range(project.overlap - 1, -1, -1):
+        if project.sampling is Sampling.ACTIVE:
+            found = _claim_active(session, project, {**params, "level": level})
+            if found is not None:
+                return found
         passed: list[int] = []
         while True:
             stmt = _claim_template(bool(passed))
@@ -246,6 +252,34 @@ def _claim(session: Session, user: User, project: Project, now: datetime) -> Com
                 return comparison
             passed.append(comparison.id)  # filled by someone who committed meanwhile
     return None
+
+
+def _claim_active(session: Session, project: Project, params: dict[str, Any]) -> Comparison | None:
+    """The first open comparison at ``params["level"]`` of the model pair with the fewest
+    judgements that has one (app/annotation/active.py), locked as ``_claim`` locks."""
+    for pair in active.pairs_by_need(session, project.id):
+        passed: list[int] = []
+        while True:
+            stmt = _active_template(bool(passed))
+            comparison = session.scalar(stmt, {**params, "pair": pair, "passed": passed})
+            if comparison is None:
+                break
+            taken = session.scalar(_taken(), {"comparison_id": comparison.id, "now": params["now"]})
+            if (taken or 0) < project.overlap:
+                return comparison
+            passed.append(comparison.id)
+    return None
+
+
+@cache
+def _active_template(passed: bool) -> Select[Comparison]:
+    user_id, now = bindparam("user_id", type_=Integer), bindparam("now", type_=UTCDateTime)
+    stmt = active.pair_walk(
+        _open(user_id, now).where(Comparison.project_id == bindparam("project_id", type_=Integer))
+    )
+    if passed:
+        stmt = stmt.where(Comparison.id.not_in(bindparam("passed", expanding=True)))
+    return stmt.with_for_update(of=Comparison, skip_locked=True)
 
 
 def claim_statement(

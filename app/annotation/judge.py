@@ -25,7 +25,8 @@ from app.annotation import tallies
 from app.annotation.assign import get_assignment, release, renew, right_candidate_id
 from app.annotation.rubric import check_scores, parse_rubric
 from app.annotation.scores import save_scores, scores_of
-from app.errors import Conflict, NotFound, Unprocessable
+from app.errors import Conflict, NotFound
+from app.errors import Invalid as Invalid  # the labelling page's refusal, named here too
 from app.models import (
     Assignment,
     Comparison,
@@ -61,10 +62,6 @@ class ScreenVerdict(enum.StrEnum):
     """Both are acceptable and neither is better."""
     BOTH_BAD = "both_bad"
     """Neither is acceptable."""
-
-
-class Invalid(Unprocessable):
-    """A verdict the project's rules do not accept."""
 
 
 @dataclass(frozen=True)

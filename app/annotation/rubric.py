@@ -12,7 +12,7 @@ from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from app.errors import Unprocessable
+from app.errors import Invalid
 
 MAX_ASPECTS = 10
 MAX_SPAN = 10
@@ -70,19 +70,19 @@ def check_scores(
 ) -> dict[int, dict[str, int]]:  # fmt: skip
     """Scores by candidate id from ``given`` (keyed as the body keys them: ``shown`` maps
     those keys to candidate ids). Every shown response on every aspect, each in its scale;
-    otherwise ``Unprocessable`` naming the field (``scores.left.helpfulness``)."""
+    otherwise ``Invalid`` naming the field (``scores.left.helpfulness``)."""
     if not aspects:
         if given:
-            raise Unprocessable(f"{where}: this project has no rubric", field=where)
+            raise Invalid(f"{where}: this project has no rubric", field=where)
         return {}
     unknown = [str(k) for k in given if k not in shown]
     if unknown:
-        raise Unprocessable(f"{where}.{unknown[0]}: not a response shown", field=where)
+        raise Invalid(f"{where}.{unknown[0]}: not a response shown", field=where)
     scores: dict[int, dict[str, int]] = {}
     for key, candidate_id in shown.items():
         mine = given.get(key)
         if mine is None:
-            raise Unprocessable(f"{where}.{key}: every response needs its scores", field=where)
+            raise Invalid(f"{where}.{key}: every response needs its scores", field=where)
         scores[candidate_id] = _one(aspects, mine, f"{where}.{key}")
     return scores
 
@@ -93,7 +93,7 @@ def check_single_scores(
     """A single response's scores, given by aspect (``scores.helpfulness``)."""
     if not aspects:
         if given:
-            raise Unprocessable("scores: this project has no rubric", field="scores")
+            raise Invalid("scores: this project has no rubric", field="scores")
         return {}
     return {candidate_id: _one(aspects, given, "scores")}
 
@@ -102,14 +102,14 @@ def _one(aspects: list[Aspect], given: Mapping[str, int], where: str) -> dict[st
     names = {a.name for a in aspects}
     extra = sorted(set(given) - names)
     if extra:
-        raise Unprocessable(f"{where}.{extra[0]}: not an aspect of this rubric", field=where)
+        raise Invalid(f"{where}.{extra[0]}: not an aspect of this rubric", field=where)
     out: dict[str, int] = {}
     for aspect in aspects:
         value = given.get(aspect.name)
         if value is None:
-            raise Unprocessable(f"{where}.{aspect.name}: missing", field=where)
+            raise Invalid(f"{where}.{aspect.name}: missing", field=where)
         if isinstance(value, bool) or not isinstance(value, int) or value not in aspect.values:
-            raise Unprocessable(
+            raise Invalid(
                 f"{where}.{aspect.name}: {value!r} is outside {aspect.min}–{aspect.max}",
                 field=where,
             )

@@ -11,11 +11,12 @@ with the verdicts arriving meanwhile.
 Kept exact by the only writers of ``judgement_count`` and of comparisons: the import adds
 each chunk's new comparisons at count 0 (one statement per chunk), and :func:`bump` moves one
 comparison from its count to the next (a verdict) or the previous (an undo), in the verdict's
-transaction. Gold pairs are out of the queue and so out of the tallies: marking a pair gold
-takes it out (:func:`adjust`), and a verdict on one moves its count only. A batch's rows go
-with it (``ON DELETE CASCADE``); its status is not kept here: readers join ``batches``. The
-shard spreads concurrent verdicts on one batch over ``SHARDS`` rows per count, so that they
-seldom wait on one row lock in Postgres.
+transaction (with its model pair's judgements, for active sampling: app/annotation/active.py).
+A batch's rows go with it (``ON DELETE CASCADE``); its status is not kept here:
+readers join ``batches``. The shard spreads concurrent verdicts on one batch over
+``SHARDS`` rows per count, so that they seldom wait on one row lock in Postgres.
+Gold pairs are out of the queue and so out of the tallies: marking a pair gold takes it out
+(:func:`adjust`), and a verdict on one moves its count only.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from app.annotation import active
 from app.models import BatchTally, Comparison, Project
 
 #: Rows per (batch, count). Migration 0005_tallies backfills with the same number.
@@ -57,8 +59,8 @@ def bump(session: Session, comparison_id: int, delta: int) -> None:
     reading the count the one before it left, so each moves the tally from the right count.
     """
     params = {"comparison": comparison_id, "delta": delta}
-    batch_id, count, gold = session.execute(_MOVE, params).one()
-    if gold is not None:  # gold pairs are not in the tallies (app/quality/gold.py)
+    batch_id, count, model_pair_id, gold = session.execute(_MOVE, params).one()
+    if gold is not None:  # gold pairs are in neither the tallies nor active sampling
         return
     old, new = count - delta, count
     low, high = sorted(((old, -1), (new, +1)))  # rows in one order: no deadlock
@@ -67,13 +69,16 @@ def bump(session: Session, comparison_id: int, delta: int) -> None:
         {"batch": batch_id, "shard": comparison_id % SHARDS,
          "k1": low[0], "n1": low[1], "k2": high[0], "n2": high[1]},
     )  # fmt: skip
+    active.counted(session, model_pair_id, delta)
 
 
 _MOVE = (
     update(Comparison)
     .where(Comparison.id == bindparam("comparison"))
     .values(judgement_count=Comparison.judgement_count + bindparam("delta"))
-    .returning(Comparison.batch_id, Comparison.judgement_count, Comparison.gold)
+    .returning(
+        Comparison.batch_id, Comparison.judgement_count, Comparison.model_pair_id, Comparison.gold
+    )
     .execution_options(synchronize_session=False)
 )
 _UPSERT = (

@@ -20,7 +20,7 @@ from app.cli.imports import import_command
 from app.cli.leaderboard import leaderboard_command
 from app.cli.llm import generate_command, judge_command
 from app.exports.params import describe
-from app.models import Role
+from app.models import Role, Sampling
 from app.settings import Settings
 
 cli = typer.Typer(help="Arbiter: human preference labels on LLM outputs.", no_args_is_help=True)
@@ -137,6 +137,7 @@ def project_create(
     rate_singletons: Annotated[
         bool, typer.Option(help="good/bad per response; one-candidate prompts are rated")
     ] = False,
+    sampling: Annotated[Sampling, typer.Option(help="queue or active")] = Sampling.QUEUE,
 ) -> None:
     """Create a project (its slug is derived from NAME) with every setting of the settings
     page; the rules are the admin API's."""
@@ -145,7 +146,7 @@ def project_create(
         "guidelines": guidelines.read_text(encoding="utf-8") if guidelines else "",
         "rubric": _rubric_option(rubric), "max_strength": max_strength, "allow_tie": tie,
         "allow_both_bad": both_bad, "rationale": rationale.value,
-        "rate_singletons": rate_singletons,
+        "rate_singletons": rate_singletons, "sampling": sampling.value,
     }  # fmt: skip
     try:
         settings = projects.ProjectSettings.model_validate(values)

@@ -68,7 +68,8 @@ def _write_configs(
 ) -> tuple[list[Path], list[dict[str, Any]]]:
     by_split = {f.split: f.path for f in written}
     train = by_split.get("train") or written[0].path
-    if location is not None:
+    # SageMaker reads the file from S3; TRL loads a local folder or file.
+    if plan.params.format == "nova-dpo" and location is not None:
         where = location.uri(train.name)
     elif delivery.hf_dataset is not None:
         where = str(delivery.hf_dataset.folder)

@@ -23,6 +23,7 @@ from typing import Any, BinaryIO
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from app.annotation import active
 from app.annotation.work import add_work
 from app.importing.bulk import unprepared
 from app.importing.containers import Container, open_rows
@@ -31,7 +32,7 @@ from app.importing.mapping import ColumnMap
 from app.importing.pipeline import ahead, parse_chunks
 from app.importing.reader import CountingReader, FileTooLarge
 from app.importing.rows import PromptRow, RowKind
-from app.models import MAX_RANKED, Batch, Project, Protocol, utcnow
+from app.models import MAX_RANKED, Batch, Comparison, Project, Protocol, utcnow
 
 __all__ = ["ImportRefused", "ImportResult", "RowError", "Skipped", "import_batch"]
 
@@ -317,4 +318,5 @@ def _finish(
     batch.counts = counts.as_dict()
     batch.sha256 = sha256
     session.flush()
+    active.link(session, batch.project_id, Comparison.batch_id == batch.id)  # model pairs
     return ImportResult(batch.id, kind, counts, sha256, reader.bytes_read, container, skipped)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import random
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -146,6 +147,13 @@ class CandidateIn(BaseModel):
     meta: dict[str, Any] | None = None
 
 
+class PairSampleIn(BaseModel):
+    """``"pairs": {"sample": k}``: k pairs drawn at random (seeded by the row's content)."""
+
+    model_config = _Strict
+    sample: StrictInt
+
+
 class NativeRowIn(BaseModel):
     model_config = _Strict
     id: StrictStr | StrictInt | None = None
@@ -155,7 +163,7 @@ class NativeRowIn(BaseModel):
     tools: list[dict[str, Any]] | None = None
     #: Absent: a prompt-only row, waiting for candidates (``arbiter generate``).
     candidates: list[CandidateIn | StrictStr] | None = None
-    pairs: list[tuple[StrictInt, StrictInt]] | None = None
+    pairs: list[tuple[StrictInt, StrictInt]] | PairSampleIn | None = None
     meta: dict[str, Any] | None = None
     gold: StrictInt | StrictStr | None = None
 
@@ -477,6 +485,32 @@ def _check_pairs(
     return sorted(result)
 
 
+def _sample_pairs(
+    k: int,
+    system: str | None,
+    turns: list[dict[str, str]],
+    candidates: list[CandidateRow],
+    problems: list[tuple[str, str]],
+) -> list[tuple[int, int]]:
+    """``k`` random pairs of candidates of different models (of any two when no candidate
+    names a model), all of them when there are no more. The draw is seeded by the row's
+    content, so importing the same row again draws the same pairs and adds nothing."""
+    if k < 1:
+        problems.append(("pairs.sample", "must be at least 1"))
+        return []
+    n = len(candidates)
+    everything = [(i, j) for i in range(n) for j in range(i + 1, n)]
+    named = any(c.model is not None for c in candidates)
+    pool = [(i, j) for i, j in everything
+            if not named or candidates[i].model != candidates[j].model]  # fmt: skip
+    if not pool:
+        problems.append(("pairs.sample", "no two candidates of different models"))
+        return []
+    key = [system, turns, sorted(c.content_hash for c in candidates)]
+    seed = hashlib.sha256(orjson.dumps(key)).digest()
+    return sorted(random.Random(seed).sample(pool, min(k, len(pool))))
+
+
 def _native(row: NativeRowIn, problems: list[tuple[str, str]], allow_single: bool) -> PromptRow:
     if (row.prompt is None) == (row.messages is None):
         problems.append(("messages", "give either prompt or messages (exactly one)"))
@@ -497,7 +531,9 @@ def _native(row: NativeRowIn, problems: list[tuple[str, str]], allow_single: boo
     if row.candidates is not None:
         check_candidates(candidates, problems, 1 if allow_single else 2)
     pairs = None
-    if row.pairs is not None:
+    if isinstance(row.pairs, PairSampleIn):
+        pairs = _sample_pairs(row.pairs.sample, system, turns, candidates, problems)
+    elif row.pairs is not None:
         pairs = _check_pairs(row.pairs, len(candidates), problems)
     external_id = None if row.id is None else str(row.id)
     if external_id is not None and not external_id.strip():

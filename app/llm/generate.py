@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.annotation import tallies
+from app.annotation import active, tallies
 from app.db import Database
 from app.importing.rows import MAX_CANDIDATE_CHARS
 from app.llm.client import CallFailed, ChatClient, Reply, bounded_map, until
@@ -286,6 +286,7 @@ def _pair(session: Session, prompt: Prompt, old: set[int], new: list[int]) -> in
     session.add_all(rows)
     session.flush()
     tallies.added(session, prompt.batch_id, [c.id for c in rows])
+    active.link(session, prompt.project_id, Comparison.prompt_id == prompt.id)  # model pairs
     batch = session.get(Batch, prompt.batch_id)
     if batch is not None and rows:
         counts = dict(batch.counts or {})

@@ -61,6 +61,10 @@ class JudgeFigures:
     judges: list[JudgeRow]
     humans: list[HumanVsJudge]
 
+    def agreement(self, username: str, judge: str) -> HumanVsJudge | None:
+        """How ``username`` compares with ``judge`` (None when they share no comparison)."""
+        return next((h for h in self.humans if (h.username, h.judge) == (username, judge)), None)
+
 
 def _is_judge(user: type[User]) -> ColumnElement[bool]:
     return user.username.startswith(JUDGE_PREFIX)

@@ -31,6 +31,7 @@ from app.web.routes import (
     admin,
     admin_api,
     annotate,
+    annotate_work,
     annotation_api,
     exports_api,
     health,
@@ -106,6 +107,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(meta.router)
     app.include_router(session.router)
     app.include_router(annotate.router)
+    app.include_router(annotate_work.router)
     app.include_router(history.router)
     app.include_router(annotation_api.router)
     app.include_router(exports_api.router)

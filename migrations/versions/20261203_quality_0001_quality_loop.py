@@ -8,7 +8,7 @@ annotators' flags are tables of their own, and an export's bytes are kept in ``e
 Every existing row stays: the new columns have defaults, and nothing existing is gold.
 
 Revision ID: quality_0001
-Revises: harden_0001
+Revises: leaderboard_0001
 Create Date: 2026-12-03 18:00:00.000000
 """
 
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "quality_0001"
-down_revision: str | None = "harden_0001"
+down_revision: str | None = "leaderboard_0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -16,7 +16,7 @@ from app import projects
 from app.annotation.rubric import Aspect
 from app.importing import ImportRefused, import_batch
 from app.importing.mapping import parse_map
-from app.models import Protocol, RationaleMode
+from app.models import Protocol, RationaleMode, Sampling
 from app.web.deps import SessionDep, SettingsDep
 from app.web.guards import AdminDep, require_admin
 from app.web.routes.loaders import ProjectDep
@@ -37,6 +37,7 @@ class ProjectOut(BaseModel):
     protocol: Protocol
     rubric: list[Aspect]
     max_strength: int
+    sampling: Sampling = Field(description="queue or active (app/annotation/active.py).")
     gold_rate: float
     repeat_rate: float
     too_fast_ms: int

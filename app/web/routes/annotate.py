@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Annotated, Any, Literal
 from urllib.parse import urlparse
 
@@ -36,6 +36,8 @@ from app.annotation.progress import (
     annotator_progress_by_project,
     open_to,
 )
+from app.annotation.rubric import Aspect, parse_rubric
+from app.annotation.work import Work, load_work
 from app.errors import Conflict, DomainError, NotFound
 from app.models import Assignment, Project, User
 from app.projects import annotatable_projects
@@ -51,6 +53,7 @@ from app.web.guards import (
     owned_assignment,
 )
 from app.web.rendering import get_renderer, is_htmx
+from app.web.routes.posted import PostedDep, side_scores
 
 router = APIRouter(include_in_schema=False)
 PAGE = "annotate/annotate.html"
@@ -70,7 +73,7 @@ class VerdictForm(BaseModel):
     """The labelling form as posted (the clicked button gives ``verdict``)."""
 
     verdict: ScreenVerdict
-    strength: Literal["", "1", "2"] = ""
+    strength: Literal["", "1", "2", "3"] = ""
     rationale: str = ""
     rate_left: Literal["", "good", "bad"] = ""
     rate_right: Literal["", "good", "bad"] = ""
@@ -122,6 +125,12 @@ class AnnotateView:
     notice: str | None = None
     error: str | None = None
     draft: Draft | None = None
+    #: A single or a ranking (then ``pair`` is None), with the rubric and inputs to show again.
+    work: Work | None = None
+    aspects: list[Aspect] = field(default_factory=list)
+    scores: dict[int, dict[str, int]] = field(default_factory=dict)
+    places: dict[int, int] = field(default_factory=dict)
+    rationale: str = ""
 
     def mark(self, side: str, candidate_id: int) -> str:
         """The good/bad mark to show checked on one side ("" for none)."""
@@ -159,14 +168,16 @@ def annotate_page(
 @router.post("/projects/{slug}/annotate/{assignment_id}/verdict")
 def post_verdict(
     request: Request, session: SessionDep, settings: SettingsDep, user: UserDep, slug: str,
-    owned: OwnedAssignmentDep, form: Annotated[VerdictForm, Form()],
+    owned: OwnedAssignmentDep, form: Annotated[VerdictForm, Form()], posted: PostedDep,
 ) -> Response:  # fmt: skip
     assignment, project = _in(slug, owned), owned.project
+    scores = side_scores(posted)
     try:
-        record_verdict(session, assignment, project, form.given())
+        record_verdict(session, assignment, project, replace(form.given(), scores=scores))
     except Invalid as exc:  # the same pair again, with the reason and the inputs as sent
+        kept = Kept(scores=_by_candidate(session, assignment, scores))
         view = _view(request, session, settings, user, project, show=assignment,
-                     error=_sentence(exc), draft=form.draft())  # fmt: skip
+                     error=_sentence(exc), draft=form.draft(), kept=kept)  # fmt: skip
         return _render(request, view, status_code=exc.status)
     except Conflict as exc:  # judged already: the first verdict stands; on to the next pair
         view = _view(request, session, settings, user, project, error=_sentence(exc))
@@ -255,12 +266,18 @@ def _done(
 def _view(
     request: Request, session: Session, settings: Settings, user: User, project: Project, *,
     show: Assignment | None = None, notice: str | None = None, error: str | None = None,
-    draft: Draft | None = None, undone: Undone | None = None,
+    draft: Draft | None = None, undone: Undone | None = None, kept: Kept | None = None,
 ) -> AnnotateView:  # fmt: skip
     """The page around ``show``, or around the user's next lease."""
     assignment = show or next_assignment(
         session, user, project, lease_seconds=settings.lease_seconds
     )
+    if assignment is not None and assignment.shown is not None:  # a single or a ranking
+        can_undo = (
+            _skipped_here(request, project) or last_judged(session, user, project) is not None
+        )
+        return work_view(session, user, project, assignment, kept, notice=notice, error=error,
+                         can_undo=can_undo)  # fmt: skip
     pair = load_pair(session, assignment) if assignment else None
     # A repeat shows no earlier marks: nothing on the page tells it from a new pair.
     marks = pair is not None and not pair.assignment.repeat
@@ -276,7 +293,40 @@ def _view(
         notice=notice,
         error=error,
         draft=draft,
+        aspects=parse_rubric(project.rubric),
+        scores=kept.scores if kept else {},
     )
+
+
+def work_view(
+    session: Session, user: User, project: Project, assignment: Assignment, kept: Kept | None,
+    **values: Any,
+) -> AnnotateView:  # fmt: skip
+    """The page around a single's or a ranking's lease."""
+    kept = kept or Kept()
+    return AnnotateView(
+        project=project, pair=None, progress=annotator_progress(session, user, project),
+        ratings={}, work=load_work(session, assignment), aspects=parse_rubric(project.rubric),
+        scores=kept.scores, places=kept.places, rationale=kept.rationale, **values,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Kept:
+    """Inputs of a refused single or ranking (or a pair's scores), to show again."""
+
+    scores: dict[int, dict[str, int]] = field(default_factory=dict)
+    places: dict[int, int] = field(default_factory=dict)
+    rationale: str = ""
+
+
+def _by_candidate(
+    session: Session, assignment: Assignment, scores: dict[str, Any]
+) -> dict[int, dict[str, int]]:
+    """A pair's posted scores by candidate id (they were posted by side)."""
+    pair = load_pair(session, assignment)
+    ids = {"left": pair.left.id, "right": pair.right.id}
+    return {ids[side]: given for side, given in scores.items() if side in ids}
 
 
 def _sentence(exc: Exception) -> str:

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from app.quality.trust import trust
 from app.stats.annotators import BIAS_MIN_VERDICTS, BIAS_P
 from app.stats.dashboard import Dashboard, build_dashboard
+from app.stats.protocols import position_labels
 from app.web import charts
 from app.web.deps import SessionDep
 from app.web.routes.admin.common import admin_router, render
@@ -50,5 +51,6 @@ def dashboard(request: Request, session: SessionDep, project: ProjectDep) -> Res
         "charts": chart_set(board),
         "bias_p": BIAS_P,
         "bias_min": BIAS_MIN_VERDICTS,
+        "position_labels": position_labels,
     }
     return render(request, "dashboard.html", context, block="figures")

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from app import projects
 from app.annotation.rubric import PRESETS
 from app.errors import DomainError
-from app.models import Project, Protocol, RationaleMode
+from app.models import Project, Protocol, RationaleMode, Sampling
 from app.projects import ProjectSettings
 from app.stats.progress import projects_progress
 from app.web.deps import SessionDep
@@ -79,6 +79,7 @@ def settings_form(
     protocol: Annotated[str, Form()] = Protocol.PAIRWISE.value,
     rubric: Annotated[str, Form()] = "",
     max_strength: Annotated[str, Form()] = "2",
+    sampling: Annotated[str, Form()] = Sampling.QUEUE.value,
     gold_rate: Annotated[str, Form()] = "0",
     repeat_rate: Annotated[str, Form()] = "0",
     too_fast_ms: Annotated[str, Form()] = "3000",
@@ -91,6 +92,7 @@ def settings_form(
         "allow_tie": allow_tie, "allow_both_bad": allow_both_bad, "rationale": rationale,
         "rate_singletons": rate_singletons, "protocol": protocol, "rubric": rubric.strip(),
         "max_strength": max_strength.strip(),
+        "sampling": sampling,
         "gold_rate": gold_rate.strip() or "0",
         "repeat_rate": repeat_rate.strip() or "0", "too_fast_ms": too_fast_ms.strip() or "0",
     }  # fmt: skip
