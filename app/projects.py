@@ -53,6 +53,7 @@ class ProjectSettings(BaseModel):
     max_strength: int = Field(2, ge=2, le=3, description="2: slightly/much; 3: HelpSteer3's ±3.")
     sampling: Sampling = Field(
         Sampling.QUEUE, description="queue: import order; active: least-voted model pair first."
+    )
     gold_rate: float = Field(
         0.0, ge=0, le=0.5, description="Share of leases that are gold pairs (known answers)."
     )
