@@ -26,6 +26,7 @@ from app.models import (
     Sampling,
     User,
 )
+from app.text import WholeNumber
 
 MAX_OVERLAP = 50
 
@@ -37,12 +38,18 @@ class ProjectSettings(BaseModel):
 
     name: str = Field(min_length=1, max_length=200, description="Unique; the slug derives from it.")
     guidelines: str = Field("", max_length=100_000, description="Markdown shown to annotators.")
-    overlap: int = Field(1, ge=1, le=MAX_OVERLAP, description="Judgements wanted per comparison.")
-    allow_tie: bool = Field(True, description="Offer the tie verdict.")
-    allow_both_bad: bool = Field(True, description="Offer the both-bad verdict.")
+    # Numbers and switches are strict: "3" or true for a count, "yes" for a switch, is a 422,
+    # not a guess (the settings form turns its text into numbers itself).
+    overlap: WholeNumber = Field(
+        1, ge=1, le=MAX_OVERLAP, description="Judgements wanted per comparison."
+    )
+    allow_tie: bool = Field(True, strict=True, description="Offer the tie verdict.")
+    allow_both_bad: bool = Field(True, strict=True, description="Offer the both-bad verdict.")
     rationale: RationaleMode = Field(RationaleMode.OFF, description="Ask for a written reason.")
     rate_singletons: bool = Field(
-        False, description="Good/bad per response (for KTO); a one-candidate prompt is rated."
+        False,
+        strict=True,
+        description="Good/bad per response (for KTO); a one-candidate prompt is rated.",
     )
     protocol: Protocol = Field(
         Protocol.PAIRWISE, description="pairwise, rating or ranking; fixed once work exists."
@@ -50,7 +57,9 @@ class ProjectSettings(BaseModel):
     rubric: list[Aspect] = Field(
         default_factory=list, description="Aspects scored for each response shown."
     )
-    max_strength: int = Field(2, ge=2, le=3, description="2: slightly/much; 3: HelpSteer3's ±3.")
+    max_strength: WholeNumber = Field(
+        2, ge=2, le=3, description="2: slightly/much; 3: HelpSteer3's ±3."
+    )
     sampling: Sampling = Field(
         Sampling.QUEUE, description="queue: import order; active: least-voted model pair first."
     )

@@ -182,7 +182,7 @@ def test_the_cli_maps_columns_skips_invalid_rows_and_writes_rejects(
     rejects = tmp_path / "rejects.txt"
     printed = arbiter("import", str(path), "--project", "P", *maps, "--skip-invalid",
                       "--rejects", str(rejects), "--keep-labels")  # fmt: skip
-    assert "4 prompts" in printed and "1 invalid rows skipped." in printed
+    assert "4 prompts" in printed and "1 invalid row skipped." in printed
     assert rejects.read_text() == "line 3: chosen: must not be empty\n"
     assert "4 source labels recorded as source:argilla." in printed
     bad = arbiter("import", str(path), "--project", "P", "--map", "answer=x", code=1)

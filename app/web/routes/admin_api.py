@@ -57,6 +57,10 @@ class BatchCounts(BaseModel):
     duplicates: int = Field(description="Rows whose prompt, candidates and pairs were all there.")
 
 
+class ErrorOut(BaseModel):
+    detail: str
+
+
 class ImportErrorOut(BaseModel):
     line: int
     field: str
@@ -82,7 +86,12 @@ class ImportRefusedOut(BaseModel):
     error_count: int
 
 
-@router.post("/projects", status_code=201, response_model=ProjectOut)
+@router.post(
+    "/projects",
+    status_code=201,
+    response_model=ProjectOut,
+    responses={409: {"model": ErrorOut, "description": "the name is taken"}},
+)
 def create_project(settings: projects.ProjectSettings, session: SessionDep) -> Any:
     """Create a project. 409 if the name is taken."""
     project = projects.create_project_with(session, settings)

@@ -29,6 +29,7 @@ from app.annotation.rubric import Aspect, parse_rubric
 from app.annotation.work import Work, load_work
 from app.errors import Unprocessable
 from app.models import MAX_RANKED, ComparisonKind, Prompt
+from app.text import WholeNumber
 from app.web.deps import SessionDep, SettingsDep
 from app.web.guards import AnnotatableProjectDep, OwnedAssignmentDep, UserDep
 
@@ -112,8 +113,8 @@ class RatingsIn(BaseModel):
     """Good (true) or bad (false) marks on single responses, where the project rates them."""
 
     model_config = ConfigDict(extra="forbid")
-    left: bool | None = None
-    right: bool | None = None
+    left: bool | None = Field(None, strict=True)
+    right: bool | None = Field(None, strict=True)
 
 
 class JudgementIn(BaseModel):
@@ -123,13 +124,18 @@ class JudgementIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     verdict: ScreenVerdict | None = None
-    strength: int | None = Field(None, ge=1, le=3, description="1 slightly … max_strength much")
+    # Strict: true for a strength or "yes" for a rating is a mistake to report, not to coerce.
+    strength: WholeNumber | None = Field(
+        None, ge=1, le=3, description="1 slightly … max_strength much"
+    )
     rationale: str | None = Field(None, max_length=MAX_RATIONALE)
     ratings: RatingsIn | None = None
     scores: dict[str, Any] | None = Field(None, description="Rubric scores (see above)")
-    rating: bool | None = Field(None, description="single: good (true) or bad (false)")
-    ranking: list[int] | None = Field(None, max_length=MAX_RANKED, description="best first")
-    none_acceptable: bool | None = Field(None, description="ranking: no candidate is acceptable")
+    rating: bool | None = Field(None, strict=True, description="single: good (true) or bad (false)")
+    ranking: list[WholeNumber] | None = Field(None, max_length=MAX_RANKED, description="best first")
+    none_acceptable: bool | None = Field(
+        None, strict=True, description="ranking: no candidate is acceptable"
+    )
 
     def given(self) -> VerdictIn:
         self._only("pair", "verdict", "strength", "rationale", "ratings", "scores")

@@ -39,7 +39,7 @@ router = admin_router()
 
 #: The form's fields: single values, then the ones a multi-select sends repeated.
 SINGLE = ("format", "min_votes", "min_agreement", "derive", "since", "until",
-          "validation_fraction", "split", "keep_reserved")  # fmt: skip
+          "validation_fraction", "split", "keep_reserved", "ranking_pairs")  # fmt: skip
 MULTIPLE = ("batch", "exclude_annotator")
 PREVIEW_ROWS = 3
 #: A previewed row longer than this (pretty-printed) is cut, with a note saying so.

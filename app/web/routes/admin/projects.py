@@ -4,6 +4,7 @@ preview of the guidelines), and members."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -31,6 +32,11 @@ def project_list(request: Request, session: SessionDep) -> Response:
     return render(request, "projects.html", context)
 
 
+def _number(text: Any) -> Any:
+    """A form's digits as a number (the settings are strict); anything else as it came."""
+    return int(text) if isinstance(text, str) and re.fullmatch(r"-?[0-9]{1,6}", text) else text
+
+
 @dataclass
 class SettingsForm:
     """The project settings form as posted: raw values (to show again) and the action."""
@@ -46,7 +52,8 @@ class SettingsForm:
             self.errors["rubric"] = f"not JSON: {exc}"
             return None
         try:
-            return ProjectSettings.model_validate({**self.values, "rubric": rubric})
+            numbers = {k: _number(self.values[k]) for k in ("overlap", "max_strength")}
+            return ProjectSettings.model_validate({**self.values, **numbers, "rubric": rubric})
         except ValidationError as exc:
             for error in exc.errors():
                 where = str(error["loc"][0]) if error["loc"] else "form"
