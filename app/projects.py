@@ -106,6 +106,7 @@ def create_project(
         raise DomainError("overlap is at least 1")
     if session.scalar(select(Project.id).where(Project.name == name)) is not None:
         raise Conflict(f"project {name!r} already exists")
+    _refuse_anothers_slug(session, name)
     base = slug = slugify(name)
     n = 1
     while session.scalar(select(Project.id).where(Project.slug == slug)) is not None:
@@ -117,6 +118,17 @@ def create_project(
     return project
 
 
+def _refuse_anothers_slug(session: Session, name: str, project: Project | None = None) -> None:
+    """A name that is another project's slug would make that slug ambiguous wherever a
+    project is named (paths, ``--project``): refused (409)."""
+    other = session.scalar(select(Project).where(Project.slug == name))
+    if other is not None and (project is None or other.id != project.id):
+        raise Conflict(
+            f"name: {name!r} is the slug of project {other.name!r}; choose another name",
+            field="name",
+        )
+
+
 def create_project_with(session: Session, settings: ProjectSettings) -> Project:
     return create_project(session, **settings.model_dump())
 
@@ -126,6 +138,7 @@ def update_project(session: Session, project: Project, settings: ProjectSettings
     taken = select(Project.id).where(Project.name == settings.name, Project.id != project.id)
     if session.scalar(taken) is not None:
         raise Conflict(f"project {settings.name!r} already exists")
+    _refuse_anothers_slug(session, settings.name, project)
     if settings.protocol is not project.protocol and _has_work(session, project):
         raise Conflict(
             "protocol: fixed once a batch is imported (make a second project over the same "
@@ -146,9 +159,11 @@ def list_projects(session: Session) -> list[Project]:
 
 
 def get_project(session: Session, name_or_slug: str) -> Project:
-    project = session.scalar(
-        select(Project).where(or_(Project.slug == name_or_slug, Project.name == name_or_slug))
-    )
+    """The project with this slug, else the one with this name: a slug always means its own
+    project, even where an older project's name spells it."""
+    project = session.scalar(select(Project).where(Project.slug == name_or_slug))
+    if project is None:
+        project = session.scalar(select(Project).where(Project.name == name_or_slug))
     if project is None:
         raise NotFound(f"no project named {name_or_slug!r}")
     return project

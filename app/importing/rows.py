@@ -24,6 +24,8 @@ from app.quality.gold import parse_gold
 
 MAX_CANDIDATES = 16
 MAX_CANDIDATE_CHARS = 200_000
+MAX_PROMPT_CHARS = 200_000
+"""A prompt's turns and system text are capped like candidates: every view renders them."""
 #: How deep ``meta`` and ``tools`` may nest; deeper data is refused, not stored.
 MAX_JSON_DEPTH = 64
 #: External ids and model names: the length of their columns.
@@ -420,6 +422,7 @@ def conversation(
             problems.append((f"{at}.role", f"must be system, user or assistant (got {role!r})"))
             continue
         content = text_of(message.content, f"{at}.content", problems)
+        _cap(content, f"{at}.content", problems)
         if role == "system":
             if i != 0:
                 problems.append((f"{at}.role", "a system message may only come first"))
@@ -435,7 +438,14 @@ def conversation(
         problems.append((where, "at least one user message is required"))
     elif turns[-1]["role"] != "user":
         problems.append((where, "must end with a user turn"))
+    if system is not None:
+        _cap(system, "system", problems)
     return system, turns
+
+
+def _cap(text: str, where: str, problems: list[tuple[str, str]]) -> None:
+    if len(text) > MAX_PROMPT_CHARS:
+        problems.append((where, f"longer than {MAX_PROMPT_CHARS:,} characters ({len(text):,})"))
 
 
 def check_candidates(

@@ -43,7 +43,7 @@ from app.models import Assignment, Project, User
 from app.projects import annotatable_projects
 from app.quality.review import MAX_NOTE, flag
 from app.settings import Settings
-from app.web.deps import SessionDep, SettingsDep
+from app.web.deps import SessionDep, SettingsDep, end_transaction
 from app.web.guards import (
     PENDING,
     AnnotatableProjectDep,
@@ -52,7 +52,7 @@ from app.web.guards import (
     UserDep,
     owned_assignment,
 )
-from app.web.rendering import get_renderer, is_htmx
+from app.web.rendering import get_renderer, is_htmx, prerender
 from app.web.routes.posted import PostedDep, side_scores
 
 router = APIRouter(include_in_schema=False)
@@ -158,11 +158,12 @@ def annotate_page(
 ) -> Response:  # fmt: skip
     pending = request.session.pop(PENDING, None)
     if isinstance(pending, dict) and pending.get("slug") == project.slug:
-        return _render(request, _apply_pending(request, session, settings, user, project, pending))
+        view = _apply_pending(request, session, settings, user, project, pending)
+        return _render(request, session, view)
     notice = request.session.pop(FLASH, None)
     undone = _undone_from(session, request.session.pop(UNDONE, None))
     view = _view(request, session, settings, user, project, notice=notice, undone=undone)
-    return _render(request, view)
+    return _render(request, session, view)
 
 
 @router.post("/projects/{slug}/annotate/{assignment_id}/verdict")
@@ -178,10 +179,10 @@ def post_verdict(
         kept = Kept(scores=_by_candidate(session, assignment, scores))
         view = _view(request, session, settings, user, project, show=assignment,
                      error=_sentence(exc), draft=form.draft(), kept=kept)  # fmt: skip
-        return _render(request, view, status_code=exc.status)
+        return _render(request, session, view, status_code=exc.status)
     except Conflict as exc:  # judged already: the first verdict stands; on to the next pair
         view = _view(request, session, settings, user, project, error=_sentence(exc))
-        return _render(request, view, status_code=exc.status)
+        return _render(request, session, view, status_code=exc.status)
     request.session.pop(SKIPPED, None)
     return _done(request, session, settings, user, project, "Saved.")
 
@@ -239,7 +240,7 @@ def post_undo(
     kept = {"assignment": undone.assignment.id, **_undone_dict(undone)}
     if is_htmx(request) or len(json.dumps(kept)) > MAX_PENDING_BYTES:  # too big for a cookie
         view = _view(request, session, settings, user, project, notice=notice, undone=undone)
-        return _render(request, view)
+        return _render(request, session, view)
     request.session[FLASH] = notice
     request.session[UNDONE] = kept
     return RedirectResponse(f"/projects/{project.slug}/annotate", status_code=303)
@@ -258,7 +259,8 @@ def _done(
 ) -> Response:  # fmt: skip
     """htmx: the next pair in this response. A plain post: back to the page (303)."""
     if is_htmx(request):
-        return _render(request, _view(request, session, settings, user, project, notice=notice))
+        view = _view(request, session, settings, user, project, notice=notice)
+        return _render(request, session, view)
     request.session[FLASH] = notice
     return RedirectResponse(f"/projects/{project.slug}/annotate", status_code=303)
 
@@ -338,10 +340,29 @@ def _sentence(exc: Exception) -> str:
     return text if text[-1] in ".!?" else text + "."
 
 
-def _render(request: Request, view: AnnotateView, status_code: int = 200) -> Response:
+def _render(
+    request: Request, session: Session, view: AnnotateView, status_code: int = 200
+) -> Response:
+    """Commit first (the lease, the verdict), then render: Markdown costs time, and on SQLite
+    an open write transaction would hold every other writer back meanwhile."""
+    end_transaction(session)
+    prerender(*_texts(view))
     return get_renderer(request).render(
         request, PAGE, {"view": view}, block="work", status_code=status_code
     )
+
+
+def _texts(view: AnnotateView) -> list[str | None]:
+    """Every text of the page that is rendered as Markdown (loaded before the commit)."""
+    texts: list[str | None] = [view.project.guidelines]
+    prompt = view.pair.prompt if view.pair else view.work.prompt if view.work else None
+    if prompt is not None:
+        texts += [prompt.system, *(str(m.get("content") or "") for m in prompt.messages)]
+    if view.pair is not None:
+        texts += [view.pair.left.content, view.pair.right.content]
+    if view.work is not None:
+        texts += [candidate.content for candidate in view.work.candidates]
+    return texts
 
 
 def _skipped_here(request: Request, project: Project) -> bool:
