@@ -215,7 +215,7 @@ def post_flag(
         view = _view(
             request, session, settings, user, owned.project, show=assignment, notice=notice
         )
-        return _render(request, view)
+        return _render(request, session, view)
     request.session[FLASH] = notice
     return RedirectResponse(f"/projects/{owned.project.slug}/annotate", status_code=303)
 
