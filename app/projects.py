@@ -63,6 +63,15 @@ class ProjectSettings(BaseModel):
     sampling: Sampling = Field(
         Sampling.QUEUE, description="queue: import order; active: least-voted model pair first."
     )
+    gold_rate: float = Field(
+        0.0, ge=0, le=0.5, description="Share of leases that are gold pairs (known answers)."
+    )
+    repeat_rate: float = Field(
+        0.0, ge=0, le=0.2, description="Share of leases that repeat a judged pair, sides swapped."
+    )
+    too_fast_ms: int = Field(
+        3000, ge=0, le=600_000, description="Flag annotators whose median time is below this."
+    )
 
     @field_validator("name")
     @classmethod
@@ -221,6 +230,9 @@ def project_summary(session: Session, project: Project) -> dict[str, Any]:
         "rubric": project.rubric,
         "max_strength": project.max_strength,
         "sampling": project.sampling.value,
+        "gold_rate": project.gold_rate,
+        "repeat_rate": project.repeat_rate,
+        "too_fast_ms": project.too_fast_ms,
         "members": member_names(session, project),
         **project_counts(session, project),
     }

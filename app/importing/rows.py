@@ -20,6 +20,8 @@ from typing import Any, TypeVar
 import orjson
 from pydantic import BaseModel, ConfigDict, StrictInt, StrictStr, ValidationError
 
+from app.quality.gold import parse_gold
+
 MAX_CANDIDATES = 16
 MAX_CANDIDATE_CHARS = 200_000
 MAX_PROMPT_CHARS = 200_000
@@ -103,6 +105,8 @@ class PromptRow:
     preferred: int | None = None
     #: The source's good/bad label of the row's one candidate (KTO rows).
     label: bool | None = None
+    #: A gold pair's known answer: the better candidate's index, or "tie" / "both_bad".
+    gold: int | str | None = None
     content_hash: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -163,6 +167,7 @@ class NativeRowIn(BaseModel):
     candidates: list[CandidateIn | StrictStr] | None = None
     pairs: list[tuple[StrictInt, StrictInt]] | PairSampleIn | None = None
     meta: dict[str, Any] | None = None
+    gold: StrictInt | StrictStr | None = None
 
 
 class OpenAIInputIn(BaseModel):
@@ -543,6 +548,11 @@ def _native(row: NativeRowIn, problems: list[tuple[str, str]], allow_single: boo
     external_id = None if row.id is None else str(row.id)
     if external_id is not None and not external_id.strip():
         problems.append(("id", "must not be empty"))
+    gold = None
+    try:
+        gold = parse_gold(row.gold, len(candidates))
+    except ValueError as exc:
+        problems.append(("gold", str(exc)))
     return PromptRow(
         system=system or None,
         messages=turns,
@@ -551,6 +561,7 @@ def _native(row: NativeRowIn, problems: list[tuple[str, str]], allow_single: boo
         tools=row.tools or None,
         meta=row.meta,
         pairs=pairs,
+        gold=gold,
     )
 
 

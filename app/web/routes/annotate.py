@@ -14,7 +14,7 @@ from urllib.parse import urlparse
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy.orm import Session
 
 from app.annotation.assign import Pair, load_pair, next_assignment, release
@@ -41,6 +41,7 @@ from app.annotation.work import Work, load_work
 from app.errors import Conflict, DomainError, NotFound
 from app.models import Assignment, Project, User
 from app.projects import annotatable_projects
+from app.quality.review import MAX_NOTE, flag
 from app.settings import Settings
 from app.web.deps import SessionDep, SettingsDep, end_transaction
 from app.web.guards import (
@@ -200,6 +201,28 @@ def post_skip(
     return _done(request, session, settings, user, owned.project, "Skipped.")
 
 
+class FlagForm(BaseModel):
+    comment: str = Field("", max_length=MAX_NOTE)
+
+
+@router.post("/projects/{slug}/annotate/{assignment_id}/flag")
+def post_flag(
+    request: Request, session: SessionDep, settings: SettingsDep, user: UserDep, slug: str,
+    owned: OwnedAssignmentDep, form: Annotated[FlagForm, Form()],
+) -> Response:  # fmt: skip
+    """Flag the pair (it stays leased to the user, who may still judge it)."""
+    assignment = _in(slug, owned)
+    flag(session, assignment.comparison_id, user, form.comment)
+    notice = "Flagged: thank you. You can still judge this pair, or skip it."
+    if is_htmx(request):
+        view = _view(
+            request, session, settings, user, owned.project, show=assignment, notice=notice
+        )
+        return _render(request, session, view)
+    request.session[FLASH] = notice
+    return RedirectResponse(f"/projects/{owned.project.slug}/annotate", status_code=303)
+
+
 @router.post("/projects/{slug}/annotate/undo")
 def post_undo(
     request: Request, session: SessionDep, settings: SettingsDep, user: UserDep,
@@ -264,7 +287,9 @@ def _view(
         return work_view(session, user, project, assignment, kept, notice=notice, error=error,
                          can_undo=can_undo, undo_of=undo_of)  # fmt: skip
     pair = load_pair(session, assignment) if assignment else None
-    rated = ratings_of(session, user.id, [pair.left.id, pair.right.id]) if pair else {}
+    # A repeat shows no earlier marks: nothing on the page tells it from a new pair.
+    marks = pair is not None and not pair.assignment.repeat
+    rated = ratings_of(session, user.id, [pair.left.id, pair.right.id]) if pair and marks else {}
     if undone is not None and pair is not None and undone.assignment.id == pair.assignment.id:
         draft = Draft.of(undone, pair.left.id, pair.right.id)
     return AnnotateView(
