@@ -26,6 +26,7 @@ from app.models import (
     Sampling,
     User,
 )
+from app.text import WholeNumber
 
 MAX_OVERLAP = 50
 
@@ -37,12 +38,18 @@ class ProjectSettings(BaseModel):
 
     name: str = Field(min_length=1, max_length=200, description="Unique; the slug derives from it.")
     guidelines: str = Field("", max_length=100_000, description="Markdown shown to annotators.")
-    overlap: int = Field(1, ge=1, le=MAX_OVERLAP, description="Judgements wanted per comparison.")
-    allow_tie: bool = Field(True, description="Offer the tie verdict.")
-    allow_both_bad: bool = Field(True, description="Offer the both-bad verdict.")
+    # Numbers and switches are strict: "3" or true for a count, "yes" for a switch, is a 422,
+    # not a guess (the settings form turns its text into numbers itself).
+    overlap: WholeNumber = Field(
+        1, ge=1, le=MAX_OVERLAP, description="Judgements wanted per comparison."
+    )
+    allow_tie: bool = Field(True, strict=True, description="Offer the tie verdict.")
+    allow_both_bad: bool = Field(True, strict=True, description="Offer the both-bad verdict.")
     rationale: RationaleMode = Field(RationaleMode.OFF, description="Ask for a written reason.")
     rate_singletons: bool = Field(
-        False, description="Good/bad per response (for KTO); a one-candidate prompt is rated."
+        False,
+        strict=True,
+        description="Good/bad per response (for KTO); a one-candidate prompt is rated.",
     )
     protocol: Protocol = Field(
         Protocol.PAIRWISE, description="pairwise, rating or ranking; fixed once work exists."
@@ -50,9 +57,20 @@ class ProjectSettings(BaseModel):
     rubric: list[Aspect] = Field(
         default_factory=list, description="Aspects scored for each response shown."
     )
-    max_strength: int = Field(2, ge=2, le=3, description="2: slightly/much; 3: HelpSteer3's ±3.")
+    max_strength: WholeNumber = Field(
+        2, ge=2, le=3, description="2: slightly/much; 3: HelpSteer3's ±3."
+    )
     sampling: Sampling = Field(
         Sampling.QUEUE, description="queue: import order; active: least-voted model pair first."
+    )
+    gold_rate: float = Field(
+        0.0, ge=0, le=0.5, description="Share of leases that are gold pairs (known answers)."
+    )
+    repeat_rate: float = Field(
+        0.0, ge=0, le=0.2, description="Share of leases that repeat a judged pair, sides swapped."
+    )
+    too_fast_ms: int = Field(
+        3000, ge=0, le=600_000, description="Flag annotators whose median time is below this."
     )
 
     @field_validator("name")
@@ -88,6 +106,7 @@ def create_project(
         raise DomainError("overlap is at least 1")
     if session.scalar(select(Project.id).where(Project.name == name)) is not None:
         raise Conflict(f"project {name!r} already exists")
+    _refuse_anothers_slug(session, name)
     base = slug = slugify(name)
     n = 1
     while session.scalar(select(Project.id).where(Project.slug == slug)) is not None:
@@ -99,6 +118,17 @@ def create_project(
     return project
 
 
+def _refuse_anothers_slug(session: Session, name: str, project: Project | None = None) -> None:
+    """A name that is another project's slug would make that slug ambiguous wherever a
+    project is named (paths, ``--project``): refused (409)."""
+    other = session.scalar(select(Project).where(Project.slug == name))
+    if other is not None and (project is None or other.id != project.id):
+        raise Conflict(
+            f"name: {name!r} is the slug of project {other.name!r}; choose another name",
+            field="name",
+        )
+
+
 def create_project_with(session: Session, settings: ProjectSettings) -> Project:
     return create_project(session, **settings.model_dump())
 
@@ -108,6 +138,7 @@ def update_project(session: Session, project: Project, settings: ProjectSettings
     taken = select(Project.id).where(Project.name == settings.name, Project.id != project.id)
     if session.scalar(taken) is not None:
         raise Conflict(f"project {settings.name!r} already exists")
+    _refuse_anothers_slug(session, settings.name, project)
     if settings.protocol is not project.protocol and _has_work(session, project):
         raise Conflict(
             "protocol: fixed once a batch is imported (make a second project over the same "
@@ -128,9 +159,11 @@ def list_projects(session: Session) -> list[Project]:
 
 
 def get_project(session: Session, name_or_slug: str) -> Project:
-    project = session.scalar(
-        select(Project).where(or_(Project.slug == name_or_slug, Project.name == name_or_slug))
-    )
+    """The project with this slug, else the one with this name: a slug always means its own
+    project, even where an older project's name spells it."""
+    project = session.scalar(select(Project).where(Project.slug == name_or_slug))
+    if project is None:
+        project = session.scalar(select(Project).where(Project.name == name_or_slug))
     if project is None:
         raise NotFound(f"no project named {name_or_slug!r}")
     return project
@@ -197,6 +230,9 @@ def project_summary(session: Session, project: Project) -> dict[str, Any]:
         "rubric": project.rubric,
         "max_strength": project.max_strength,
         "sampling": project.sampling.value,
+        "gold_rate": project.gold_rate,
+        "repeat_rate": project.repeat_rate,
+        "too_fast_ms": project.too_fast_ms,
         "members": member_names(session, project),
         **project_counts(session, project),
     }

@@ -28,6 +28,7 @@ ADMIN_PAGES = [
     ("GET", "/admin/projects/{slug}/settings"),
     ("POST", "/admin/projects/{slug}/settings"),
     ("POST", "/admin/projects/{slug}/batches"),
+    ("POST", "/admin/projects/{slug}/batches/preview"),
     ("POST", "/admin/projects/{slug}/batches/{batch_id}/status"),
     ("GET", "/admin/projects/{slug}/delete"),
     ("POST", "/admin/projects/{slug}/delete"),

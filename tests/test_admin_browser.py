@@ -26,6 +26,7 @@ from app.models import Role
 from tests.conftest import TEST_SECRET
 from tests.export_helpers import assert_kto, rows_of, run_export
 from tests.factories import jsonl, native_rows
+from tests.factories_files import build
 from tests.factories_labels import make_mixed_project
 from tests.paths import REPO
 
@@ -125,7 +126,13 @@ def _new_project(page: Any, name: str) -> None:
 def test_an_admin_sees_a_bad_files_errors_then_uploads_a_good_one(page: Any) -> None:
     expect = playwright.expect
     _new_project(page, "Upload check")
-    bad = jsonl([*native_rows(2), {"prompt": "x", "candidates": ["only one"]}, {"prompt": "y"}])
+    bad = jsonl(
+        [
+            *native_rows(2),
+            {"prompt": "x", "candidates": ["only one"]},
+            {"prompt": "y", "candidates": []},
+        ]
+    )
     _upload(page, "bad.jsonl", bad)
     errors = page.locator("#import-errors")
     expect(errors).to_contain_text("bad.jsonl was refused: 2 errors; nothing was imported")
@@ -236,3 +243,67 @@ def test_a_slow_upload_shows_its_progress_then_the_import(page: Any) -> None:
     expect(status).to_contain_text("Uploading…")
     expect(page.get_by_role("button", name="Upload and import")).to_be_disabled()
     expect(page.locator("#import-result")).to_contain_text("2000 prompts", timeout=60_000)
+
+
+ARGILLA = [
+    {"instruction": f"Frage {i}: 天気は？", "better_answer": "" if i == 3 else f"Gut {i}.",
+     "rejected_response": f"Schlecht {i}.", "source": "evol"}
+    for i in range(1, 7)
+]  # fmt: skip
+
+
+def test_an_admin_previews_a_csv_picks_its_columns_and_imports_skipping_a_bad_row(
+    page: Any, browser: Any, server: str
+) -> None:
+    """The first rows with their detected shape, a column picked, a preview again, then the
+    import with "Skip invalid rows": the bad row is listed, the others are in."""
+    expect = playwright.expect
+    _new_project(page, "Mapping check")
+    data = build(ARGILLA, "csv", gz=True)[1]
+    page.get_by_label("File").set_input_files(
+        {"name": "argilla.csv.gz", "mimeType": "application/gzip", "buffer": data}
+    )
+    page.get_by_role("button", name="Preview").click()
+    preview = page.locator("#import-preview")
+    expect(preview.get_by_role("heading")).to_have_text("Preview of argilla.csv.gz")
+    expect(preview.locator("tbody tr")).to_have_count(5)
+    expect(preview.locator("thead th")).to_have_text(
+        ["Line", "instruction", "better_answer", "rejected_response", "source"]
+    )
+    expect(page.get_by_label("prompt", exact=True)).to_have_value("prompt=instruction")  # guessed
+    expect(page.get_by_label("rejected", exact=True)).to_have_value("rejected=rejected_response")
+    expect(preview.get_by_role("alert")).to_contain_text("chosen: required")
+    _shots(page, browser, server, "preview")
+
+    page.get_by_label("chosen", exact=True).select_option("chosen=better_answer")
+    page.get_by_role("button", name="Preview").click()
+    expect(preview).to_contain_text("TRL preference, explicit prompt")
+    expect(preview.get_by_role("alert").locator("li")).to_have_text(
+        ["line 3: chosen: must not be empty"]
+    )
+
+    page.get_by_label("Skip invalid rows").check()
+    page.get_by_role("button", name="Upload and import").click()
+    expect(page.locator("#import-result")).to_contain_text("5 prompts, 10 candidates")
+    expect(page.locator("#import-result")).to_contain_text("1 invalid row skipped.")
+    skipped = page.locator("#import-skipped")
+    expect(skipped.locator("li")).to_have_text(["line 3 chosen must not be empty"])
+    expect(page.locator("#batches tbody tr")).to_have_count(1)
+    _shots(page, browser, server, "skipped")
+
+
+def _shots(page: Any, browser: Any, server: str, name: str) -> None:
+    """Screenshots of the page as it stands, when ARBITER_SHOTS names a folder for them."""
+    folder = os.environ.get("ARBITER_SHOTS")
+    if not folder:
+        return
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    for size, (width, height) in {"desktop": (1280, 800), "phone": (390, 844)}.items():
+        for scheme in ("light", "dark"):
+            page.set_viewport_size({"width": width, "height": height})
+            page.emulate_media(color_scheme=scheme)
+            page.screenshot(
+                path=f"{folder}/{name}-{size}-{scheme}.png", full_page=True, caret="initial"
+            )
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.emulate_media(color_scheme="light")

@@ -192,3 +192,23 @@ def test_the_rubric_checker_wants_prompt_response_aspects_raters() -> None:
     assert check(good, Options()) is None
     assert check({**good, "helpfulness": "high"}, Options()) == "bad_score"
     assert check({"response": "x", "prompt": USER, "raters": 1}, Options()) == "bad_keys"
+
+
+def test_the_export_page_offers_the_ranking_pairs_policy_to_ranking_projects(
+    client: TestClient, session: Session, ranked: str
+) -> None:
+    from tests.clients import soup
+    from tests.factories_admin import admin_client
+
+    make_project(session, name="Pairs")
+    admin_client(client, session)
+    page = soup(client.get("/admin/projects/rank/export").text)
+    choice = page.select_one("select#ranking_pairs")
+    assert choice is not None
+    assert [o["value"] for o in choice.select("option")] == ["all", "adjacent", "best-vs-rest"]
+    assert (
+        soup(client.get("/admin/projects/pairs/export").text).select_one("#ranking_pairs") is None
+    )
+    shown = client.get("/admin/projects/rank/export?format=trl-dpo&ranking_pairs=adjacent")
+    assert shown.status_code == 200
+    assert 'value="adjacent" selected' in shown.text

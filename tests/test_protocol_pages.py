@@ -125,3 +125,25 @@ def test_the_pair_screen_shows_a_scale_per_side_and_saves_the_scores(
     assert client.post(action, data=data, follow_redirects=False).status_code == 303
     assert sorted(s.value for s in read(session, select(Score))) == [1, 4]
     assert [j.strength for j in read(session, select(Judgement))] == [3]
+
+
+def test_the_history_page_lists_pair_verdicts_only(
+    client: TestClient, session: Session, ann: User
+) -> None:
+    project = make_project(session, name="Pairs", rate_singletons=True)
+    import_rows(session, project, [*native_rows(1), {"prompt": "Alone?", "candidates": ["one"]}])
+    csrf = login(client, session, ann)
+    for _ in range(2):
+        page = client.get("/projects/pairs/annotate").text
+        if soup(page).select_one("form#rating-form") is not None:
+            data = {"csrf_token": csrf, "rating": "good"}
+            client.post(form_action(page, "rating-form"), data=data)
+        else:
+            client.post(
+                form_action(page, "verdict-form"), data={"csrf_token": csrf, "verdict": "left"}
+            )
+    assert len(read(session, select(Judgement))) == 2
+    history = client.get("/projects/pairs/history")
+    assert history.status_code == 200
+    assert "1 verdict, newest first" in history.text  # the single's rating is not a verdict
+    assert "Alone?" not in history.text

@@ -229,3 +229,21 @@ def test_a_ranking_import_refuses_a_row_of_ten_candidates(session: Session) -> N
 def test_the_rubric_presets_are_valid_settings(session: Session) -> None:
     project = make_project(session, name="HS2", protocol=Protocol.RATING, rubric=HELPSTEER2)
     assert [a["name"] for a in project.rubric][:2] == ["helpfulness", "correctness"]
+
+
+def test_a_ranking_sent_after_the_lease_ran_out_is_kept(
+    client: TestClient, session: Session, ranking: Project
+) -> None:
+    from datetime import timedelta
+
+    from app.models import Assignment, utcnow
+
+    (auth,) = people(session, "ann")
+    work = lease(client, auth, "rank")
+    assignment = session.get_one(Assignment, work["id"])
+    assignment.expires_at = utcnow() - timedelta(seconds=1)
+    session.commit()
+    ids = [c["candidate_id"] for c in work["candidates"]]
+    response = answer(client, auth, work["id"], ranking=ids)
+    assert response.status_code == 201, response.text
+    assert session.scalar(select(func.count()).select_from(Judgement)) == 1

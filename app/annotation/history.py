@@ -58,7 +58,12 @@ def last_user_turn(messages: list[dict[str, Any]]) -> str:
 
 def my_verdicts(session: Session, user: User, project: Project, page: int = 1) -> HistoryPage:
     """The user's verdicts in ``project``, newest first; ``page`` counts from 1."""
-    where = (Judgement.user_id == user.id, Comparison.project_id == project.id)
+    # Pair verdicts: a single's or a ranking's answer has no sides to show here.
+    where = (
+        Judgement.user_id == user.id,
+        Comparison.project_id == project.id,
+        Judgement.verdict.is_not(None),
+    )
     total = session.scalar(
         select(func.count()).select_from(Judgement).join(Comparison).where(*where)
     )

@@ -8,6 +8,7 @@ from typing import Any, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from app.exports.registry import FORMATS
+from app.text import Moment
 
 Split = Literal["train", "validation"]
 
@@ -18,19 +19,31 @@ class ExportParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    format: str = Field(description="one of: " + ", ".join(FORMATS))
+    format: str = Field(
+        description="one of: " + ", ".join(FORMATS), json_schema_extra={"enum": list(FORMATS)}
+    )
     min_votes: int = Field(1, ge=1, description="votes a label needs")
     min_agreement: float = Field(0.5, ge=0, le=1, description="share of votes for the outcome")
     derive: Literal["pairs"] | None = Field(None, description="kto: labels from pairwise wins")
     batch: list[str] = Field(default_factory=list, description="only these batches (names)")
-    since: datetime | None = Field(None, description="labels created at or after (UTC)")
-    until: datetime | None = Field(None, description="labels created before (UTC)")
+    since: Moment | None = Field(None, description="labels created at or after (UTC)")
+    until: Moment | None = Field(None, description="labels created before (UTC)")
     validation_fraction: float | None = Field(None, gt=0, lt=1, description="share held out")
     split: Split | None = Field(None, description="which file of a split (default train)")
     keep_reserved: bool = Field(False, description="nova-dpo: keep rows with reserved words")
     exclude_annotator: list[str] = Field(default_factory=list, description="usernames to skip")
     ranking_pairs: Literal["all", "adjacent", "best-vs-rest"] = Field(
         "all", description="ranking projects: which pairs a ranking gives"
+    )
+    include_gold: bool = Field(False, description="keep gold pairs (known answers)")
+    min_gold_accuracy: float | None = Field(
+        None, ge=0, le=1, description="leave out annotators below this gold accuracy"
+    )
+    min_competence: float | None = Field(
+        None, ge=0, le=1, description="leave out annotators below this Dawid-Skene competence"
+    )
+    consensus: Literal["majority", "dawid-skene"] = Field(
+        "majority", description="how votes are combined into one outcome"
     )
 
     @field_validator("format")

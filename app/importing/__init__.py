@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from app.annotation import active
@@ -33,6 +33,7 @@ from app.importing.pipeline import ahead, parse_chunks
 from app.importing.reader import CountingReader, FileTooLarge
 from app.importing.rows import PromptRow, RowKind
 from app.models import MAX_RANKED, Batch, Comparison, Project, Protocol, utcnow
+from app.text import FILENAME_LENGTH, NAME_LENGTH, check_optional
 
 __all__ = ["ImportRefused", "ImportResult", "RowError", "Skipped", "import_batch"]
 
@@ -90,7 +91,8 @@ class ImportResult:
 
     def summary(self) -> str:
         c = self.counts
-        skipped = f" {self.skipped.rows} invalid rows skipped." if self.skipped.rows else ""
+        n = self.skipped.rows
+        skipped = f" {n} invalid row{'s' if n != 1 else ''} skipped." if n else ""
         if self.added_nothing:
             return f"{c.rows} rows read: all were already in the project; nothing added.{skipped}"
         dup = f", {c.duplicates} rows already present" if c.duplicates else ""
@@ -128,6 +130,17 @@ class _Errors:
             self.add(line, field, message)
 
 
+IMPORT_LOCK = 0x41524249  # "ARBI": the namespace of the advisory locks taken here
+
+
+def one_import_at_a_time(session: Session, project: Project) -> None:
+    """Imports into one project take turns (until the transaction ends): a second identical
+    import then finds every row there and adds nothing, instead of colliding with the first
+    on the unique constraints. On SQLite every writer takes turns already."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(IMPORT_LOCK, project.id)))
+
+
 def import_batch(
     session: Session,
     project: Project,
@@ -157,6 +170,9 @@ def import_batch(
                 mapping=mapping, skip_invalid=skip_invalid, on_skip=on_skip,
             )  # fmt: skip
     _refuse_if_too_large(source, max_bytes)
+    check_optional(batch_name, field="name", max_length=NAME_LENGTH)
+    check_optional(filename, field="file name", max_length=FILENAME_LENGTH)
+    one_import_at_a_time(session, project)
     savepoint = session.begin_nested()
     batch = Batch(
         project_id=project.id,

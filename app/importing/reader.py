@@ -128,7 +128,7 @@ class _ArrayScanner:
 
     def __init__(self, text: io.TextIOBase) -> None:
         self.text = text
-        self.decoder = json.JSONDecoder()
+        self.decoder = json.JSONDecoder(parse_constant=_no_constant)
         self.buf = ""
         self.pos = 0
         self.line = 1
@@ -161,8 +161,11 @@ class _ArrayScanner:
                     raise _ArrayError(self._line_at(exc.pos), f"invalid JSON ({exc.msg})") from None
             except RecursionError:
                 raise _ArrayError(self.line, "invalid JSON (nested too deeply)") from None
+            except ValueError as exc:  # a number too long to convert, NaN or Infinity
+                raise _ArrayError(self.line, f"invalid JSON ({str(exc).split(';')[0]})") from None
             else:
                 if end < len(self.buf) or self.eof:
+                    _refuse_lone_surrogates(self.buf, self.pos, end, self.line)
                     self.line += self.buf.count("\n", self.pos, end)
                     self.pos = end
                     return value
@@ -173,6 +176,25 @@ class _ArrayScanner:
 
     def _line_at(self, pos: int) -> int:
         return self.line + self.buf.count("\n", self.pos, pos)
+
+
+def _no_constant(name: str) -> Any:
+    """NaN and Infinity are not JSON (JSON Lines refuses them too; stdlib would store null)."""
+    raise ValueError(f"{name} is not valid JSON")
+
+
+_ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _refuse_lone_surrogates(buf: str, start: int, end: int, line: int) -> None:
+    """A row with an escaped surrogate is checked by orjson, which refuses one left alone
+    (as JSON Lines rows are); a valid pair passes. Rows without one cost a search."""
+    if _ESCAPED_SURROGATE.search(buf, start, end) is None:
+        return
+    try:
+        orjson.loads(buf[start:end])
+    except orjson.JSONDecodeError:
+        raise _ArrayError(line, "invalid JSON (a lone surrogate)") from None
 
 
 class _ArrayError(Exception):

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from sqlalchemy.orm import Session
 
-from app.models import Project
+from app.models import Project, Protocol
 from app.stats import progress as prog
 from app.stats.agreement import Agreement, agreement, majority_by_user
 from app.stats.annotators import Bias, Verdicts, median_seconds, tallies_by_user, usernames
 from app.stats.judges import JudgeFigures, judge_figures
+from app.stats.protocols import AspectFigures, RankingFigures, aspect_figures, ranking_figures
 
 #: How many days the per-annotator activity covers, ending on the last day with judgements.
 ACTIVITY_DAYS = 28
@@ -67,6 +68,10 @@ class Dashboard:
     """None when the project's overlap is 1 (no comparison is meant to be judged twice)."""
     judges: JudgeFigures | None = None
     """LLM judges beside the humans (app/stats/judges.py)."""
+    rankings: RankingFigures | None = None
+    """A ranking project's agreement and position bias (app/stats/protocols.py)."""
+    aspects: list[AspectFigures] = field(default_factory=list)
+    """α (interval) per rubric aspect, where the project has a rubric."""
 
 
 def _days(first: date, last: date) -> list[date]:
@@ -135,4 +140,8 @@ def build_dashboard(session: Session, project: Project) -> Dashboard:
         overall=overall(session, project, rows),
         agreement=agreement(session, project) if project.overlap >= 2 else None,
         judges=judge_figures(session, project),
+        rankings=ranking_figures(session, project)
+        if project.protocol is Protocol.RANKING
+        else None,
+        aspects=aspect_figures(session, project) if project.rubric else [],
     )

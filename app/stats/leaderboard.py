@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, aliased
 from app.errors import Unprocessable
 from app.models import Batch, Candidate, Comparison, Judgement, Project, Prompt, User, Verdict
 from app.stats import bradley_terry as bt
+from app.text import Moment
 
 METHOD = "bradley-terry"
 STYLE_METHOD = "bradley-terry+length"
@@ -40,8 +41,8 @@ class LeaderboardParams(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     batch: list[str] = Field(default_factory=list, description="only these batches (names)")
-    since: datetime | None = Field(None, description="votes created at or after (UTC)")
-    until: datetime | None = Field(None, description="votes created before (UTC)")
+    since: Moment | None = Field(None, description="votes created at or after (UTC)")
+    until: Moment | None = Field(None, description="votes created before (UTC)")
     annotator: list[str] = Field(default_factory=list, description="only these usernames")
     both_bad: Literal["tie", "exclude"] = Field("tie", description="count both-bad as a tie")
     style_control: bool = Field(False, description="fit the length difference as a covariate")

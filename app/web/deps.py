@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Annotated
 
@@ -9,7 +10,9 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from app.db import Database
+from app.errors import Unprocessable
 from app.settings import Settings
+from app.text import first_problem
 
 
 def get_db(request: Request) -> Database:
@@ -43,3 +46,35 @@ def end_transaction(session: Session) -> None:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 DatabaseDep = Annotated[Database, Depends(get_db)]
+
+
+JSON_TYPES = ("application/json", "+json")
+
+
+async def clean_input(request: Request) -> None:
+    """The text rules (app/text.py) for every query parameter, form field and JSON string of
+    every request: a NUL or a lone surrogate is a 422 naming its field, before any route
+    hands it to the database. (Lengths are each field's own rule.)"""
+    found = _pairs_problem(request.query_params.multi_items())
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if found is None and "form" in kind:
+        form = await request.form()
+        found = _pairs_problem([(k, v) for k, v in form.multi_items() if isinstance(v, str)])
+    elif found is None and kind.endswith(JSON_TYPES):
+        body = await request.body()
+        if body:
+            try:
+                found = first_problem(json.loads(body))
+            except (ValueError, RecursionError):
+                return  # malformed: the route's own parsing answers that
+    if found is not None:
+        where, wrong = found
+        raise Unprocessable(f"{where}: {wrong}", field=where)
+
+
+def _pairs_problem(pairs: list[tuple[str, str]]) -> tuple[str, str] | None:
+    for key, value in pairs:
+        found = first_problem({key: value})
+        if found is not None:
+            return found
+    return None

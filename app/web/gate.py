@@ -14,6 +14,7 @@ a file, ``ARBITER_MAX_JSON_KB`` for everything else.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from app.accounts.auth import role_for_token
 from app.accounts.sessions import role_for_session
 from app.models import Role
 from app.settings import Settings
+from app.text import problem
 from app.web.guards import require_admin, require_user
 from app.web.limits import Limit, declared_length, within_limit
 
@@ -65,6 +67,9 @@ class Gate:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if _unnameable(scope["path"]):
+            await _not_found(scope, send)
             return
         needs = self.needs(scope)
         if needs.user and _has_body(scope):
@@ -188,3 +193,19 @@ def _no_body() -> Receive:
         return {"type": "http.request", "body": b"", "more_body": False}
 
     return receive
+
+
+def _unnameable(path: str) -> bool:
+    """A path with a NUL or a lone surrogate names nothing that could be stored."""
+    return problem(path) is not None
+
+
+async def _not_found(scope: Scope, send: Send) -> None:
+    detail = "no such page or resource"
+    if scope["path"].startswith("/api/"):
+        body, kind = json.dumps({"detail": detail}).encode(), b"application/json"
+    else:
+        body, kind = detail.encode(), b"text/plain; charset=utf-8"
+    headers = [(b"content-type", kind), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": 404, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

@@ -9,12 +9,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from urllib.parse import quote
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
@@ -25,6 +25,8 @@ from app.errors import DomainError, NotAuthenticated, NotFound, Unprocessable
 from app.jobs import JobRunner
 from app.llm import runs
 from app.settings import Settings
+from app.web import openapi
+from app.web.deps import clean_input
 from app.web.gate import Gate
 from app.web.rendering import Renderer, is_htmx
 from app.web.routes import (
@@ -39,9 +41,10 @@ from app.web.routes import (
     leaderboard_api,
     meta,
     models_api,
+    quality_api,
     session,
 )
-from app.web.security import SecurityHeaders
+from app.web.security import LastResort, SecurityHeaders
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +82,12 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     app = FastAPI(
-        title="Arbiter", version=__version__, docs_url=None, redoc_url=None, lifespan=_lifespan
+        title="Arbiter",
+        version=__version__,
+        docs_url=None,
+        redoc_url=None,
+        lifespan=_lifespan,
+        dependencies=[Depends(clean_input)],  # the text rules for every input (app/text.py)
     )
     app.state.job_runner = None
     app.state.settings = settings
@@ -100,6 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         same_site="lax",
         https_only=settings.https,
     )
+    app.add_middleware(LastResort)  # inside the headers: a 500 carries them too
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=RESOURCES / "static"), name="static")
     app.include_router(health.router)
@@ -114,11 +123,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(admin.router)
     app.include_router(admin_api.router)
     app.include_router(models_api.router)
+    app.include_router(quality_api.router)
     app.add_exception_handler(DomainError, _domain_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _invalid_request)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     for error in DATABASE_DOWN:
         app.add_exception_handler(error, _database_unavailable)
+    app.add_exception_handler(DataError, _database_refused)
+    openapi.install(app)
     return app
 
 
@@ -206,3 +218,13 @@ async def _database_unavailable(request: Request, exc: Exception) -> Response:
         status_code=503,
         headers=headers,
     )
+
+
+REFUSED = "a value is too long, out of range, or holds characters the database cannot store"
+
+
+async def _database_refused(request: Request, exc: Exception) -> Response:
+    """A value that got past the field rules but not past the database: a 422, never a 500
+    (the transaction was rolled back; nothing was written)."""
+    logger.warning("database refused a value: %s", str(exc).splitlines()[0])
+    return await _domain_error(request, Unprocessable(REFUSED))

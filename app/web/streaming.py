@@ -14,7 +14,8 @@ from starlette.types import Receive, Scope, Send
 from app import exports
 from app.db import Database
 from app.exports.run import ExportPlan
-from app.models import User, utcnow
+from app.exports.stored import stored_file
+from app.models import Project, User, utcnow
 from app.web.deps import end_transaction
 
 
@@ -47,3 +48,12 @@ def download(session: Session, db: Database, plan: ExportPlan, admin: User) -> C
     end_transaction(session)
     headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
     return ClosingStream(body, media_type="application/jsonl", headers=headers)
+
+
+def stored(session: Session, project: Project, export_id: int) -> StreamingResponse:
+    """A past export's stored file, as it was first handed out (app/exports/stored.py),
+    decompressed as it is sent (the compressed bytes are read before the stream starts)."""
+    name, body = stored_file(session, project, export_id)
+    safe = "".join(c for c in name if c.isalnum() or c in "._-") or "export.jsonl"
+    headers = {"Content-Disposition": f'attachment; filename="{safe}"'}
+    return StreamingResponse(iter(body), media_type="application/jsonl", headers=headers)

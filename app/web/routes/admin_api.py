@@ -38,6 +38,9 @@ class ProjectOut(BaseModel):
     rubric: list[Aspect]
     max_strength: int
     sampling: Sampling = Field(description="queue or active (app/annotation/active.py).")
+    gold_rate: float
+    repeat_rate: float
+    too_fast_ms: int
     members: list[str] = Field(description="Usernames; none means open to every annotator.")
     prompts: int
     candidates: int
@@ -52,6 +55,10 @@ class BatchCounts(BaseModel):
     candidates: int
     comparisons: int
     duplicates: int = Field(description="Rows whose prompt, candidates and pairs were all there.")
+
+
+class ErrorOut(BaseModel):
+    detail: str
 
 
 class ImportErrorOut(BaseModel):
@@ -79,7 +86,12 @@ class ImportRefusedOut(BaseModel):
     error_count: int
 
 
-@router.post("/projects", status_code=201, response_model=ProjectOut)
+@router.post(
+    "/projects",
+    status_code=201,
+    response_model=ProjectOut,
+    responses={409: {"model": ErrorOut, "description": "the name is taken"}},
+)
 def create_project(settings: projects.ProjectSettings, session: SessionDep) -> Any:
     """Create a project. 409 if the name is taken."""
     project = projects.create_project_with(session, settings)

@@ -16,8 +16,11 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from app import batches
+from app.errors import DomainError
 from app.importing import ImportRefused, RowError, import_batch
-from app.models import BatchStatus, Project
+from app.importing.mapping import ColumnMap, parse_map
+from app.importing.preview import Preview, preview
+from app.models import BatchStatus, Project, Protocol
 from app.projects import member_names, project_counts
 from app.stats.progress import batches_progress, project_progress, queue_open
 from app.web.deps import SessionDep, SettingsDep, get_settings
@@ -57,6 +60,9 @@ def _context(
         "message": None,
         "batch_name": "",
         "filename": None,
+        "preview": None,
+        "skipped": None,
+        "skip_invalid": False,
         **extra,
     }
 
@@ -80,6 +86,11 @@ def project_page(request: Request, session: SessionDep, project: ProjectDep) -> 
     return _batches(request, session, project)
 
 
+#: The upload form's fields beside the file, as the API names them.
+MapField = Annotated[list[str] | None, Form(alias="map")]
+SkipField = Annotated[bool, Form()]
+
+
 @router.post("/projects/{slug}/batches")
 def upload_batch(
     request: Request,
@@ -87,26 +98,71 @@ def upload_batch(
     settings: SettingsDep,
     admin: AdminDep,
     project: ProjectDep,
-    file: Annotated[UploadFile | None, File(description="JSONL or a JSON array")] = None,
+    file: Annotated[UploadFile | None, File(description="a batch file (FORMATS.md §1)")] = None,
     name: Annotated[str, Form()] = "",
+    map_: MapField = None,
+    skip_invalid: SkipField = False,
 ) -> Response:
-    if file is None or not file.filename:
-        refused = ImportRefused([RowError(1, "file", "choose a file to upload")], 1)
+    kept = {"batch_name": name, "skip_invalid": skip_invalid}
+    try:
+        mapping = parse_map(map_ or [])
+    except DomainError as exc:
+        refused = ImportRefused([RowError(1, "map", str(exc).removeprefix("map: "))], 1)
     else:
-        try:
-            result = import_batch(
-                session, project, file.file, max_bytes=settings.max_upload_mb << 20,
-                batch_name=name.strip() or None, filename=file.filename, created_by=admin.id,
-            )  # fmt: skip
-        except ImportRefused as exc:
-            refused = exc
+        if file is None or not file.filename:
+            refused = ImportRefused([RowError(1, "file", "choose a file to upload")], 1)
         else:
-            message = f"{file.filename}: {result.summary()}"
-            return _after(request, session, project, message)
+            try:
+                result = import_batch(
+                    session, project, file.file, max_bytes=settings.max_upload_mb << 20,
+                    batch_name=name.strip() or None, filename=file.filename,
+                    created_by=admin.id, mapping=mapping, skip_invalid=skip_invalid,
+                )  # fmt: skip
+            except ImportRefused as exc:
+                refused = exc
+            else:
+                message = f"{file.filename}: {result.summary()}"
+                if result.skipped.rows:
+                    # The skipped rows are listed on the page itself (no redirect to lose them).
+                    return _batches(request, session, project, message=message,
+                                    skipped=result.skipped, filename=file.filename)  # fmt: skip
+                return _after(request, session, project, message)
     return _batches(
         request, session, project, status_code=422, errors=refused.errors,
-        error_count=refused.error_count, batch_name=name, filename=file.filename if file else "",
+        error_count=refused.error_count, filename=file.filename if file else "", **kept,
     )  # fmt: skip
+
+
+@router.post("/projects/{slug}/batches/preview")
+def preview_batch(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    project: ProjectDep,
+    file: Annotated[UploadFile | None, File()] = None,
+    name: Annotated[str, Form()] = "",
+    map_: MapField = None,
+    skip_invalid: SkipField = False,
+) -> Response:
+    """The first rows of the chosen file, its detected shape and a column picker per field."""
+    found = _preview(project, file, map_ or [], settings.max_upload_mb << 20)
+    context = _context(
+        session, project, settings.max_upload_mb, preview=found, batch_name=name,
+        skip_invalid=skip_invalid, filename=file.filename if file else None,
+    )  # fmt: skip
+    return render(request, "project.html", context, block="preview")
+
+
+def _preview(project: Project, file: UploadFile | None, items: list[str], limit: int) -> Preview:
+    if file is None or not file.filename:
+        return Preview(problems=["line 1: file: choose a file to preview"])
+    try:
+        mapping = parse_map(items)
+    except DomainError as exc:
+        return Preview(problems=[str(exc)])
+    allow_single = project.rate_singletons or project.protocol is Protocol.RATING
+    return preview(file.file, file.filename, mapping or ColumnMap(), max_bytes=limit,
+                   allow_single=allow_single)  # fmt: skip
 
 
 @router.post("/projects/{slug}/batches/{batch_id}/status")

@@ -7,8 +7,10 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import Response
 
+from app.quality.trust import trust
 from app.stats.annotators import BIAS_MIN_VERDICTS, BIAS_P
 from app.stats.dashboard import Dashboard, build_dashboard
+from app.stats.protocols import position_labels
 from app.web import charts
 from app.web.deps import SessionDep
 from app.web.routes.admin.common import admin_router, render
@@ -45,8 +47,10 @@ def dashboard(request: Request, session: SessionDep, project: ProjectDep) -> Res
     context = {
         "project": project,
         "board": board,
+        "trust": trust(session, project),
         "charts": chart_set(board),
         "bias_p": BIAS_P,
         "bias_min": BIAS_MIN_VERDICTS,
+        "position_labels": position_labels,
     }
     return render(request, "dashboard.html", context, block="figures")

@@ -4,6 +4,7 @@ preview of the guidelines), and members."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -31,6 +32,11 @@ def project_list(request: Request, session: SessionDep) -> Response:
     return render(request, "projects.html", context)
 
 
+def _number(text: Any) -> Any:
+    """A form's digits as a number (the settings are strict); anything else as it came."""
+    return int(text) if isinstance(text, str) and re.fullmatch(r"-?[0-9]{1,6}", text) else text
+
+
 @dataclass
 class SettingsForm:
     """The project settings form as posted: raw values (to show again) and the action."""
@@ -46,7 +52,8 @@ class SettingsForm:
             self.errors["rubric"] = f"not JSON: {exc}"
             return None
         try:
-            return ProjectSettings.model_validate({**self.values, "rubric": rubric})
+            numbers = {k: _number(self.values[k]) for k in ("overlap", "max_strength")}
+            return ProjectSettings.model_validate({**self.values, **numbers, "rubric": rubric})
         except ValidationError as exc:
             for error in exc.errors():
                 where = str(error["loc"][0]) if error["loc"] else "form"
@@ -80,6 +87,9 @@ def settings_form(
     rubric: Annotated[str, Form()] = "",
     max_strength: Annotated[str, Form()] = "2",
     sampling: Annotated[str, Form()] = Sampling.QUEUE.value,
+    gold_rate: Annotated[str, Form()] = "0",
+    repeat_rate: Annotated[str, Form()] = "0",
+    too_fast_ms: Annotated[str, Form()] = "3000",
     action: Annotated[str, Form()] = "save",
 ) -> SettingsForm:
     """Unticked checkboxes are not sent at all, so a missing box means False here. A preset
@@ -90,6 +100,8 @@ def settings_form(
         "rate_singletons": rate_singletons, "protocol": protocol, "rubric": rubric.strip(),
         "max_strength": max_strength.strip(),
         "sampling": sampling,
+        "gold_rate": gold_rate.strip() or "0",
+        "repeat_rate": repeat_rate.strip() or "0", "too_fast_ms": too_fast_ms.strip() or "0",
     }  # fmt: skip
     preset = action.removeprefix("preset:")
     if preset in PRESETS:
