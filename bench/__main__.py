@@ -16,7 +16,7 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
-from bench import assign_scale, export_bench, import_bench, labelling, pages
+from bench import assign_scale, export_bench, import_bench, import_formats, labelling, pages
 from bench.figures import Figure
 
 RESULTS = Path(__file__).parent / "results"
@@ -27,6 +27,10 @@ Section = Callable[[str, bool, int], list[Figure]]
 
 def _import(url: str, quick: bool, runs: int) -> list[Figure]:
     return import_bench.run(url, (200,) if quick else (10_000, 100_000), runs)
+
+
+def _import_formats(url: str, quick: bool, runs: int) -> list[Figure]:
+    return import_formats.run(url, (200,) if quick else (100_000,), runs)
 
 
 def _labelling(url: str, quick: bool, runs: int) -> list[Figure]:
@@ -61,6 +65,7 @@ def _parquet(url: str, quick: bool, runs: int) -> list[Figure]:
 
 SECTIONS: dict[str, Section] = {
     "import": _import,
+    "import-formats": _import_formats,
     "labelling": _labelling,
     "labelling-kinds": _labelling_kinds,
     "assignment": _assignment,
