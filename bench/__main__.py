@@ -48,6 +48,12 @@ def _assignment(url: str, quick: bool, runs: int) -> list[Figure]:
     return assign_scale.run(url, sizes, runs, rounds=3 if quick else 30)
 
 
+def _assignment_active(url: str, quick: bool, runs: int) -> list[Figure]:
+    # Active sampling: the lease at 1,000,000 comparisons beside 1,000 (p95 ≤ 2×).
+    sizes = (300, 3_000) if quick else (1_000, 1_000_000)
+    return assign_scale.run(url, sizes, runs, rounds=3 if quick else 30, sampling="active")
+
+
 def _pages(url: str, quick: bool, runs: int) -> list[Figure]:
     # Quick: two tiny projects, one round (the smoke test); else ten rounds of three
     # annotators per size: 30 of each page a run, 90 per size.
@@ -69,6 +75,7 @@ SECTIONS: dict[str, Section] = {
     "labelling": _labelling,
     "labelling-kinds": _labelling_kinds,
     "assignment": _assignment,
+    "assignment-active": _assignment_active,
     "pages": _pages,
     "export": _export,
     "parquet": _parquet,
