@@ -16,7 +16,15 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
-from bench import assign_scale, export_bench, import_bench, import_formats, labelling, pages
+from bench import (
+    assign_scale,
+    export_bench,
+    import_bench,
+    import_formats,
+    labelling,
+    leaderboard_bench,
+    pages,
+)
 from bench.figures import Figure
 
 RESULTS = Path(__file__).parent / "results"
@@ -69,6 +77,10 @@ def _parquet(url: str, quick: bool, runs: int) -> list[Figure]:
     return export_bench.parquet_run(url, (200,) if quick else (10_000, 200_000), runs)
 
 
+def _leaderboard(url: str, quick: bool, runs: int) -> list[Figure]:
+    return leaderboard_bench.run(url, (300,) if quick else (100_000,), runs)
+
+
 SECTIONS: dict[str, Section] = {
     "import": _import,
     "import-formats": _import_formats,
@@ -79,6 +91,7 @@ SECTIONS: dict[str, Section] = {
     "pages": _pages,
     "export": _export,
     "parquet": _parquet,
+    "leaderboard": _leaderboard,
 }
 
 
