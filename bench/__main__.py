@@ -33,6 +33,10 @@ def _labelling(url: str, quick: bool, runs: int) -> list[Figure]:
     return labelling.run(url, (1, 2) if quick else (1, 8, 32), runs, quick=quick)
 
 
+def _labelling_kinds(url: str, quick: bool, runs: int) -> list[Figure]:
+    return labelling.kinds_run(url, (1,) if quick else (1, 8), runs, quick=quick)
+
+
 def _assignment(url: str, quick: bool, runs: int) -> list[Figure]:
     # Quick: two tiny projects and a few leases (the smoke test); else 30 turns of nine
     # annotators per run: 270 leases a run, 810 per size.
@@ -58,6 +62,7 @@ def _parquet(url: str, quick: bool, runs: int) -> list[Figure]:
 SECTIONS: dict[str, Section] = {
     "import": _import,
     "labelling": _labelling,
+    "labelling-kinds": _labelling_kinds,
     "assignment": _assignment,
     "pages": _pages,
     "export": _export,
