@@ -60,8 +60,10 @@ ADMIN_PAGES = [
     ("POST", "/admin/people/{user_id}/tokens/{token_id}/revoke"),
 ]
 #: Admin GETs that refuse an empty query (the download needs at least a format).
-EMPTY_GET = {"/admin/projects/{slug}/export/download": 422,
-             "/admin/projects/{slug}/exports/{export_id}/file": 404}  # none recorded yet
+EMPTY_GET = {
+    "/admin/projects/{slug}/export/download": 422,
+    "/admin/projects/{slug}/exports/{export_id}/file": 404,
+}  # none recorded yet
 ADMIN_API = [
     ("POST", "/api/v1/projects"),
     ("GET", "/api/v1/projects/{slug}"),
