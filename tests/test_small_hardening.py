@@ -4,7 +4,9 @@ project's last member asks first; the compose deployment marks the cookie Secure
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
+import pytest
 import yaml
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -75,3 +77,64 @@ def test_removing_the_last_member_asks_first(client: TestClient, session: Sessio
 def test_the_compose_deployment_marks_the_cookie_secure_by_default() -> None:
     compose = yaml.safe_load((REPO / "docker-compose.yml").read_text())
     assert compose["services"]["app"]["environment"]["ARBITER_HTTPS"] == "${ARBITER_HTTPS:-true}"
+
+
+def test_keep_labels_never_attaches_labels_to_a_persons_account(session: Session) -> None:
+    """An active user who happens to be called ``source:ultra`` is a person: refused."""
+    import io
+
+    import pytest
+
+    from app.errors import Conflict
+    from app.importing.labels import import_with_labels
+    from tests.factories import jsonl
+
+    project = make_project(session, name="Sourced")
+    make_annotator(session, username="source:ultra")
+    rows = [{"prompt": "Q?", "chosen": "yes", "rejected": "no"}]
+    with pytest.raises(Conflict, match="person's account"):
+        import_with_labels(session, project, io.BytesIO(jsonl(rows)), source_name="ultra",
+                           max_bytes=1 << 20, batch_name="b")  # fmt: skip
+    assert judgements(session, session.scalars(select(User)).one()) == 0
+
+
+def test_a_stalled_download_is_given_up_and_its_export_closed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A client that stops reading (without hanging up): the stream stops waiting after the
+    send timeout and closes the export's generator, which ends its snapshot."""
+    import anyio
+
+    from app.web.streaming import ClosingStream
+
+    closed: list[bool] = []
+
+    def body() -> Iterator[bytes]:
+        try:
+            while True:
+                yield b"x" * 1024
+        finally:
+            closed.append(True)
+
+    monkeypatch.setattr(ClosingStream, "send_timeout", 0.2)
+    stream = ClosingStream(body(), media_type="application/jsonl")
+    sent: list[str] = []
+
+    async def stalled_send(message: dict[str, object]) -> None:
+        sent.append(str(message["type"]))
+        if len(sent) > 3:
+            await anyio.Event().wait()  # the client's window is full, forever
+
+    async def receive() -> dict[str, object]:
+        await anyio.Event().wait()
+        return {}
+
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "/",
+        "headers": [],
+        "asgi": {"spec_version": "2.4"},
+    }
+    anyio.run(stream, scope, receive, stalled_send)
+    assert closed == [True]
