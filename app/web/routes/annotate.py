@@ -122,6 +122,9 @@ class AnnotateView:
     progress: AnnotatorProgress
     ratings: dict[int, bool]
     can_undo: bool
+    #: The assignment whose verdict the undo button takes back: a second click of the same
+    #: button (a double submit) then finds it undone already and takes back nothing more.
+    undo_of: int | None = None
     notice: str | None = None
     error: str | None = None
     draft: Draft | None = None
@@ -223,7 +226,7 @@ def post_flag(
 @router.post("/projects/{slug}/annotate/undo")
 def post_undo(
     request: Request, session: SessionDep, settings: SettingsDep, user: UserDep,
-    project: AnnotatableProjectDep,
+    project: AnnotatableProjectDep, undo_of: Annotated[int | None, Form()] = None,
 ) -> Response:  # fmt: skip
     skipped = request.session.pop(SKIPPED, None)
     if isinstance(skipped, dict) and skipped.get("slug") == project.slug:
@@ -232,6 +235,9 @@ def post_undo(
             return _done(
                 request, session, settings, user, project, "Skip undone: here is that pair again."
             )
+    last = last_judged(session, user, project)
+    if undo_of is not None and (last is None or last.id != undo_of):
+        return _done(request, session, settings, user, project, "Nothing to undo.")
     undone = undo_last(session, user, project, lease_seconds=settings.lease_seconds)
     if undone is None:
         return _done(request, session, settings, user, project, "Nothing to undo.")
@@ -274,12 +280,12 @@ def _view(
     assignment = show or next_assignment(
         session, user, project, lease_seconds=settings.lease_seconds
     )
+    last = last_judged(session, user, project)
+    undo_of = last.id if last is not None else None
+    can_undo = _skipped_here(request, project) or last is not None
     if assignment is not None and assignment.shown is not None:  # a single or a ranking
-        can_undo = (
-            _skipped_here(request, project) or last_judged(session, user, project) is not None
-        )
         return work_view(session, user, project, assignment, kept, notice=notice, error=error,
-                         can_undo=can_undo)  # fmt: skip
+                         can_undo=can_undo, undo_of=undo_of)  # fmt: skip
     pair = load_pair(session, assignment) if assignment else None
     # A repeat shows no earlier marks: nothing on the page tells it from a new pair.
     marks = pair is not None and not pair.assignment.repeat
@@ -291,7 +297,8 @@ def _view(
         pair=pair,
         progress=annotator_progress(session, user, project),
         ratings=rated,
-        can_undo=_skipped_here(request, project) or last_judged(session, user, project) is not None,
+        can_undo=can_undo,
+        undo_of=undo_of,
         notice=notice,
         error=error,
         draft=draft,
