@@ -176,18 +176,18 @@ class ExportRun:
         selection = plan.selection
         if plan.params.consensus == "dawid-skene":
             selection = replace(selection, decided=modelled_outcomes(self.session, selection))
+        thresholds = plan.options.thresholds
         groups = prompt_labels(self.session, selection, plan.format.needs, self.progress,
-                               plan.options.thresholds)  # fmt: skip
+                               thresholds)  # fmt: skip
         for group in groups:
             split = split_of(group.prompt.content_hash, fraction)
             tally = self.tallies.get(split)
             if tally is None:
                 continue
-            tally.adjudicated += sum(
-                isinstance(c.votes, Adjudicated)
-                and c.votes.left_out_reason(plan.options.thresholds) is None
-                for c in group.comparisons
-            )
+            for c in group.comparisons:  # a loop, not sum() over a generator: once per prompt
+                votes = c.votes
+                if isinstance(votes, Adjudicated) and votes.left_out_reason(thresholds) is None:
+                    tally.adjudicated += 1
             for item in plan.format.build(group, plan.options):
                 line = self._accept(item, tally)
                 if line is not None:
