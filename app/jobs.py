@@ -159,7 +159,8 @@ def finish(
 
 
 def claim(db: Database, worker: str) -> Job | None:
-    """Take the oldest queued server job, or a running one whose process died."""
+    """Take the oldest queued server job, or a running one whose process died: its beat is
+    stale, or it names a process of this host that is gone (a restart resumes it at once)."""
     now = utcnow()
     cutoff = now - STALE_AFTER
     takeable = or_(
@@ -167,14 +168,23 @@ def claim(db: Database, worker: str) -> Job | None:
         (Job.status == JobStatus.RUNNING) & (Job.heartbeat_at < cutoff),
     )
     with db.read_only() as session:
-        ids = list(session.scalars(
-            select(Job.id).where(Job.origin == "web", takeable).order_by(Job.id).limit(5)
-        ))  # fmt: skip
-    for job_id in ids:
+        found = session.execute(
+            select(Job.id, Job.status, Job.heartbeat_at, Job.worker)
+            .where(Job.origin == "web", Job.status.in_(ACTIVE_JOB_STATUSES))
+            .order_by(Job.id)
+        ).all()  # fmt: skip
+    for job_id, status, beat_at, holder in found:
+        if status is JobStatus.RUNNING and not (
+            (beat_at is not None and beat_at < cutoff) or _dead_here(holder)
+        ):
+            continue
+        condition = takeable if status is JobStatus.QUEUED or not _dead_here(holder) else (
+            (Job.status == JobStatus.RUNNING) & (Job.worker == holder)
+        )  # fmt: skip
         with db.scope() as session:
             taken = session.execute(
                 update(Job)
-                .where(Job.id == job_id, Job.origin == "web", takeable)
+                .where(Job.id == job_id, Job.origin == "web", condition)
                 .values(status=JobStatus.RUNNING, worker=worker, heartbeat_at=now,
                         started_at=now, error=None)
             ).rowcount  # fmt: skip

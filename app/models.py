@@ -13,13 +13,16 @@ from sqlalchemy import (
     DateTime,
     Dialect,
     Enum,
+    Float,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -172,6 +175,8 @@ class Project(Base):
     __table_args__ = (
         CheckConstraint("overlap >= 1", name="overlap_positive"),
         CheckConstraint("max_strength IN (2, 3)", name="max_strength_range"),
+        CheckConstraint("gold_rate >= 0 AND gold_rate <= 0.5", name="gold_rate_range"),
+        CheckConstraint("repeat_rate >= 0 AND repeat_rate <= 0.2", name="repeat_rate_range"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -199,6 +204,10 @@ class Project(Base):
     sampling: Mapped[Sampling] = mapped_column(
         _enum(Sampling, "sampling"), default=Sampling.QUEUE, server_default=Sampling.QUEUE.value
     )
+    # The quality loop (app/quality/): gold pairs and swapped repeats mixed into the queue.
+    gold_rate: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    repeat_rate: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    too_fast_ms: Mapped[int] = mapped_column(Integer, default=3000, server_default="3000")
 
 
 class ModelPair(Base):
@@ -326,6 +335,13 @@ class Comparison(Base):
         Index("ix_comparisons_batch_queue", "batch_id", "judgement_count", "id"),
         # Each model pair's own queue, for active sampling (app/annotation/active.py).
         Index("ix_comparisons_pair_queue", "model_pair_id", "judgement_count", "id"),
+        Index(
+            "ix_comparisons_gold",
+            "project_id",
+            "id",
+            postgresql_where=text("gold IS NOT NULL"),
+            sqlite_where=text("gold IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -341,6 +357,9 @@ class Comparison(Base):
     candidate_b_id: Mapped[int | None] = mapped_column(
         ForeignKey("candidates.id", ondelete="CASCADE"), index=True
     )
+    #: The known answer of a gold pair (app/quality/gold.py); NULL for every other pair. A
+    #: gold pair is out of the regular queue and of the tallies, and out of exports by default.
+    gold: Mapped[Verdict | None] = mapped_column(_enum(Verdict, "gold"))
     #: Human judgements handed out through the queue (what ``Project.overlap`` asks for);
     #: a source's imported labels (``--keep-labels``) are judgements but are not counted here.
     judgement_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -377,7 +396,7 @@ class Assignment(Base):
 
     __tablename__ = "assignments"
     __table_args__ = (
-        UniqueConstraint("comparison_id", "user_id"),
+        UniqueConstraint("comparison_id", "user_id", "repeat"),
         Index("ix_assignments_user_expires", "user_id", "expires_at"),
         # What a user was leased, in queue order: the claim reads it as one set (or walks it
         # beside the queue) without touching the table.
@@ -392,6 +411,9 @@ class Assignment(Base):
     shown: Mapped[list[int] | None] = mapped_column(JSONType)
     leased_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    #: A swapped repeat of a pair this user judged before (app/quality/repeats.py): its
+    #: verdict goes to ``repeat_answers``, never to ``judgements``.
+    repeat: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Judgement(Base):
@@ -585,3 +607,71 @@ class JudgeAnswer(Base):
     b_first: Mapped[Verdict] = mapped_column(_enum(Verdict, "b_first"))
     consistent: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RepeatAnswer(Base):
+    """The verdict on a swapped repeat: kept apart from the votes, compared with the first."""
+
+    __tablename__ = "repeat_answers"
+    __table_args__ = (
+        UniqueConstraint("assignment_id"),
+        Index("ix_repeat_answers_user_comparison", "user_id", "comparison_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id", ondelete="CASCADE"))
+    comparison_id: Mapped[int] = mapped_column(ForeignKey("comparisons.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    verdict: Mapped[Verdict] = mapped_column(_enum(Verdict, "verdict"))
+    strength: Mapped[int | None] = mapped_column(Integer)
+    rationale: Mapped[str | None] = mapped_column(Text)
+    left_candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id", ondelete="CASCADE"))
+    duration_ms: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    # A repeat is always of a pair: it answers as a pair's judgement does.
+    @property
+    def ranking(self) -> list[int] | None:
+        return None
+
+    @property
+    def none_acceptable(self) -> bool:
+        return False
+
+
+class Adjudication(Base):
+    """An admin's verdict on a comparison: its outcome in every export, whatever the votes."""
+
+    __tablename__ = "adjudications"
+
+    comparison_id: Mapped[int] = mapped_column(
+        ForeignKey("comparisons.id", ondelete="CASCADE"), primary_key=True
+    )
+    verdict: Mapped[Verdict] = mapped_column(_enum(Verdict, "verdict"))
+    note: Mapped[str | None] = mapped_column(Text)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ItemFlag(Base):
+    """An annotator's flag on a comparison while labelling (one per person and pair)."""
+
+    __tablename__ = "item_flags"
+    __table_args__ = (UniqueConstraint("comparison_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    comparison_id: Mapped[int] = mapped_column(ForeignKey("comparisons.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    comment: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ExportFile(Base):
+    """The bytes of a recorded export, zlib-compressed, so that it can be downloaded again."""
+
+    __tablename__ = "export_files"
+
+    export_id: Mapped[int] = mapped_column(
+        ForeignKey("exports.id", ondelete="CASCADE"), primary_key=True
+    )
+    content: Mapped[bytes] = mapped_column(LargeBinary)

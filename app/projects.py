@@ -63,6 +63,15 @@ class ProjectSettings(BaseModel):
     sampling: Sampling = Field(
         Sampling.QUEUE, description="queue: import order; active: least-voted model pair first."
     )
+    gold_rate: float = Field(
+        0.0, ge=0, le=0.5, description="Share of leases that are gold pairs (known answers)."
+    )
+    repeat_rate: float = Field(
+        0.0, ge=0, le=0.2, description="Share of leases that repeat a judged pair, sides swapped."
+    )
+    too_fast_ms: int = Field(
+        3000, ge=0, le=600_000, description="Flag annotators whose median time is below this."
+    )
 
     @field_validator("name")
     @classmethod
@@ -97,6 +106,7 @@ def create_project(
         raise DomainError("overlap is at least 1")
     if session.scalar(select(Project.id).where(Project.name == name)) is not None:
         raise Conflict(f"project {name!r} already exists")
+    _refuse_anothers_slug(session, name)
     base = slug = slugify(name)
     n = 1
     while session.scalar(select(Project.id).where(Project.slug == slug)) is not None:
@@ -108,6 +118,17 @@ def create_project(
     return project
 
 
+def _refuse_anothers_slug(session: Session, name: str, project: Project | None = None) -> None:
+    """A name that is another project's slug would make that slug ambiguous wherever a
+    project is named (paths, ``--project``): refused (409)."""
+    other = session.scalar(select(Project).where(Project.slug == name))
+    if other is not None and (project is None or other.id != project.id):
+        raise Conflict(
+            f"name: {name!r} is the slug of project {other.name!r}; choose another name",
+            field="name",
+        )
+
+
 def create_project_with(session: Session, settings: ProjectSettings) -> Project:
     return create_project(session, **settings.model_dump())
 
@@ -117,6 +138,7 @@ def update_project(session: Session, project: Project, settings: ProjectSettings
     taken = select(Project.id).where(Project.name == settings.name, Project.id != project.id)
     if session.scalar(taken) is not None:
         raise Conflict(f"project {settings.name!r} already exists")
+    _refuse_anothers_slug(session, settings.name, project)
     if settings.protocol is not project.protocol and _has_work(session, project):
         raise Conflict(
             "protocol: fixed once a batch is imported (make a second project over the same "
@@ -137,9 +159,11 @@ def list_projects(session: Session) -> list[Project]:
 
 
 def get_project(session: Session, name_or_slug: str) -> Project:
-    project = session.scalar(
-        select(Project).where(or_(Project.slug == name_or_slug, Project.name == name_or_slug))
-    )
+    """The project with this slug, else the one with this name: a slug always means its own
+    project, even where an older project's name spells it."""
+    project = session.scalar(select(Project).where(Project.slug == name_or_slug))
+    if project is None:
+        project = session.scalar(select(Project).where(Project.name == name_or_slug))
     if project is None:
         raise NotFound(f"no project named {name_or_slug!r}")
     return project
@@ -206,6 +230,9 @@ def project_summary(session: Session, project: Project) -> dict[str, Any]:
         "rubric": project.rubric,
         "max_strength": project.max_strength,
         "sampling": project.sampling.value,
+        "gold_rate": project.gold_rate,
+        "repeat_rate": project.repeat_rate,
+        "too_fast_ms": project.too_fast_ms,
         "members": member_names(session, project),
         **project_counts(session, project),
     }

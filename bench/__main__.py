@@ -16,7 +16,15 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
-from bench import assign_scale, export_bench, import_bench, labelling, pages
+from bench import (
+    assign_scale,
+    export_bench,
+    import_bench,
+    import_formats,
+    labelling,
+    leaderboard_bench,
+    pages,
+)
 from bench.figures import Figure
 
 RESULTS = Path(__file__).parent / "results"
@@ -29,8 +37,16 @@ def _import(url: str, quick: bool, runs: int) -> list[Figure]:
     return import_bench.run(url, (200,) if quick else (10_000, 100_000), runs)
 
 
+def _import_formats(url: str, quick: bool, runs: int) -> list[Figure]:
+    return import_formats.run(url, (200,) if quick else (100_000,), runs)
+
+
 def _labelling(url: str, quick: bool, runs: int) -> list[Figure]:
     return labelling.run(url, (1, 2) if quick else (1, 8, 32), runs, quick=quick)
+
+
+def _labelling_kinds(url: str, quick: bool, runs: int) -> list[Figure]:
+    return labelling.kinds_run(url, (1,) if quick else (1, 8), runs, quick=quick)
 
 
 def _assignment(url: str, quick: bool, runs: int) -> list[Figure]:
@@ -38,6 +54,12 @@ def _assignment(url: str, quick: bool, runs: int) -> list[Figure]:
     # annotators per run: 270 leases a run, 810 per size.
     sizes = (300, 3_000) if quick else (1_000, 100_000, 1_000_000)
     return assign_scale.run(url, sizes, runs, rounds=3 if quick else 30)
+
+
+def _assignment_active(url: str, quick: bool, runs: int) -> list[Figure]:
+    # Active sampling: the lease at 1,000,000 comparisons beside 1,000 (p95 ≤ 2×).
+    sizes = (300, 3_000) if quick else (1_000, 1_000_000)
+    return assign_scale.run(url, sizes, runs, rounds=3 if quick else 30, sampling="active")
 
 
 def _pages(url: str, quick: bool, runs: int) -> list[Figure]:
@@ -55,13 +77,21 @@ def _parquet(url: str, quick: bool, runs: int) -> list[Figure]:
     return export_bench.parquet_run(url, (200,) if quick else (10_000, 200_000), runs)
 
 
+def _leaderboard(url: str, quick: bool, runs: int) -> list[Figure]:
+    return leaderboard_bench.run(url, (300,) if quick else (100_000,), runs)
+
+
 SECTIONS: dict[str, Section] = {
     "import": _import,
+    "import-formats": _import_formats,
     "labelling": _labelling,
+    "labelling-kinds": _labelling_kinds,
     "assignment": _assignment,
+    "assignment-active": _assignment_active,
     "pages": _pages,
     "export": _export,
     "parquet": _parquet,
+    "leaderboard": _leaderboard,
 }
 
 

@@ -55,7 +55,7 @@ from app.accounts.auth import TOKEN_PREFIX, hash_token
 from app.annotation import tallies
 from app.annotation.assign import claim_statement
 from app.db import Database
-from app.models import ApiToken, Batch, BatchStatus, Project, Role, User
+from app.models import ApiToken, Batch, BatchStatus, Project, Role, Sampling, User
 from app.projects import create_project
 from bench.figures import Figure
 from bench.pg import psycopg_url, reset_schema
@@ -91,10 +91,10 @@ class Layout:
         return 0
 
 
-def _users(db: Database, project_name: str, runs: int) -> dict[str, Any]:
+def _users(db: Database, project_name: str, runs: int, sampling: str = "queue") -> dict[str, Any]:
     """The project, its batches, the annotators and their API tokens (through the ORM)."""
     with db.scope() as session:
-        project = create_project(session, project_name, overlap=2)
+        project = create_project(session, project_name, overlap=2, sampling=Sampling(sampling))
         paused = Batch(project_id=project.id, name="early", status=BatchStatus.PAUSED)
         active = Batch(project_id=project.id, name="main", status=BatchStatus.ACTIVE)
         session.add_all([paused, active])
@@ -128,22 +128,29 @@ def _users(db: Database, project_name: str, runs: int) -> dict[str, Any]:
 
 
 def generate(
-    url: str, sizes: tuple[int, ...], runs: int, revision: str = "head"
+    url: str, sizes: tuple[int, ...], runs: int, revision: str = "head", sampling: str = "queue"
 ) -> dict[int, dict[str, Any]]:
     """A fresh schema holding one project per size, each in the state described above
-    (migrated to ``revision``: an older one lets the code from before it be measured)."""
+    (migrated to ``revision``: an older one lets the code from before it be measured).
+
+    ``sampling="active"``: the projects use active sampling, each candidate names one of
+    ``MODELS`` models (every pair of them compared), and the model pairs are linked and
+    counted as an import and the verdicts would have left them."""
     reset_schema(url)
     db = Database(url)
     migrate.upgrade(db.engine, revision)
-    projects = {n: _users(db, f"Scale {n}", runs) for n in sizes}
+    projects = {n: _users(db, f"Scale {n}", runs, sampling) for n in sizes}
     db.dispose()
     base = 0
     with psycopg.connect(psycopg_url(url)) as conn:
         # The rows are consistent by construction: skip the foreign-key triggers while loading.
         conn.execute("SET session_replication_role = replica")
         for n, ids in projects.items():
-            _write_project(conn, ids, Layout(n), base)
+            _write_project(conn, ids, Layout(n), base, models=sampling == "active")
             base += n
+        if sampling == "active":
+            conn.execute(LINK_PAIRS)
+            conn.execute(PAIR_OF_COMPARISON)
         for table in ("prompts", "candidates", "comparisons"):
             conn.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
@@ -161,9 +168,37 @@ def generate(
     return projects
 
 
+MODELS = 10
+"""Models named by the candidates with active sampling: 45 pairs, each in every project."""
+
+LINK_PAIRS = """
+INSERT INTO model_pairs (project_id, model_low, model_high, judgements)
+SELECT c.project_id, least(ca.model, cb.model), greatest(ca.model, cb.model),
+       sum(c.judgement_count)
+FROM comparisons c
+JOIN candidates ca ON ca.id = c.candidate_a_id
+JOIN candidates cb ON cb.id = c.candidate_b_id
+GROUP BY 1, 2, 3
+"""
+
+PAIR_OF_COMPARISON = """
+UPDATE comparisons c SET model_pair_id = mp.id
+FROM candidates ca, candidates cb, model_pairs mp
+WHERE ca.id = c.candidate_a_id AND cb.id = c.candidate_b_id AND mp.project_id = c.project_id
+  AND mp.model_low = least(ca.model, cb.model) AND mp.model_high = greatest(ca.model, cb.model)
+"""
+
+
+def _models(g: int) -> tuple[str, str]:
+    """Two different models for comparison row ``g``, every pair of them in turn."""
+    low = g * 7 % MODELS
+    return f"model-{low}", f"model-{(low + 1 + g % (MODELS - 1)) % MODELS}"
+
+
 def _write_project(
-    conn: psycopg.Connection[Any], ids: dict[str, Any], lay: Layout, base: int
-) -> None:
+    conn: psycopg.Connection[Any], ids: dict[str, Any], lay: Layout, base: int,
+    models: bool = False,
+) -> None:  # fmt: skip
     """Comparison i of the project (1..n) is row base + i: prompt, candidates 2g-1 and 2g."""
     others, veteran = ids["others"], ids["veteran"]
     now = datetime.now(UTC)
@@ -179,11 +214,14 @@ def _write_project(
         for i in range(1, lay.n + 1):
             messages = f'[{{"role": "user", "content": "Question {i}?"}}]'
             copy.write_row((base + i, ids["project"], batch(i), f"q{i}", messages, f"p{i}"))
-    with cur.copy("COPY candidates (id, prompt_id, content, content_hash) FROM STDIN") as copy:
+    with cur.copy(
+        "COPY candidates (id, prompt_id, content, content_hash, model) FROM STDIN"
+    ) as copy:
         for i in range(1, lay.n + 1):
             g = base + i
-            copy.write_row((2 * g - 1, g, f"Answer A to {i}.", f"a{i}"))
-            copy.write_row((2 * g, g, f"Answer B to {i}.", f"b{i}"))
+            model_a, model_b = _models(g) if models else (None, None)
+            copy.write_row((2 * g - 1, g, f"Answer A to {i}.", f"a{i}", model_a))
+            copy.write_row((2 * g, g, f"Answer B to {i}.", f"b{i}", model_b))
     with cur.copy(
         "COPY comparisons (id, project_id, batch_id, prompt_id, candidate_a_id,"
         " candidate_b_id, judgement_count) FROM STDIN"
@@ -337,17 +375,24 @@ def print_plans(url: str, ids: dict[str, Any]) -> None:
     db.dispose()
 
 
-def run(url: str, sizes: tuple[int, ...], runs: int, rounds: int) -> list[Figure]:
+def run(
+    url: str, sizes: tuple[int, ...], runs: int, rounds: int, sampling: str = "queue"
+) -> list[Figure]:
     """All sizes as projects of one database, then ``runs`` runs; in each, ``rounds`` rounds
     in which each size in turn has nine annotators take one turn each. Sizes are interleaved
-    so that whatever else the machine does weighs on all of them alike."""
+    so that whatever else the machine does weighs on all of them alike. With
+    ``sampling="active"`` the projects use active sampling (the claim's SQL time is not
+    explained then: it is several statements, one per model pair tried)."""
     start = time.perf_counter()
-    projects = generate(url, sizes, runs)
+    projects = generate(url, sizes, runs, sampling=sampling)
     generated = time.perf_counter() - start
+    queue = sampling == "queue"
     sql = {
         n: (explain_claim(url, ids, ids["takers"][0][0]), explain_claim(url, ids, ids["veteran"]))
         for n, ids in projects.items()
+        if queue
     }
+    section, what = ("assignment", "") if queue else ("assignment-active", "active sampling, ")
     per_run: dict[int, list[dict[str, Any]]] = {n: [] for n in sizes}
     loads: list[float] = []
     with serving(url) as base, httpx.Client(base_url=base, timeout=30) as client:
@@ -367,15 +412,19 @@ def run(url: str, sizes: tuple[int, ...], runs: int, rounds: int) -> list[Figure
     reference = [r["p95"] for r in per_run[sizes[0]]]
     figures = []
     for n, res in per_run.items():
-        new, old = sql[n]
+        explained = {}
+        if queue:
+            new, old = sql[n]
+            explained = {
+                "SQL ms new": new["ms"], "buffers new": new["buffers"],
+                "SQL ms veteran": old["ms"], "buffers veteran": old["buffers"],
+            }  # fmt: skip
         figures.append(Figure(
-            "assignment", f"{n:,} comparisons, p95", "ms", [r["p95"] for r in res],
+            section, f"{what}{n:,} comparisons, p95", "ms", [r["p95"] for r in res],
             reference=reference, reference_name=f"p95 at {sizes[0]:,}", target=TARGET,
             extra={"p50": [r["p50"] for r in res], "p99": [r["p99"] for r in res],
                    "veteran p95": [r["veteran_p95"] for r in res],
-                   "leases/run": res[0]["count"],
-                   "SQL ms new": new["ms"], "buffers new": new["buffers"],
-                   "SQL ms veteran": old["ms"], "buffers veteran": old["buffers"],
+                   "leases/run": res[0]["count"], **explained,
                    "generate s": generated, "load": loads},
         ))  # fmt: skip
     return figures

@@ -50,21 +50,23 @@ def _text(rng: random.Random, chars: int, japanese: bool) -> str:
     return " ".join(words)
 
 
-def rows(n: int, seed: int = 7) -> Iterator[dict[str, object]]:
+def rows(n: int, seed: int = 7, candidates: int = 2) -> Iterator[dict[str, object]]:
+    """``n`` rows of ``candidates`` candidates each (the first two as they always were)."""
     rng = random.Random(seed)
     for i in range(n):
         ja = i % 5 == 0
+        more = [_text(rng, 1500, ja) + f" ({k})" for k in range(2, candidates)]
         yield {
             "id": f"bench-{i}",
             "prompt": f"{i}: " + _text(rng, 300, ja),
-            "candidates": [_text(rng, 1500, ja), _text(rng, 1500, ja) + " (b)"],
+            "candidates": [_text(rng, 1500, ja), _text(rng, 1500, ja) + " (b)", *more],
         }
 
 
-def write_batch(path: Path, n: int, seed: int = 7) -> int:
+def write_batch(path: Path, n: int, seed: int = 7, candidates: int = 2) -> int:
     """Write ``n`` rows as JSONL to ``path``; the file's size in bytes."""
     with path.open("wb") as fh:
-        for row in rows(n, seed):
+        for row in rows(n, seed, candidates):
             fh.write(orjson.dumps(row))
             fh.write(b"\n")
     return path.stat().st_size

@@ -36,6 +36,7 @@ from app import migrate
 from app.db import Database
 from app.importing import ingest
 from app.importing.pipeline import parse_chunks
+from app.importing.reader import iter_rows
 from app.importing.rows import PromptRow
 from app.models import Batch
 from app.projects import create_project
@@ -68,7 +69,7 @@ def parse(path: Path) -> list[list[tuple[int, PromptRow]]]:
     """The file's valid rows, in chunks as the import writes them."""
     with path.open("rb") as fh:
         stream = io.BufferedReader(fh, 1 << 20)
-        chunks = parse_chunks(stream, allow_single=False, bytes_read=fh.tell)
+        chunks = parse_chunks(iter_rows(stream), allow_single=False, bytes_read=fh.tell)
         return [chunk.rows for chunk in chunks if chunk.rows]
 
 
@@ -77,7 +78,7 @@ def parse_cpu(path: Path) -> float:
     start = time.thread_time()
     with path.open("rb") as fh:
         stream = io.BufferedReader(fh, 1 << 20)
-        for _ in parse_chunks(stream, allow_single=False, bytes_read=fh.tell):
+        for _ in parse_chunks(iter_rows(stream), allow_single=False, bytes_read=fh.tell):
             pass
     return time.thread_time() - start
 

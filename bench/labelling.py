@@ -14,6 +14,12 @@ assign + judge, the ratio of request rates; beside them the CPU the load generat
 processes and the Postgres backends spent (the last two per loop, over the whole run).
 
     python -m bench.labelling [--clients 1 8 32] [--workers 1] [--runs 1] [--overlap 2]
+                              [--protocol pairwise|rating|ranking] [--style "two calls"|next=1]
+
+Styles: "two calls" leases then judges (a loop is two requests, as the bare reference's);
+"next=1" judges with ``?next=1`` and takes the next assignment from that response (one
+request per loop). The `labelling-kinds` section of `make bench` runs pairwise with next=1
+and rating and ranking projects (four candidates) in both styles.
 """
 
 from __future__ import annotations
@@ -40,7 +46,7 @@ from app import migrate
 from app.accounts.auth import create_token
 from app.db import Database
 from app.importing import import_batch
-from app.models import Role, User
+from app.models import Protocol, Role, User
 from app.projects import create_project
 from bench.bare_app import CREATE
 from bench.data import write_batch
@@ -70,14 +76,17 @@ def free_port() -> int:
         return port
 
 
-def seed_arbiter(url: str, batch: Path, annotators: int, overlap: int = 2) -> list[str]:
-    """A fresh schema with one project and ``annotators`` people; their API tokens."""
+def seed_arbiter(
+    url: str, batch: Path, annotators: int, overlap: int = 2, protocol: str = "pairwise"
+) -> list[str]:
+    """A fresh schema with one project of ``protocol`` and ``annotators`` people; their API
+    tokens."""
     reset_schema(url)
     db = Database(url)
     try:
         migrate.upgrade(db.engine)
         with db.scope() as session:
-            project = create_project(session, "Bench", overlap=overlap)
+            project = create_project(session, "Bench", overlap=overlap, protocol=Protocol(protocol))
             import_batch(session, project, batch, max_bytes=1 << 30)
             tokens = []
             for i in range(annotators):
@@ -153,7 +162,7 @@ def serving(url: str, kind: str, workers: int) -> Iterator[tuple[int, int]]:
     """Start Arbiter (``arbiter serve``) or the bare app; yield (port, server pid)."""
     port = free_port()
     env = {**os.environ, "ARBITER_DATABASE_URL": url, "ARBITER_SECRET_KEY": SECRET}
-    if kind == "arbiter":
+    if kind.startswith("arbiter"):
         arbiter = str(Path(sys.executable).parent / "arbiter")
         command = [arbiter, "serve", "--port", str(port), "--workers", str(workers)]
     else:
@@ -214,13 +223,14 @@ def count(url: str, sql: str) -> int:
 
 def measure(
     url: str, kind: str, clients: int, workers: int, load: Load, batch: Path, tmp: Path,
-    overlap: int = 2,
+    overlap: int = 2, protocol: str = "pairwise",
 ) -> dict[str, Any]:  # fmt: skip
-    """One side, one run: the load generator's figures and the server side's CPU per loop."""
+    """One side, one run: the load generator's figures and the server side's CPU per loop.
+    ``kind``: "arbiter" (lease, then judge), "arbiter-next" (judge with ?next=1) or "bare"."""
     tokens_file = None
-    if kind == "arbiter":
+    if kind.startswith("arbiter"):
         tokens_file = tmp / "tokens"
-        tokens_file.write_text("\n".join(seed_arbiter(url, batch, clients, overlap)))
+        tokens_file.write_text("\n".join(seed_arbiter(url, batch, clients, overlap, protocol)))
         table = "judgements"
     else:
         seed_bare(url)
@@ -231,7 +241,7 @@ def measure(
         app_cpu = tree_cpu(pid) - app_cpu_start
         pg_cpu = backend_cpu(url)
     rows = count(url, f"SELECT count(*) FROM {table}")
-    loops = rows if kind == "arbiter" else rows / 2
+    loops = rows if kind.startswith("arbiter") else rows / 2
     result["app_cpu_ms_per_loop"] = app_cpu / loops * 1e3
     result["pg_cpu_ms_per_loop"] = pg_cpu / loops * 1e3 if pg_cpu is not None else None
     return result
@@ -241,31 +251,53 @@ def _pct(latencies: list[float], q: float) -> float:
     return latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1e3
 
 
+STYLES = {"two calls": "arbiter", "next=1": "arbiter-next"}
+"""How each judgement is asked for: lease then judge, or judge with ?next=1 (one request)."""
+CANDIDATES = {"pairwise": 2, "rating": 2, "ranking": 4}
+"""Candidates per prompt in each protocol's batch (a ranking of four; a rating has one job
+per candidate)."""
+
+
 def run(
     url: str, clients: tuple[int, ...], runs: int, *, quick: bool = False, workers: int = 1,
-    overlap: int = 2,
+    overlap: int = 2, protocol: str = "pairwise", style: str = "two calls",
 ) -> list[Figure]:  # fmt: skip
     load = QUICK if quick else FULL
     figures = []
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
         batch = tmp / "batch.jsonl"
-        write_batch(batch, load.prompts)
+        write_batch(batch, load.prompts, candidates=CANDIDATES[protocol])
         for k in clients:
             ours: list[dict[str, Any]] = []
             bare: list[dict[str, Any]] = []
             loads: list[float] = []
             for _ in range(runs):
                 loads.append(os.getloadavg()[0])
-                ours.append(measure(url, "arbiter", k, workers, load, batch, tmp, overlap))
+                ours.append(measure(url, STYLES[style], k, workers, load, batch, tmp, overlap,
+                                    protocol))  # fmt: skip
                 bare.append(measure(url, "bare", k, workers, load, batch, tmp))
-            figures += figures_for(k, workers, ours, bare, loads)
+            figures += figures_for(k, workers, ours, bare, loads, protocol, style)
+    return figures
+
+
+def kinds_run(
+    url: str, clients: tuple[int, ...], runs: int, *, quick: bool = False
+) -> list[Figure]:
+    """The figures beside the pairwise two-call ones: pairwise with ``?next=1``, then rating
+    and ranking projects in each style, each beside the bare endpoint measured in the same
+    run."""
+    figures = []
+    for protocol, style in (("pairwise", "next=1"), ("rating", "two calls"),
+                            ("rating", "next=1"), ("ranking", "two calls"),
+                            ("ranking", "next=1")):  # fmt: skip
+        figures += run(url, clients, runs, quick=quick, protocol=protocol, style=style)
     return figures
 
 
 def figures_for(
     k: int, workers: int, ours: list[dict[str, Any]], bare: list[dict[str, Any]],
-    loads: list[float],
+    loads: list[float], protocol: str = "pairwise", style: str = "two calls",
 ) -> list[Figure]:  # fmt: skip
     def rate(r: dict[str, Any]) -> float:
         return float(r["loops"]) / float(r["seconds"])
@@ -274,13 +306,19 @@ def figures_for(
         return [_pct(r["latencies"], q) for r in rs]
 
     who = f"{k} annotator{'s' if k > 1 else ''}" + (f", {workers} workers" if workers > 1 else "")
+    targets = ("≥ 300/s at 8 annotators; request rate ≥ 0.5× bare",
+               "p50 ≤ 15 ms at 1 annotator; p95 ≤ 50 ms at 8")  # fmt: skip
+    if (protocol, style) != ("pairwise", "two calls"):  # the first wave's figures keep their names
+        who = f"{protocol}, {style}, {who}"
+        beside = "pairwise" if style == "two calls" else f"{protocol}, two calls"
+        targets = (f"none (the targets are pairwise, two calls): read beside {beside}",) * 2
     bare_name = "bare FastAPI one-INSERT endpoint, two requests"
     gen = [r["generator_cpu_seconds"] / r["seconds"] for r in ours + bare]
     return [
         Figure(
             "labelling", f"{who}: judgements/s", "judgements/s", [rate(r) for r in ours],
             reference=[rate(r) for r in bare], reference_name=bare_name + " (loops/s)",
-            target="≥ 300/s at 8 annotators; request rate ≥ 0.5× bare",
+            target=targets[0],
             extra={"request_rate_ratio": [rate(o) / rate(b) for o, b in zip(ours, bare,
                                                                            strict=True)],
                    "app_cpu_ms/judgement": [r["app_cpu_ms_per_loop"] for r in ours],
@@ -290,9 +328,10 @@ def figures_for(
                    "generator_cpu_share": gen, "load": loads},
         ),
         Figure(
-            "labelling", f"{who}: one assign + judge", "ms p50", pct(ours, 0.5),
+            "labelling", f"{who}: one {'judge with next' if style == 'next=1' else 'assign + judge'}",  # noqa: E501
+            "ms p50", pct(ours, 0.5),
             reference=pct(bare, 0.5), reference_name=bare_name + " (p50 ms)",
-            target="p50 ≤ 15 ms at 1 annotator; p95 ≤ 50 ms at 8",
+            target=targets[1],
             extra={"p95": pct(ours, 0.95), "p99": pct(ours, 0.99),
                    "bare p95": pct(bare, 0.95), "bare p99": pct(bare, 0.99), "load": loads},
         ),
@@ -305,6 +344,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--overlap", type=int, default=2, help="the project's overlap")
+    parser.add_argument("--protocol", choices=list(CANDIDATES), default="pairwise")
+    parser.add_argument("--style", choices=list(STYLES), default="two calls")
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args(argv)
     url = os.environ.get("ARBITER_BENCH_DATABASE_URL", "")
@@ -314,7 +355,7 @@ def main(argv: list[str] | None = None) -> int:
     from bench.__main__ import show
 
     figures = run(url, tuple(args.clients), args.runs, quick=args.quick, workers=args.workers,
-                  overlap=args.overlap)  # fmt: skip
+                  overlap=args.overlap, protocol=args.protocol, style=args.style)  # fmt: skip
     show(figures)
     return 0
 

@@ -6,7 +6,10 @@ Kept light, since it shares the machine's cores with the server it measures: raw
 the bare reference, so the two rates compare.
 
 - ``arbiter`` mode: each client leases a pair (``POST /api/v1/projects/{slug}/assignments``)
-  and judges it (``POST /api/v1/assignments/{id}/judgement``) with its own API token.
+  and judges it (``POST /api/v1/assignments/{id}/judgement``) with its own API token; the
+  answer fits the assignment's kind (pair, single or ranking).
+- ``arbiter-next`` mode: the same, in one request per loop: each answer is sent with
+  ``?next=1`` and its response carries the next assignment (the first loop also leases).
 - ``bare`` mode: each client sends two ``POST /judgements`` (one INSERT each) per loop, so a
   loop is two requests on both sides.
 
@@ -42,6 +45,7 @@ class Client:
     loops: int = 0
     errors: list[str] = field(default_factory=list)
     ran_out: bool = False
+    held: dict[str, Any] | None = None  # arbiter-next: the assignment the last answer handed out
 
     def __post_init__(self) -> None:
         self.conn = http.client.HTTPConnection(self.host, self.port, timeout=60)
@@ -52,8 +56,18 @@ class Client:
         return response.status, response.read()
 
 
+def answer_body(assignment: dict[str, Any]) -> bytes:
+    """An answer for the assignment's kind: the left side, a good rating, the order shown."""
+    if assignment.get("kind") == "single":
+        return b'{"rating": true}'
+    if assignment.get("kind") == "ranking":
+        ids = [c["candidate_id"] for c in assignment["candidates"]]
+        return json.dumps({"ranking": ids}).encode()
+    return b'{"verdict": "left"}'
+
+
 def arbiter_loop(client: Client, slug: str) -> bool:
-    """Lease and judge one pair; False when nothing is left."""
+    """Lease and judge one comparison (two requests); False when nothing is left."""
     status, body = client.post(f"/api/v1/projects/{slug}/assignments", b"")
     if status == 204:
         client.ran_out = True
@@ -63,10 +77,36 @@ def arbiter_loop(client: Client, slug: str) -> bool:
         return False
     assignment = json.loads(body)
     status, body = client.post(
-        f"/api/v1/assignments/{assignment['id']}/judgement", b'{"verdict": "left"}'
+        f"/api/v1/assignments/{assignment['id']}/judgement", answer_body(assignment)
     )
     if status not in (200, 201):
         client.errors.append(f"judge {status} {body[:200]!r}")
+        return False
+    return True
+
+
+def arbiter_next_loop(client: Client, slug: str) -> bool:
+    """Judge the comparison in hand with ``?next=1`` (one request), which hands out the next;
+    the first loop leases one too (two requests). False when nothing is left."""
+    if client.held is None:
+        status, body = client.post(f"/api/v1/projects/{slug}/assignments", b"")
+        if status == 204:
+            client.ran_out = True
+            return False
+        if status != 201:
+            client.errors.append(f"lease {status} {body[:200]!r}")
+            return False
+        client.held = json.loads(body)
+    held = client.held
+    status, body = client.post(
+        f"/api/v1/assignments/{held['id']}/judgement?next=1", answer_body(held)
+    )
+    if status not in (200, 201):
+        client.errors.append(f"judge {status} {body[:200]!r}")
+        return False
+    client.held = json.loads(body)["next"]
+    if client.held is None:
+        client.ran_out = True
         return False
     return True
 
@@ -83,7 +123,7 @@ def bare_loop(client: Client, _slug: str) -> bool:
 def drive(
     clients: list[Client], mode: str, slug: str, warmup: float, duration: float
 ) -> dict[str, Any]:
-    loop = arbiter_loop if mode == "arbiter" else bare_loop
+    loop = {"arbiter": arbiter_loop, "arbiter-next": arbiter_next_loop, "bare": bare_loop}[mode]
     start_line = threading.Barrier(len(clients) + 1)
     times: dict[str, float] = {}
 
@@ -127,7 +167,7 @@ def drive(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.loadgen")
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--mode", choices=("arbiter", "bare"), required=True)
+    parser.add_argument("--mode", choices=("arbiter", "arbiter-next", "bare"), required=True)
     parser.add_argument("--clients", type=int, required=True)
     parser.add_argument("--tokens", help="file of API tokens, one per line (arbiter mode)")
     parser.add_argument("--slug", default="bench")
@@ -138,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     clients = []
     for i in range(args.clients):
         headers = {"Content-Type": "application/json"}
-        if args.mode == "arbiter":
+        if args.mode.startswith("arbiter"):
             headers["Authorization"] = f"Bearer {tokens[i]}"
         clients.append(Client("127.0.0.1", args.port, headers))
     result = drive(clients, args.mode, args.slug, args.warmup, args.duration)

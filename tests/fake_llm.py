@@ -30,6 +30,8 @@ class Script:
     always_fail: dict[str, int] = field(default_factory=dict)
     slow: set[str] = field(default_factory=set)
     block_after: int | None = None
+    retry_after: str = "0"
+    """What 429s say in ``Retry-After``."""
     release: threading.Event = field(default_factory=threading.Event)
     calls: Counter[tuple[str, str]] = field(default_factory=Counter)
     answered: int = 0
@@ -87,7 +89,7 @@ def _handler(script: Script) -> type[BaseHTTPRequestHandler]:
                 return
             status, text = _answer(script, body)
             if status != 200:
-                extra = {"Retry-After": "0"} if status == 429 else {}
+                extra = {"Retry-After": script.retry_after} if status == 429 else {}
                 self._send(status, {"error": {"message": text}}, extra)
                 return
             choice = {"index": 0, "message": {"role": "assistant", "content": text},

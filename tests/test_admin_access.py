@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from app.accounts.auth import create_token
-from app.models import Batch
+from app.models import Batch, Comparison
 from app.settings import Settings
 from app.web.main import create_app
 from tests.clients import csrf_of, login
@@ -41,6 +41,11 @@ ADMIN_PAGES = [
     ("GET", "/admin/projects/{slug}/leaderboard"),
     ("GET", "/admin/projects/{slug}/export"),
     ("GET", "/admin/projects/{slug}/export/download"),
+    ("GET", "/admin/projects/{slug}/exports/{export_id}/file"),
+    ("GET", "/admin/projects/{slug}/items"),
+    ("GET", "/admin/projects/{slug}/items/{comparison_id}"),
+    ("POST", "/admin/projects/{slug}/items/{comparison_id}/adjudication"),
+    ("POST", "/admin/projects/{slug}/items/{comparison_id}/gold"),
     ("GET", "/admin/projects/{slug}/models"),
     ("POST", "/admin/projects/{slug}/models/generate"),
     ("POST", "/admin/projects/{slug}/models/judge"),
@@ -55,7 +60,10 @@ ADMIN_PAGES = [
     ("POST", "/admin/people/{user_id}/tokens/{token_id}/revoke"),
 ]
 #: Admin GETs that refuse an empty query (the download needs at least a format).
-EMPTY_GET = {"/admin/projects/{slug}/export/download": 422}
+EMPTY_GET = {
+    "/admin/projects/{slug}/export/download": 422,
+    "/admin/projects/{slug}/exports/{export_id}/file": 404,
+}  # none recorded yet
 ADMIN_API = [
     ("POST", "/api/v1/projects"),
     ("GET", "/api/v1/projects/{slug}"),
@@ -64,6 +72,9 @@ ADMIN_API = [
     ("GET", "/api/v1/projects/{slug}/jobs"),
     ("GET", "/api/v1/jobs/{job_id}"),
     ("GET", "/api/v1/projects/{slug}/judges"),
+    ("GET", "/api/v1/projects/{slug}/annotators"),
+    ("PUT", "/api/v1/comparisons/{comparison_id}/gold"),
+    ("POST", "/api/v1/comparisons/{comparison_id}/adjudication"),
 ]
 
 
@@ -95,12 +106,13 @@ def test_the_matrix_lists_every_admin_route() -> None:
 def world(session: Session) -> dict[str, Any]:
     project, _ = project_with_comparisons(session, 1)
     batch_id = session.query(Batch.id).filter_by(project_id=project.id).scalar()
+    comparison_id = session.query(Comparison.id).filter_by(project_id=project.id).scalar()
     annotator = make_annotator(session, username="ann")
     make_admin(session, username="root")
     token = create_token(session, annotator)
     session.commit()
     ids = {"slug": project.slug, "batch_id": batch_id, "user_id": annotator.id, "token_id": 1,
-           "job_id": 1}  # fmt: skip
+           "job_id": 1, "comparison_id": comparison_id, "export_id": 1}  # fmt: skip
     return {"ids": ids, "annotator_token": token}
 
 

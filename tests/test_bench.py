@@ -34,8 +34,16 @@ def test_the_parquet_benchmark_measures_the_hf_dataset_export() -> None:
     pytest.importorskip("pyarrow")
     url = scratch_database("bench_parquet")
     figures = export_bench.parquet_run(url, (20, 60), 1)
-    assert [f.name for f in figures] == [f"trl-dpo to Parquet {n} comparisons" for n in (20, 60)]
-    for figure in figures:
-        assert figure.unit == "MB peak" and figure.extra["rows"] > 0
+    peaks = [f for f in figures if f.unit == "MB peak"]
+    rates = [f for f in figures if f.unit == "rows/s"]
+    assert len(peaks) + len(rates) == len(figures)
+    assert [f.name for f in peaks] == [f"trl-dpo to Parquet {n} comparisons" for n in (20, 60)]
+    for figure in peaks:
+        assert figure.extra["rows"] > 0
         assert figure.extra["parquet_bytes"] > 0, "the folder was written"
-    assert "peak_mb_minus_smallest" in figures[-1].extra
+    assert "peak_mb_minus_smallest" in peaks[-1].extra
+    names = [f"trl-dpo to Parquet {n} comparisons: rows/s" for n in (20, 60)]
+    assert [f.name for f in rates] == names
+    for figure in rates:
+        assert figure.median > 0 and (figure.reference_median or 0) > 0
+        assert figure.extra["rows"] > 0 and figure.extra["peak_mb"]

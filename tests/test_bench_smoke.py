@@ -13,16 +13,49 @@ import pytest
 
 from tests.conftest import PG_URL, scratch_database
 
+# Figures each section must show in its quick run (beyond every figure having a reference
+# and a target): the new sections name what they measure.
+EXPECTED: dict[str, list[str]] = {
+    "import": ["200 prompts"],
+    "import-formats": [f"200 prompts from .{fmt}" for fmt in ("jsonl.gz", "parquet", "csv")],
+    "labelling": ["1 annotator: judgements/s"],
+    "labelling-kinds": [
+        "pairwise, next=1, 1 annotator: judgements/s",
+        "pairwise, next=1, 1 annotator: one judge with next",
+        "rating, two calls, 1 annotator: judgements/s",
+        "rating, next=1, 1 annotator: judgements/s",
+        "ranking, two calls, 1 annotator: judgements/s",
+        "ranking, next=1, 1 annotator: judgements/s",
+    ],
+    "assignment": ["300 comparisons, p95"],
+    "assignment-active": ["active sampling, 300 comparisons, p95",
+                          "active sampling, 3,000 comparisons, p95"],
+    "pages": [],
+    "export": [],
+    "parquet": ["trl-dpo to Parquet 200 comparisons",
+                "trl-dpo to Parquet 200 comparisons: rows/s"],
+    "leaderboard": ["fit at 300 votes"],
+}  # fmt: skip
+
+
+def test_every_section_has_its_expected_figures_listed() -> None:
+    from bench.__main__ import SECTIONS
+
+    assert set(EXPECTED) == set(SECTIONS)
+
 
 @pytest.mark.skipif(
     not PG_URL, reason="ARBITER_TEST_DATABASE_URL is not set (bench needs Postgres)"
 )
-def test_bench_quick_prints_every_figure_beside_its_reference(tmp_path: Path) -> None:
+@pytest.mark.parametrize("section", list(EXPECTED))
+def test_bench_quick_prints_every_figure_beside_its_reference(tmp_path: Path, section: str) -> None:
+    """Each section on its own (``--only``), so that one slow section cannot use up the
+    others' time, and a broken one is named."""
     url = scratch_database("bench")
     output = tmp_path / "bench.json"
     env = {**os.environ, "ARBITER_BENCH_DATABASE_URL": url}
     done = subprocess.run(
-        [sys.executable, "-m", "bench", "--quick", "--output", str(output)],
+        [sys.executable, "-m", "bench", "--quick", "--only", section, "--output", str(output)],
         env=env, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
@@ -32,7 +65,11 @@ def test_bench_quick_prints_every_figure_beside_its_reference(tmp_path: Path) ->
         assert figure["median"] > 0
         assert figure["reference_median"] and figure["reference_median"] > 0
         assert figure["target"]
-    assert "prompts/s" in done.stdout
+    names = {figure["name"] for figure in figures}
+    for name in EXPECTED[section]:
+        assert name in names, f"{name!r} missing from {sorted(names)}"
+    if section == "import":
+        assert "prompts/s" in done.stdout
 
 
 def test_bench_refuses_to_run_without_a_postgres_url() -> None:

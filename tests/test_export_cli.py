@@ -44,6 +44,8 @@ def test_export_writes_the_file_and_its_manifest(arbiter, tmp_path: Path, sessio
         "until": None, "validation_fraction": None, "split": None, "keep_reserved": False,
         "exclude_annotator": [],
         "ranking_pairs": "all",
+        "include_gold": False, "min_gold_accuracy": None,
+        "min_competence": None, "consensus": "majority",
     }  # fmt: skip
     assert manifest["warnings"] == [
         "8 rows: OpenAI needs at least 10 examples in a file",

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -142,6 +143,30 @@ def test_a_slow_answer_times_out_and_is_counted(
     assert "failures: timeout 2" in output
     with db.scope() as session:
         assert candidates_by_prompt(session, project) == {f"q{i}": [("quick", 0)] for i in range(2)}
+
+
+class _Clock(threading.Event):
+    """A stop event that records how long each retry would wait, and does not wait."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.waits: list[float] = []
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.waits.append(float(timeout or 0))
+        return False
+
+
+def test_a_429_waits_at_least_what_retry_after_asks() -> None:
+    script = Script(fail_first={"m": [429, 503]}, retry_after="7")
+    clock = _Clock()
+    policy = RetryPolicy(attempts=3, base_delay=0.01, max_delay=60)
+    body = {"model": "m", "messages": [{"role": "user", "content": "x"}]}
+    with fake_llm(script) as (url, _), ChatClient(None, policy, stop=clock) as client:
+        reply = client.complete(url, body)
+    assert reply.attempts == 3 and reply.text.startswith("[m] answer")
+    assert clock.waits[0] == 7.0  # the 429's Retry-After
+    assert clock.waits[1] < 0.03  # the 503 had none: the backoff (doubled, with jitter)
 
 
 def test_retry_after_is_read_as_seconds_or_a_date() -> None:

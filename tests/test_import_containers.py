@@ -105,3 +105,34 @@ def test_a_gzipped_file_is_streamed_not_read_whole_before_its_first_row(containe
     count = 1 + sum(1 for _ in opened.rows)
     assert count == 20_000
     assert source.high == len(data)
+
+
+def test_a_parquet_file_is_read_a_batch_at_a_time_never_as_one_table(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pyarrow.parquet as pq
+
+    from app.importing import containers
+
+    def whole(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the whole file was read as one table")
+
+    monkeypatch.setattr(pq.ParquetFile, "read", whole)
+    monkeypatch.setattr(pq, "read_table", whole)
+    monkeypatch.setattr(containers, "PARQUET_BATCH_ROWS", 3)
+    batches: list[int] = []
+    iter_batches = pq.ParquetFile.iter_batches
+
+    def counted(self: Any, *args: Any, **kwargs: Any) -> Any:
+        for batch in iter_batches(self, *args, **kwargs):
+            batches.append(batch.num_rows)
+            yield batch
+
+    monkeypatch.setattr(pq.ParquetFile, "iter_batches", counted)
+    rows = native_rows(20)
+    data = encode(rows, "parquet", row_group_size=8)
+    for name, body in (("a.parquet", data), ("a.parquet.gz", gzip.compress(data))):
+        project = make_project(session)
+        result = import_batch(session, project, io.BytesIO(body), max_bytes=1 << 30, filename=name)
+        assert result.counts.prompts == 20
+    assert max(batches) <= 3 and sum(batches) == 40

@@ -124,3 +124,24 @@ def test_scores_and_models_beside_a_pair_go_to_their_candidates(session: Session
     import_batch(session, other, io.BytesIO(build(rows[1:], "jsonl")[1]), max_bytes=1 << 30)
     (prompt,) = session.scalars(select(Prompt).where(Prompt.project_id == other.id))
     assert [c.meta for c in candidates_of(session, prompt)] == [{"score": 8.0}, {"score": 3.0}]
+
+
+def test_candidates_may_be_mapped_from_several_columns_with_one_model(session: Session) -> None:
+    from app.importing import import_batch
+    from app.importing.mapping import parse_map
+
+    rows = [{"question": f"Q{i}?", "answer_a": f"a{i}", "answer_b": f"b{i}", "gen": "m-7b",
+             "lang": "de"} for i in range(3)]  # fmt: skip
+    mapping = parse_map(["prompt=question", "candidates=answer_a, answer_b", "model=gen"])
+    project = make_project(session)
+    name, data = build(rows, "tsv")
+    result = import_batch(session, project, io.BytesIO(data), max_bytes=1 << 30, filename=name,
+                          mapping=mapping)  # fmt: skip
+    assert (result.kind, result.counts.comparisons) == ("native", 3)
+    prompt = session.scalars(
+        select(Prompt).where(Prompt.project_id == project.id).order_by(Prompt.id)
+    ).first()
+    assert prompt is not None and prompt.meta == {"lang": "de"}
+    assert [(c.content, c.model) for c in candidates_of(session, prompt)] == [
+        ("a0", "m-7b"), ("b0", "m-7b")
+    ]  # fmt: skip

@@ -187,3 +187,23 @@ def test_the_cli_maps_columns_skips_invalid_rows_and_writes_rejects(
     assert "4 source labels recorded as source:argilla." in printed
     bad = arbiter("import", str(path), "--project", "P", "--map", "answer=x", code=1)
     assert "unknown field 'answer'" in bad
+
+
+def test_a_labelled_import_of_a_file_with_broken_rows_exports_every_valid_rows_pair(
+    db: Database,
+) -> None:
+    rows = ultrafeedback()
+    with db.scope() as session:
+        project = make_project(session, name="Broken")
+        name, data = build(rows, "parquet", gz=True)
+        result, labels = import_with_labels(
+            session, project, io.BytesIO(data), source_name="uf", max_bytes=1 << 30,
+            filename=name, skip_invalid=True,
+        )  # fmt: skip
+        assert (result.skipped.rows, labels.recorded) == (3, 27)
+    exported = rows_of(run_export(db, "broken", format="trl-dpo")[0])
+    valid = [r for line, r in enumerate(rows, 1) if line not in BROKEN]
+    source = sorted((r["chosen"][-1]["content"], r["rejected"][-1]["content"]) for r in valid)
+    assert (
+        sorted((r["chosen"][0]["content"], r["rejected"][0]["content"]) for r in exported) == source
+    )

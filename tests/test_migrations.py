@@ -9,6 +9,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, func, inspect, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app import migrate
@@ -167,3 +168,54 @@ def test_protocols_upgrade_keeps_every_judgement_and_lease(empty_database: Datab
     migrate.downgrade(engine, "0005_tallies")
     with engine.connect() as conn:
         assert conn.scalar(text("SELECT count(*) FROM judgements")) == 3
+
+
+def test_the_quality_loop_migration_keeps_every_row_and_checks_the_rates(
+    empty_database: Database,
+) -> None:
+    """quality_0001 on a database with labels: leases and votes stay, nothing becomes gold,
+    and the new rates are checked on both databases (SQLite: in the column's definition)."""
+    engine = empty_database.engine
+    migrate.upgrade(engine, "0005_tallies")
+    with engine.begin() as conn:
+        for statement in (
+            "INSERT INTO projects (id, name, slug, guidelines, overlap, allow_tie,"
+            " allow_both_bad, rationale, rate_singletons, created_at)"
+            " VALUES (1, 'P', 'p', '', 1, true, true, 'off', false, CURRENT_TIMESTAMP)",
+            "INSERT INTO users (id, username, password_hash, role, is_active, created_at)"
+            " VALUES (1, 'ann', 'x', 'annotator', true, CURRENT_TIMESTAMP)",
+            "INSERT INTO batches (id, project_id, name, counts, status, created_at)"
+            " VALUES (1, 1, 'b', '{}', 'active', CURRENT_TIMESTAMP)",
+            "INSERT INTO prompts (id, project_id, batch_id, messages, content_hash)"
+            " VALUES (1, 1, 1, '[]', 'h')",
+            "INSERT INTO candidates (id, prompt_id, content, content_hash) VALUES (1, 1, 'x', 'a')",
+            "INSERT INTO candidates (id, prompt_id, content, content_hash) VALUES (2, 1, 'y', 'b')",
+            "INSERT INTO comparisons (id, project_id, batch_id, prompt_id, candidate_a_id,"
+            " candidate_b_id, judgement_count) VALUES (1, 1, 1, 1, 1, 2, 1)",
+            "INSERT INTO assignments (id, comparison_id, user_id, left_candidate_id, leased_at,"
+            " expires_at) VALUES (1, 1, 1, 1, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+            "INSERT INTO judgements (id, comparison_id, user_id, verdict, created_at, updated_at)"
+            " VALUES (1, 1, 1, 'a', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+        ):
+            conn.execute(text(statement))
+    migrate.upgrade(engine)
+    with engine.connect() as conn:
+        assert conn.execute(
+            text("SELECT gold_rate, repeat_rate, too_fast_ms FROM projects")
+        ).one() == (0, 0, 3000)
+        assert conn.execute(text("SELECT gold FROM comparisons")).scalar() is None
+        assert conn.execute(text("SELECT repeat FROM assignments")).scalar() in (False, 0)
+        assert conn.execute(text("SELECT count(*) FROM judgements")).scalar() == 1
+    for bad in ("UPDATE projects SET gold_rate = 0.9", "UPDATE projects SET repeat_rate = 0.5",
+                "UPDATE comparisons SET gold = 'left'"):  # fmt: skip
+        with pytest.raises(IntegrityError), engine.begin() as conn:
+            conn.execute(text(bad))
+    with engine.begin() as conn:  # a repeat beside the first lease of the pair is allowed
+        conn.execute(text(
+            "INSERT INTO assignments (id, comparison_id, user_id, left_candidate_id, leased_at,"
+            " expires_at, repeat) VALUES (2, 1, 1, 2, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, true)"
+        ))  # fmt: skip
+    migrate.downgrade(engine, "0005_tallies")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM assignments")).scalar() == 1
+        assert conn.execute(text("SELECT count(*) FROM judgements")).scalar() == 1

@@ -4,7 +4,9 @@ The rules. A comparison may be leased to a user when it belongs to the project, 
 active, its judgements plus live leases are fewer than the project's ``overlap``, and the user
 has never judged it nor been leased it (a skip counts: the assignment row stays). Those with
 the most judgements come first, so overlap sets complete early; then import order. Which
-candidate is shown on the left is drawn at random and stored on the assignment.
+candidate is shown on the left is drawn at random and stored on the assignment. Gold pairs
+are out of this queue; with a project's ``gold_rate`` or ``repeat_rate`` above 0, a lease may
+instead be a gold pair or a swapped repeat (app/quality/), drawn before the queue is read.
 
 A lease is live while ``expires_at`` is in the future; a verdict or a skip ends it by setting
 ``expires_at`` to now, so "judgements + live leases" never counts one person twice. A lease
@@ -58,6 +60,10 @@ from app.models import (
     UTCDateTime,
     utcnow,
 )
+from app.quality.gold import claim_gold
+from app.quality.repeats import claim_repeat
+
+_RNG = random.Random()
 
 
 @dataclass(frozen=True)
@@ -85,26 +91,53 @@ def next_assignment(
     live = live_assignment(session, user, project, now)
     if live is not None:
         return live
+    draw = rng or _RNG
+    expires = now + timedelta(seconds=lease_seconds)
+    if project.gold_rate or project.repeat_rate:
+        mixed = _mixed_in(session, user, project, draw, now, expires)
+        if mixed is not None:
+            return mixed
     comparison = _claim(session, user, project, now)
     if comparison is None:
         return None
     shown: list[int] | None = None
     if comparison.kind is ComparisonKind.PAIR:
-        pick = (rng or random).choice((comparison.candidate_a_id, comparison.candidate_b_id))
+        pick = draw.choice((comparison.candidate_a_id, comparison.candidate_b_id))
     else:
-        shown = shown_order(session, comparison, rng)
+        shown = shown_order(session, comparison, draw)
         pick = shown[0]
+    return _lease(session, user, comparison.id, pick, now, expires, shown=shown)
+
+
+def _lease(
+    session: Session, user: User, comparison_id: int, left_id: int | None, now: datetime,
+    expires: datetime, *, repeat: bool = False, shown: list[int] | None = None,
+) -> Assignment:  # fmt: skip
     assignment = Assignment(
-        comparison_id=comparison.id,
-        user_id=user.id,
-        left_candidate_id=pick,
-        shown=shown,
-        leased_at=now,
-        expires_at=now + timedelta(seconds=lease_seconds),
-    )
+        comparison_id=comparison_id, user_id=user.id, left_candidate_id=left_id, shown=shown,
+        leased_at=now, expires_at=expires, repeat=repeat,
+    )  # fmt: skip
     session.add(assignment)
     session.flush()
     return assignment
+
+
+def _mixed_in(
+    session: Session, user: User, project: Project, rng: random.Random, now: datetime,
+    expires: datetime,
+) -> Assignment | None:  # fmt: skip
+    """A gold pair (at ``gold_rate``) or a swapped repeat (at ``repeat_rate``), drawn before
+    the regular queue; None when the draw says neither or nothing fits (app/quality/)."""
+    if project.gold_rate and rng.random() < project.gold_rate:
+        gold = claim_gold(session, user, project)
+        if gold is not None:
+            pick = rng.choice((gold.candidate_a_id, gold.candidate_b_id))
+            return _lease(session, user, gold.id, pick, now, expires)
+    if project.repeat_rate and rng.random() < project.repeat_rate:
+        found = claim_repeat(session, user, project)
+        if found is not None:
+            return _lease(session, user, *found, now, expires, repeat=True)
+    return None
 
 
 def shown_order(
@@ -161,9 +194,14 @@ Value = BindParameter[Any]  # a statement's parameter, where it is built once fo
 
 
 def _live_leases(now: datetime | Value) -> ScalarSelect[int]:
+    """Live leases that would fill the comparison (a swapped repeat fills nothing)."""
     return (
         select(func.count())
-        .where(Assignment.comparison_id == Comparison.id, Assignment.expires_at > now)
+        .where(
+            Assignment.comparison_id == Comparison.id,
+            Assignment.expires_at > now,
+            Assignment.repeat.is_(False),
+        )
         .scalar_subquery()
     )
 
@@ -184,6 +222,7 @@ def _open(user_id: int | Value, now: datetime | Value) -> Select[Comparison]:
         .join(Project, Project.id == Comparison.project_id)
         .where(
             Batch.status == BatchStatus.ACTIVE,
+            Comparison.gold.is_(None),
             Comparison.judgement_count + _live_leases(now) < Project.overlap,
             ~leased_before,
             ~judged,

@@ -34,10 +34,12 @@ from app.models import (
     Project,
     Rating,
     RationaleMode,
+    RepeatAnswer,
     User,
     Verdict,
     utcnow,
 )
+from app.quality import repeats
 
 MAX_RATIONALE = 10_000
 
@@ -112,13 +114,16 @@ def record_verdict(
     project: Project,
     given: VerdictIn,
     now: datetime | None = None,
-) -> tuple[Judgement, bool]:
-    """Store the verdict; the judgement and whether it is new. Lock the assignment first."""
+) -> tuple[Judgement | RepeatAnswer, bool]:
+    """Store the verdict; the judgement (or a repeat's answer) and whether it is new. Lock the
+    assignment first."""
     now = now or utcnow()
     given = check(project, given)
     comparison = session.get_one(Comparison, assignment.comparison_id)
     scores = _pair_scores(project, assignment, comparison, given.scores)
     verdict = to_candidate_terms(given.verdict, assignment, comparison)
+    if assignment.repeat:
+        return _record_repeat(session, assignment, verdict, given, now)
     existing = find_judgement(session, assignment)
     if existing is not None:
         if (existing.verdict, existing.strength, existing.rationale) != (
@@ -148,6 +153,26 @@ def record_verdict(
     return judgement, True
 
 
+def _record_repeat(
+    session: Session, assignment: Assignment, verdict: Verdict, given: VerdictIn, now: datetime
+) -> tuple[Judgement | RepeatAnswer, bool]:
+    """A swapped repeat's verdict, kept apart from the votes (app/quality/repeats.py); the
+    same rules for a second post as for a judgement. Ratings sent with it are not kept."""
+    existing = repeats.answer_of(session, assignment)
+    if existing is not None:
+        if (existing.verdict, existing.strength, existing.rationale) != (
+            verdict, given.strength, given.rationale,
+        ):  # fmt: skip
+            raise Conflict("you have already judged this pair differently: undo it first")
+        return existing, False
+    answer = repeats.record_answer(
+        session, assignment, verdict, given.strength, given.rationale, now
+    )
+    release(assignment, now)
+    session.flush()
+    return answer, True
+
+
 def _pair_scores(
     project: Project, assignment: Assignment, comparison: Comparison, given: dict[str, Any]
 ) -> dict[int, dict[str, int]]:
@@ -172,7 +197,7 @@ def to_candidate_terms(
     return Verdict.A if (given is ScreenVerdict.LEFT) == left_is_a else Verdict.B
 
 
-def to_screen_terms(judgement: Judgement, comparison: Comparison) -> ScreenVerdict:
+def to_screen_terms(judgement: Judgement | RepeatAnswer, comparison: Comparison) -> ScreenVerdict:
     if judgement.verdict in (Verdict.TIE, Verdict.BOTH_BAD):
         return ScreenVerdict(judgement.verdict.value)
     left_is_a = judgement.left_candidate_id == comparison.candidate_a_id
@@ -210,6 +235,17 @@ def undo(
     session: Session, assignment: Assignment, *, lease_seconds: int, now: datetime | None = None
 ) -> Undone:
     """Remove the verdict (and the ratings sent with the pair) and lease the pair again."""
+    if assignment.repeat:
+        answer = repeats.answer_of(session, assignment)
+        if answer is None:
+            raise NotFound("this assignment has no verdict to undo")
+        comparison = session.get_one(Comparison, assignment.comparison_id)
+        undone = Undone(assignment, to_screen_terms(answer, comparison), answer.strength,
+                        answer.rationale)  # fmt: skip
+        session.delete(answer)
+        renew(assignment, lease_seconds, now)
+        session.flush()
+        return undone
     judgement = find_judgement(session, assignment)
     if judgement is None:
         raise NotFound("this assignment has no verdict to undo")
@@ -236,17 +272,24 @@ def undo(
 
 
 def last_judged(session: Session, user: User, project: Project) -> Assignment | None:
-    """The assignment of the user's most recent verdict in ``project`` (what undo undoes)."""
+    """The assignment of the user's most recent verdict in ``project`` (what undo undoes): a
+    judgement, or where the project mixes in repeats, a repeat's answer if it came later."""
     stmt = (
-        select(Assignment)
+        select(Assignment, Judgement.created_at)
         .join(Judgement, (Judgement.comparison_id == Assignment.comparison_id)
               & (Judgement.user_id == Assignment.user_id))
         .join(Comparison, Comparison.id == Assignment.comparison_id)
-        .where(Assignment.user_id == user.id, Comparison.project_id == project.id)
+        .where(Assignment.user_id == user.id, Comparison.project_id == project.id,
+               Assignment.repeat.is_(False))
         .order_by(Judgement.created_at.desc(), Judgement.id.desc())
         .limit(1)
     )  # fmt: skip
-    return session.scalar(stmt)
+    row = session.execute(stmt).first()
+    if project.repeat_rate:
+        repeat = repeats.last_answered(session, user, project)
+        if repeat is not None and (row is None or repeat[1] >= row[1]):
+            return repeat[0]
+    return None if row is None else row[0]
 
 
 def undo_last(

@@ -6,7 +6,7 @@ judgements beyond that (late verdicts) do not count twice.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +25,7 @@ from app.models import (
     User,
     utcnow,
 )
+from app.quality.repeats import answers_count
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,10 @@ def annotator_progress_by_project(
 
 
 def annotator_progress(session: Session, user: User, project: Project) -> AnnotatorProgress:
-    return annotator_progress_by_project(session, user, [project])[project.id]
+    found = annotator_progress_by_project(session, user, [project])[project.id]
+    if project.repeat_rate:  # a repeat's verdict counts as one on the page, like any other
+        found = replace(found, mine=found.mine + answers_count(session, user, project))
+    return found
 
 
 def open_to(
@@ -104,6 +108,7 @@ def _closed(user: User, ids: list[int], now: datetime, postgres: bool) -> Select
     active = (
         Comparison.project_id.in_(ids),
         Batch.status == BatchStatus.ACTIVE,
+        Comparison.gold.is_(None),  # gold pairs are not in the tallies either
         Comparison.judgement_count < Project.overlap,
     )
     live = (

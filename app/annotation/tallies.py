@@ -15,6 +15,8 @@ transaction (with its model pair's judgements, for active sampling: app/annotati
 A batch's rows go with it (``ON DELETE CASCADE``); its status is not kept here:
 readers join ``batches``. The shard spreads concurrent verdicts on one batch over
 ``SHARDS`` rows per count, so that they seldom wait on one row lock in Postgres.
+Gold pairs are out of the queue and so out of the tallies: marking a pair gold takes it out
+(:func:`adjust`), and a verdict on one moves its count only.
 """
 
 from __future__ import annotations
@@ -57,7 +59,9 @@ def bump(session: Session, comparison_id: int, delta: int) -> None:
     reading the count the one before it left, so each moves the tally from the right count.
     """
     params = {"comparison": comparison_id, "delta": delta}
-    batch_id, count, model_pair_id = session.execute(_MOVE, params).one()
+    batch_id, count, model_pair_id, gold = session.execute(_MOVE, params).one()
+    if gold is not None:  # gold pairs are in neither the tallies nor active sampling
+        return
     old, new = count - delta, count
     low, high = sorted(((old, -1), (new, +1)))  # rows in one order: no deadlock
     session.execute(
@@ -72,7 +76,9 @@ _MOVE = (
     update(Comparison)
     .where(Comparison.id == bindparam("comparison"))
     .values(judgement_count=Comparison.judgement_count + bindparam("delta"))
-    .returning(Comparison.batch_id, Comparison.judgement_count, Comparison.model_pair_id)
+    .returning(
+        Comparison.batch_id, Comparison.judgement_count, Comparison.model_pair_id, Comparison.gold
+    )
     .execution_options(synchronize_session=False)
 )
 _UPSERT = (
@@ -93,6 +99,12 @@ def _add(session: Session, rows: list[tuple[int, int, int, int]]) -> None:
     session.execute(text(_UPSERT.format(values)), params)
 
 
+def adjust(session: Session, batch_id: int, comparison_id: int, count: int, n: int) -> None:
+    """Add ``n`` (±1) comparisons at ``count`` to the tally of ``comparison_id``'s shard: a pair
+    leaving the tallies (marked gold) or coming back."""
+    _add(session, [(batch_id, comparison_id % SHARDS, count, n)])
+
+
 def rebuild(session: Session, *criteria: ColumnElement[bool]) -> None:
     """Recompute the tallies of the batches matching ``criteria`` (on ``Comparison``; all
     when none) from the comparisons themselves: for data written around the app."""
@@ -102,11 +114,12 @@ def rebuild(session: Session, *criteria: ColumnElement[bool]) -> None:
 
 
 def recount(*criteria: ColumnElement[bool]) -> Insert:
-    """``INSERT INTO batch_tallies`` the aggregate of the comparisons matching ``criteria``."""
+    """``INSERT INTO batch_tallies`` the aggregate of the comparisons matching ``criteria``
+    (gold pairs left out)."""
     shard = (Comparison.id % SHARDS).label("shard")
     aggregate = (
         select(Comparison.batch_id, shard, Comparison.judgement_count, func.count())
-        .where(*criteria)
+        .where(Comparison.gold.is_(None), *criteria)
         .group_by(Comparison.batch_id, shard, Comparison.judgement_count)
     )
     columns = ["batch_id", "shard", "judgement_count", "comparisons"]

@@ -62,6 +62,14 @@ def export_command(
     endpoint_url: Annotated[
         str | None, typer.Option(help="--to: an S3-compatible endpoint instead of AWS")
     ] = None,
+    include_gold: Annotated[bool, typer.Option(help="keep gold pairs (known answers)")] = False,
+    min_gold_accuracy: Annotated[
+        float | None, typer.Option(help="leave out annotators below this gold accuracy")
+    ] = None,
+    min_competence: Annotated[
+        float | None, typer.Option(help="leave out annotators below this competence")
+    ] = None,
+    consensus: Annotated[str, typer.Option(help="majority or dawid-skene")] = "majority",
 ) -> None:
     """Write a training file and FILE.manifest.json (with a split, also the validation twin)."""
     try:
@@ -70,6 +78,9 @@ def export_command(
             batch=batch or [], since=since, until=until,
             validation_fraction=validation_fraction, keep_reserved=keep_reserved,
             exclude_annotator=exclude_annotator or [], ranking_pairs=ranking_pairs,
+            include_gold=include_gold,
+            min_gold_accuracy=min_gold_accuracy, min_competence=min_competence,
+            consensus=consensus,
         )  # fmt: skip
     except ValidationError as exc:
         err.print(f"error: {exports.describe(exc)}", markup=False)

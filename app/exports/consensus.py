@@ -12,13 +12,18 @@ Why a comparison gives no pair is one reason, checked in this order: ``no_votes`
 ``too_few_votes``, ``disputed``, ``low_agreement``, then ``tie`` or ``both_bad`` (so ``tie``
 and ``both_bad`` mean a tie or both-bad consensus that met the thresholds). Good/bad ratings of
 one candidate follow the same rule, with a draw between good and bad reported as ``conflict``.
+
+Two things change the outcome. An adjudicated comparison (``adjudications``) has the admin's
+verdict as outcome, with no threshold (``Adjudicated``). With ``--consensus dawid-skene`` the
+outcome is the model's most probable class and ``min_agreement`` applies to its probability
+(``Modelled``; app/quality/consensus.py fits it).
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from fractions import Fraction
 from functools import cached_property
@@ -27,7 +32,15 @@ from typing import Any, NamedTuple
 from sqlalchemy import ColumnElement, and_, bindparam, case, func, select
 from sqlalchemy.orm import Session
 
-from app.models import Candidate, Comparison, ComparisonKind, Judgement, Rating, Verdict
+from app.models import (
+    Adjudication,
+    Candidate,
+    Comparison,
+    ComparisonKind,
+    Judgement,
+    Rating,
+    Verdict,
+)
 
 
 class Outcome(enum.StrEnum):
@@ -121,6 +134,55 @@ class Votes:
         return None
 
 
+@dataclass(frozen=True)
+class Adjudicated(Votes):
+    """Votes an admin has settled: the outcome is their verdict, whatever the counts, and no
+    threshold applies (a tie or both-bad verdict still gives no pair)."""
+
+    verdict: Outcome = Outcome.A
+
+    @cached_property
+    def outcome(self) -> Outcome | None:
+        return self.verdict
+
+    @property
+    def agreement(self) -> float:
+        return 1.0
+
+    def _left_out_reason(self, thresholds: Thresholds) -> str | None:
+        if self.verdict in (Outcome.TIE, Outcome.BOTH_BAD):
+            return self.verdict.value
+        return None
+
+
+@dataclass(frozen=True)
+class Modelled(Votes):
+    """Votes combined by Dawid–Skene (``--consensus dawid-skene``): the outcome is the most
+    probable class given who voted what, and ``min_agreement`` applies to its probability."""
+
+    decided: Outcome = Outcome.A
+    confidence: float = 0.0
+
+    @cached_property
+    def outcome(self) -> Outcome | None:
+        return self.decided if self.total else None
+
+    @property
+    def agreement(self) -> float:
+        return self.confidence
+
+    def _left_out_reason(self, thresholds: Thresholds) -> str | None:
+        if not self.total:
+            return "no_votes"
+        if self.total < thresholds.min_votes:
+            return "too_few_votes"
+        if self.confidence < thresholds.min_agreement:
+            return "low_agreement"
+        if self.decided in (Outcome.TIE, Outcome.BOTH_BAD):
+            return self.decided.value
+        return None
+
+
 class ComparisonVotes(NamedTuple):
     # A named tuple rather than a frozen dataclass: one is built per comparison exported.
     id: int
@@ -168,6 +230,13 @@ class Selection:
     #: In a ranking project, how each ranking becomes pairs (app/exports/rankings.py);
     #: None elsewhere, so other projects' exports read no rankings at all.
     ranking_pairs: str | None = None
+    #: Gold pairs (known answers) are left out of training files unless asked for.
+    include_gold: bool = False
+    #: With ``--consensus dawid-skene``: each voted comparison's modelled outcome and its
+    #: probability (app/quality/consensus.py); None for the majority.
+    decided: Mapping[int, tuple[Outcome, float]] | None = field(
+        default=None, compare=False, hash=False
+    )
 
     def label_filters(self, model: type[Judgement] | type[Rating]) -> list[ColumnElement[bool]]:
         filters: list[ColumnElement[bool]] = []
@@ -180,9 +249,12 @@ class Selection:
         return filters
 
     def comparison_filters(self) -> list[ColumnElement[bool]]:
-        if self.batch_ids is None:
-            return []
-        return [Comparison.batch_id.in_(self.batch_ids)]
+        found: list[ColumnElement[bool]] = []
+        if not self.include_gold:
+            found.append(Comparison.gold.is_(None))
+        if self.batch_ids is not None:
+            found.append(Comparison.batch_id.in_(self.batch_ids))
+        return found
 
 
 def among(column: Any, ids: Iterable[int]) -> ColumnElement[bool]:
@@ -235,11 +307,12 @@ def comparison_votes(
         return
     joined = and_(Judgement.comparison_id == Comparison.id, *selection.label_filters(Judgement))
     c = Comparison
-    key = (c.id, c.prompt_id, c.candidate_a_id, c.candidate_b_id)
+    key = (c.id, c.prompt_id, c.candidate_a_id, c.candidate_b_id, Adjudication.verdict)
     counts = [_count(v) for v in (Verdict.A, Verdict.B, Verdict.TIE, Verdict.BOTH_BAD)]
     stmt = (
         select(*key, *counts)
         .outerjoin(Judgement, joined)
+        .outerjoin(Adjudication, Adjudication.comparison_id == c.id)
         .where(prompts_between(c.prompt_id, prompt_ids), c.project_id == selection.project_id)
         .where(c.kind == ComparisonKind.PAIR, *selection.comparison_filters())
         .group_by(*key)
@@ -249,9 +322,17 @@ def comparison_votes(
     # One Votes per distinct count, so that its outcome and reasons are worked out once
     # (a slice has a few dozen distinct counts for a thousand comparisons).
     shared: dict[tuple[int, int, int, int], Votes] = {}
-    for cid, pid, a, b, *counts in fetch_all(session, stmt):
+    decided = selection.decided
+    for cid, pid, a, b, settled, *counts in fetch_all(session, stmt):
         if pid in wanted:  # the sums are integers, 0 without judgements (the outer join)
             counted = (counts[0], counts[1], counts[2], counts[3])
+            if settled is not None:
+                yield ComparisonVotes(cid, pid, a, b, Adjudicated(*counted, Outcome(settled)))
+                continue
+            if decided is not None and cid in decided:
+                modelled = Modelled(*counted, *decided[cid])
+                yield ComparisonVotes(cid, pid, a, b, modelled)
+                continue
             votes = shared.get(counted)
             if votes is None:
                 votes = shared[counted] = Votes(*counted)

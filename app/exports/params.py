@@ -35,6 +35,16 @@ class ExportParams(BaseModel):
     ranking_pairs: Literal["all", "adjacent", "best-vs-rest"] = Field(
         "all", description="ranking projects: which pairs a ranking gives"
     )
+    include_gold: bool = Field(False, description="keep gold pairs (known answers)")
+    min_gold_accuracy: float | None = Field(
+        None, ge=0, le=1, description="leave out annotators below this gold accuracy"
+    )
+    min_competence: float | None = Field(
+        None, ge=0, le=1, description="leave out annotators below this Dawid-Skene competence"
+    )
+    consensus: Literal["majority", "dawid-skene"] = Field(
+        "majority", description="how votes are combined into one outcome"
+    )
 
     @field_validator("format")
     @classmethod

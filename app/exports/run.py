@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -20,12 +20,14 @@ from sqlalchemy.orm import Session
 from app import __version__
 from app.errors import DomainError
 from app.exports.base import FileStats, Format, Item, LeftOut, Options, timestamp
-from app.exports.consensus import Selection, Thresholds
+from app.exports.consensus import Adjudicated, Selection, Thresholds
 from app.exports.params import ExportParams, Split
 from app.exports.pseudonyms import pseudonymizer
 from app.exports.registry import FORMATS
 from app.exports.source import prompt_labels
 from app.models import Batch, Project, Protocol, User
+from app.quality.bars import below_the_bar
+from app.quality.consensus import modelled_outcomes
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,8 @@ class ExportPlan:
     format: Format
     selection: Selection
     options: Options
+    #: Votes left out because their annotator is below a bar, by the bar's name.
+    votes_left_out: dict[str, int] = field(default_factory=dict)
 
     @property
     def splits(self) -> tuple[Split, ...]:
@@ -53,8 +57,13 @@ def plan_export(
     """Check the names in ``params`` against the project; raise DomainError if one is unknown."""
     batch_ids = _batch_ids(session, project, params.batch) if params.batch else None
     excluded = _user_ids(session, params.exclude_annotator)
+    below = below_the_bar(session, project, params, excluded)
+    excluded = tuple(sorted({*excluded, *below.user_ids}))
     ranked = params.ranking_pairs if project.protocol is Protocol.RANKING else None
-    selection = Selection(project.id, batch_ids, excluded, params.since, params.until, ranked)
+    selection = Selection(
+        project.id, batch_ids, excluded, params.since, params.until, ranked,
+        include_gold=params.include_gold,
+    )  # fmt: skip
     options = Options(
         thresholds=Thresholds(params.min_votes, params.min_agreement),
         derive_pairs=params.derive == "pairs",
@@ -63,7 +72,10 @@ def plan_export(
         aspects=tuple(a["name"] for a in project.rubric),
         ranking_pairs=params.ranking_pairs,
     )
-    return ExportPlan(project.id, project.slug, params, FORMATS[params.format], selection, options)
+    return ExportPlan(
+        project.id, project.slug, params, FORMATS[params.format], selection, options,
+        below.votes,
+    )  # fmt: skip
 
 
 def _batch_ids(session: Session, project: Project, names: list[str]) -> tuple[int, ...]:
@@ -98,6 +110,8 @@ def split_of(content_hash: str, fraction: float | None) -> Split:
 
 @dataclass
 class FileTally(FileStats):
+    #: Adjudicated comparisons that give a pair, in this file's prompts.
+    adjudicated: int = 0
     digest: Any = field(default_factory=hashlib.sha256)
 
     def add(self, line: bytes, notes: tuple[str, ...]) -> None:
@@ -159,13 +173,21 @@ class ExportRun:
     def _lines(self) -> Iterator[tuple[Split, bytes]]:
         plan = self.plan
         fraction = plan.params.validation_fraction
-        groups = prompt_labels(self.session, plan.selection, plan.format.needs, self.progress,
-                               plan.options.thresholds)  # fmt: skip
+        selection = plan.selection
+        if plan.params.consensus == "dawid-skene":
+            selection = replace(selection, decided=modelled_outcomes(self.session, selection))
+        thresholds = plan.options.thresholds
+        groups = prompt_labels(self.session, selection, plan.format.needs, self.progress,
+                               thresholds)  # fmt: skip
         for group in groups:
             split = split_of(group.prompt.content_hash, fraction)
             tally = self.tallies.get(split)
             if tally is None:
                 continue
+            for c in group.comparisons:  # a loop, not sum() over a generator: once per prompt
+                votes = c.votes
+                if isinstance(votes, Adjudicated) and votes.left_out_reason(thresholds) is None:
+                    tally.adjudicated += 1
             for item in plan.format.build(group, plan.options):
                 line = self._accept(item, tally)
                 if line is not None:
@@ -200,6 +222,9 @@ class ExportRun:
             "file": file,
             "rows": tally.rows,
             "left_out": dict(sorted(tally.left_out.items())),
+            "votes_left_out": dict(sorted(self.plan.votes_left_out.items())),
+            "consensus": params.consensus,
+            "adjudicated": tally.adjudicated,
             "warnings": self.plan.format.all_warnings(tally),
             "services": [service.described() for service in self.plan.format.services],
             "sha256": tally.digest.hexdigest(),

@@ -25,6 +25,7 @@ from app.exports.hf_dataset import ROW_GROUP_BYTES, SHARD_BYTES, HfDatasetWriter
 from app.exports.params import Split
 from app.exports.run import ExportPlan, ExportRun
 from app.exports.source import count_prompts
+from app.exports.stored import Keeper, keep, kept_from
 from app.models import Export, Project, utcnow
 
 CHUNK_BYTES = 64 * 1024
@@ -97,7 +98,8 @@ def export_to_files(
         written.append(WrittenFile(split, paths[split], manifest))
     with db.scope() as session:
         for file in written:
-            record_export(session, plan.project_id, file.manifest, user_id=None, created_at=created)
+            record_export(session, plan.project_id, file.manifest, user_id=None,
+                          created_at=created, content=kept_from(file.path))  # fmt: skip
     return written
 
 
@@ -162,14 +164,16 @@ def stream_download(
 ) -> Generator[bytes]:
     """The file's bytes in chunks; once the last is sent, the export is recorded."""
     (split,) = plan.splits
+    keeper = Keeper()
     with db.read_only() as session:
         run = ExportRun(session, plan)
         for _, chunk in run.chunks(CHUNK_BYTES):
-            yield chunk
+            yield keeper.add(chunk)
     created = utcnow()
     manifest = run.manifest(split, exported_by=exported_by, created_at=created, file=filename)
     with db.scope() as session:
-        record_export(session, plan.project_id, manifest, user_id=user_id, created_at=created)
+        record_export(session, plan.project_id, manifest, user_id=user_id, created_at=created,
+                      content=keeper.content())  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -218,7 +222,9 @@ def record_export(
     *,
     user_id: int | None,
     created_at: datetime,
+    content: bytes | None = None,
 ) -> Export:
+    """Record an export; with ``content`` (its bytes, compressed) kept to download again."""
     export = Export(
         project_id=project_id,
         user_id=user_id,
@@ -231,6 +237,8 @@ def record_export(
     )
     session.add(export)
     session.flush()
+    if content is not None:
+        keep(session, export, content)
     return export
 
 

@@ -279,7 +279,7 @@ def _add_texts(
             if thresholds is not None:
                 if c.votes.left_out_reason(thresholds) is None:
                     wanted.update((c.candidate_a_id, c.candidate_b_id))
-            elif c.votes.total:
+            elif c.votes.outcome is not None:  # votes, or an adjudication without any
                 wanted.update((c.candidate_a_id, c.candidate_b_id))
     if not wanted:
         return

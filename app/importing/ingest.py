@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Table, union_all
 from sqlalchemy.orm import Session
@@ -28,7 +29,7 @@ PROMPT_COLUMNS = (
 CANDIDATE_COLUMNS = ("id", "prompt_id", "content", "model", "meta", "content_hash")
 COMPARISON_COLUMNS = (
     "id", "project_id", "batch_id", "prompt_id", "candidate_a_id", "candidate_b_id",
-    "judgement_count",
+    "judgement_count", "gold",
 )  # fmt: skip
 
 
@@ -234,7 +235,7 @@ class ChunkWriter:
         if older:
             found = self.session.execute(self.pairs_of, {"prompts": keys(self.session, older)})
             existing.update(tuple(row) for row in found)
-        pending: list[tuple[int, ...]] = []
+        pending: list[tuple[Any, ...]] = []
         added: list[bool] = []
         for row, pid, cids in zip(rows, prompt_ids, candidate_ids, strict=True):
             before = len(pending)
@@ -242,12 +243,23 @@ class ChunkWriter:
                 a, b = sorted((cids[i], cids[j]))
                 if (pid, a, b) not in existing:
                     existing.add((pid, a, b))
-                    pending.append((self.project_id, self.batch_id, pid, a, b, 0))
+                    gold = gold_verdict(row.gold, cids, a)
+                    pending.append((self.project_id, self.batch_id, pid, a, b, 0, gold))
             added.append(len(pending) > before)
         # Ids up front, as for prompts and candidates: the tallies count the pairs by id.
         ids = allocate_ids(self.session, COMPARISONS, len(pending))
         pending = [(cid, *row) for cid, row in zip(ids, pending, strict=True)]
         write_rows(self.session, COMPARISONS, COMPARISON_COLUMNS, pending)
-        tallies.added(self.session, self.batch_id, ids)
+        # Gold pairs are out of the queue, so out of the tallies (app/quality/gold.py).
+        tallies.added(self.session, self.batch_id, [r[0] for r in pending if r[-1] is None])
         self.counts.comparisons += len(pending)
         return added
+
+
+def gold_verdict(
+    gold: int | str | None, candidate_ids: list[int], candidate_a_id: int
+) -> str | None:
+    """A row's ``gold`` in candidate terms: ``a`` or ``b`` for an index, else as given."""
+    if gold is None or isinstance(gold, str):
+        return gold
+    return "a" if candidate_ids[gold] == candidate_a_id else "b"

@@ -24,6 +24,7 @@ from typing import Any, BinaryIO
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from app.errors import Conflict
 from app.importing import ImportResult, import_batch
 from app.importing.rows import PromptRow
 from app.models import Comparison, Judgement, Project, Rating, Role, User, Verdict
@@ -56,6 +57,11 @@ def inactive_annotator(session: Session, username: str) -> User:
         )
         session.add(user)
         session.flush()
+    elif user.is_active or not user.password_hash.startswith("!"):
+        raise Conflict(
+            f"{username!r} is a person's account (it can log in): labels recorded directly "
+            "need an account of their own, so choose another source name"
+        )
     return user
 
 

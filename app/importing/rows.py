@@ -20,8 +20,12 @@ from typing import Any, TypeVar
 import orjson
 from pydantic import BaseModel, ConfigDict, StrictInt, StrictStr, ValidationError
 
+from app.quality.gold import parse_gold
+
 MAX_CANDIDATES = 16
 MAX_CANDIDATE_CHARS = 200_000
+MAX_PROMPT_CHARS = 200_000
+"""A prompt's turns and system text are capped like candidates: every view renders them."""
 #: How deep ``meta`` and ``tools`` may nest; deeper data is refused, not stored.
 MAX_JSON_DEPTH = 64
 #: External ids and model names: the length of their columns.
@@ -101,6 +105,8 @@ class PromptRow:
     preferred: int | None = None
     #: The source's good/bad label of the row's one candidate (KTO rows).
     label: bool | None = None
+    #: A gold pair's known answer: the better candidate's index, or "tie" / "both_bad".
+    gold: int | str | None = None
     content_hash: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -161,6 +167,7 @@ class NativeRowIn(BaseModel):
     candidates: list[CandidateIn | StrictStr] | None = None
     pairs: list[tuple[StrictInt, StrictInt]] | PairSampleIn | None = None
     meta: dict[str, Any] | None = None
+    gold: StrictInt | StrictStr | None = None
 
 
 class OpenAIInputIn(BaseModel):
@@ -415,6 +422,7 @@ def conversation(
             problems.append((f"{at}.role", f"must be system, user or assistant (got {role!r})"))
             continue
         content = text_of(message.content, f"{at}.content", problems)
+        _cap(content, f"{at}.content", problems)
         if role == "system":
             if i != 0:
                 problems.append((f"{at}.role", "a system message may only come first"))
@@ -430,7 +438,14 @@ def conversation(
         problems.append((where, "at least one user message is required"))
     elif turns[-1]["role"] != "user":
         problems.append((where, "must end with a user turn"))
+    if system is not None:
+        _cap(system, "system", problems)
     return system, turns
+
+
+def _cap(text: str, where: str, problems: list[tuple[str, str]]) -> None:
+    if len(text) > MAX_PROMPT_CHARS:
+        problems.append((where, f"longer than {MAX_PROMPT_CHARS:,} characters ({len(text):,})"))
 
 
 def check_candidates(
@@ -533,6 +548,11 @@ def _native(row: NativeRowIn, problems: list[tuple[str, str]], allow_single: boo
     external_id = None if row.id is None else str(row.id)
     if external_id is not None and not external_id.strip():
         problems.append(("id", "must not be empty"))
+    gold = None
+    try:
+        gold = parse_gold(row.gold, len(candidates))
+    except ValueError as exc:
+        problems.append(("gold", str(exc)))
     return PromptRow(
         system=system or None,
         messages=turns,
@@ -541,6 +561,7 @@ def _native(row: NativeRowIn, problems: list[tuple[str, str]], allow_single: boo
         tools=row.tools or None,
         meta=row.meta,
         pairs=pairs,
+        gold=gold,
     )
 
 

@@ -131,7 +131,7 @@ def parse_row(value: Any, kind: RowKind, *, allow_single: bool = False) -> Promp
         raise RowInvalid([("row", "expected a JSON object")])
     check_depth(value, ("meta", "tools", "input", "candidates", "messages", "chosen", "rejected"))
     if kind in (RowKind.NATIVE, RowKind.PROMPTS):
-        return native_row(validate(NativeRowIn, value), allow_single)
+        return _native(value, allow_single)
     if kind is RowKind.OPENAI_DPO:
         return _with_sides(openai_row(validate(OpenAIDpoRowIn, value)), value)
     if kind in (RowKind.TRL, RowKind.ULTRAFEEDBACK):
@@ -143,6 +143,28 @@ def parse_row(value: Any, kind: RowKind, *, allow_single: bool = False) -> Promp
     if kind is RowKind.KTO:
         return _finished(_kto, validate(KtoIn, value))
     raise AssertionError(kind)
+
+
+def _native(value: dict[str, Any], allow_single: bool) -> PromptRow:
+    """Arbiter's own rows; a ``model`` beside them (a mapped column) names every candidate
+    that does not name its own."""
+    model = value.get("model")
+    if "model" not in value:
+        return native_row(validate(NativeRowIn, value), allow_single)
+    if model is not None and not isinstance(model, str):
+        raise RowInvalid([("model", "must be a string")])
+    row = native_row(validate(NativeRowIn, {k: v for k, v in value.items() if k != "model"}),
+                     allow_single)  # fmt: skip
+    candidates = [CandidateRow(c.content, c.model or model, c.meta) for c in row.candidates]
+    return _checked(dataclasses.replace(row, candidates=candidates))
+
+
+def _checked(row: PromptRow) -> PromptRow:
+    problems: Problems = []
+    check_storable(row, problems)
+    if problems:
+        raise RowInvalid(problems)
+    return row
 
 
 def _finished(build: Any, parsed: Any) -> PromptRow:
@@ -346,9 +368,4 @@ def _with_sides(row: PromptRow, value: dict[str, Any]) -> PromptRow:
         CandidateRow(c.content, models[i] or c.model, metas[i] or c.meta)
         for i, c in enumerate(row.candidates)
     ]
-    fresh = dataclasses.replace(row, candidates=candidates)
-    problems: Problems = []
-    check_storable(fresh, problems)
-    if problems:
-        raise RowInvalid(problems)
-    return fresh
+    return _checked(dataclasses.replace(row, candidates=candidates))

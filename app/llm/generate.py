@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from app.annotation import active, tallies
 from app.db import Database
+from app.errors import NotFound
 from app.importing.rows import MAX_CANDIDATE_CHARS
 from app.llm.client import CallFailed, ChatClient, Reply, bounded_map, until
 from app.llm.endpoints import Endpoint, GenerateParams
@@ -58,6 +59,7 @@ class Summary:
     failures: Counter[str] = field(default_factory=Counter)
     tokens: Counter[str] = field(default_factory=Counter)
     failed_prompts: int = 0
+    """Prompts left without one or more of their candidates (a call failed for good)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -70,8 +72,6 @@ class Summary:
 
 def chosen_batches(session: Session, project: Project, names: list[str]) -> list[Batch]:
     """The named batches of ``project`` (every batch not archived when none is named)."""
-    from app.errors import NotFound
-
     stmt = select(Batch).where(Batch.project_id == project.id).order_by(Batch.id)
     found = list(session.scalars(stmt))
     if not names:

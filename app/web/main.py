@@ -42,6 +42,7 @@ from app.web.routes import (
     leaderboard_api,
     meta,
     models_api,
+    quality_api,
     session,
 )
 from app.web.security import LastResort, SecurityHeaders
@@ -123,6 +124,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(admin.router)
     app.include_router(admin_api.router)
     app.include_router(models_api.router)
+    app.include_router(quality_api.router)
     app.add_exception_handler(DomainError, _domain_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _invalid_request)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]

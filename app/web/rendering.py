@@ -7,6 +7,10 @@ the "template fragments" pattern, via jinja2-fragments. Every response says
 
 from __future__ import annotations
 
+import hashlib
+import re
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from html import escape
 from typing import Any
@@ -76,9 +80,63 @@ _markdown.enable(["table", "strikethrough"])
 _markdown.add_render_rule("image", _image)
 
 
+MARKUP_BUDGET = 10_000
+"""A text with more link and emphasis marks than this (outside fenced code) is shown as plain
+text: markdown-it's cost grows with them (``![`` repeated costs 60 µs a character)."""
+_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
+COSTLY = "[]*_"
+CACHE_CHARS = 32 << 20
+"""Rendered HTML kept per process, in characters: a text is rendered once, then served."""
+
+
+class HtmlCache:
+    """Rendered Markdown by a digest of its text, least recently used out first, bounded by
+    the HTML's total length. Shared by the request threads, so it takes a lock."""
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self.used = 0
+        self.entries: OrderedDict[bytes, Markup] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, text: str) -> Markup:
+        key = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+        with self.lock:
+            if key in self.entries:
+                self.entries.move_to_end(key)
+                return self.entries[key]
+        html = _render(text)
+        with self.lock:
+            if key not in self.entries and len(html) <= self.budget:
+                self.entries[key] = html
+                self.used += len(html)
+                while self.used > self.budget:
+                    _, dropped = self.entries.popitem(last=False)
+                    self.used -= len(dropped)
+        return html
+
+
+_cache = HtmlCache(CACHE_CHARS)
+
+
 def render_markdown(text: str | None) -> Markup:
-    """Markdown → HTML with raw HTML off, then sanitized (no scripts, no javascript: links)."""
-    html = _markdown.render(text or "")
+    """Markdown → sanitized HTML, rendered once per text and process (see :class:`HtmlCache`)."""
+    return _cache.get(text or "")
+
+
+def prerender(*texts: str | None) -> None:
+    """Render ``texts`` into the cache now (a page then renders them at no cost)."""
+    for text in texts:
+        render_markdown(text)
+
+
+def _render(text: str) -> Markup:
+    """Markdown → HTML with raw HTML off, then sanitized (no scripts, no javascript: links);
+    a text too costly to parse as Markdown is shown as plain text instead."""
+    if _markup(text) > MARKUP_BUDGET:
+        note = '<p class="muted small">Shown as plain text (too much markup to format).</p>'
+        return Markup(f'{note}<pre class="raw">{escape(text)}</pre>')
+    html = _markdown.render(text)
     clean = nh3.clean(
         html,
         tags=_ALLOWED_TAGS,
@@ -86,6 +144,21 @@ def render_markdown(text: str | None) -> Markup:
         link_rel="noopener noreferrer nofollow",
     )
     return Markup(clean)
+
+
+def _markup(text: str) -> int:
+    """How many link and emphasis marks ``text`` has outside fenced code (one pass)."""
+    count, fence = 0, ""
+    for line in text.split("\n"):
+        opening = _FENCE.match(line)
+        if fence:
+            if opening and opening.group(1).startswith(fence):
+                fence = ""
+        elif opening:
+            fence = opening.group(1)
+        else:
+            count += sum(line.count(mark) for mark in COSTLY)
+    return count
 
 
 def sentence(text: object) -> str:

@@ -38,6 +38,9 @@ class ProjectOut(BaseModel):
     rubric: list[Aspect]
     max_strength: int
     sampling: Sampling = Field(description="queue or active (app/annotation/active.py).")
+    gold_rate: float
+    repeat_rate: float
+    too_fast_ms: int
     members: list[str] = Field(description="Usernames; none means open to every annotator.")
     prompts: int
     candidates: int

@@ -14,7 +14,7 @@ from urllib.parse import urlparse
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy.orm import Session
 
 from app.annotation.assign import Pair, load_pair, next_assignment, release
@@ -42,8 +42,9 @@ from app.errors import Conflict, DomainError, NotFound
 from app.i18n import N_
 from app.models import Assignment, Project, User
 from app.projects import annotatable_projects
+from app.quality.review import MAX_NOTE, flag
 from app.settings import Settings
-from app.web.deps import SessionDep, SettingsDep
+from app.web.deps import SessionDep, SettingsDep, end_transaction
 from app.web.guards import (
     PENDING,
     AnnotatableProjectDep,
@@ -52,7 +53,7 @@ from app.web.guards import (
     UserDep,
     owned_assignment,
 )
-from app.web.rendering import get_renderer, is_htmx
+from app.web.rendering import get_renderer, is_htmx, prerender
 from app.web.routes.posted import PostedDep, side_scores
 
 router = APIRouter(include_in_schema=False)
@@ -120,6 +121,9 @@ class AnnotateView:
     progress: AnnotatorProgress
     ratings: dict[int, bool]
     can_undo: bool
+    #: The assignment whose verdict the undo button takes back: a second click of the same
+    #: button (a double submit) then finds it undone already and takes back nothing more.
+    undo_of: int | None = None
     notice: str | None = None
     error: str | None = None
     draft: Draft | None = None
@@ -156,11 +160,12 @@ def annotate_page(
 ) -> Response:  # fmt: skip
     pending = request.session.pop(PENDING, None)
     if isinstance(pending, dict) and pending.get("slug") == project.slug:
-        return _render(request, _apply_pending(request, session, settings, user, project, pending))
+        view = _apply_pending(request, session, settings, user, project, pending)
+        return _render(request, session, view)
     notice = request.session.pop(FLASH, None)
     undone = _undone_from(session, request.session.pop(UNDONE, None))
     view = _view(request, session, settings, user, project, notice=notice, undone=undone)
-    return _render(request, view)
+    return _render(request, session, view)
 
 
 @router.post("/projects/{slug}/annotate/{assignment_id}/verdict")
@@ -176,10 +181,10 @@ def post_verdict(
         kept = Kept(scores=_by_candidate(session, assignment, scores))
         view = _view(request, session, settings, user, project, show=assignment,
                      error=_sentence(exc), draft=form.draft(), kept=kept)  # fmt: skip
-        return _render(request, view, status_code=exc.status)
+        return _render(request, session, view, status_code=exc.status)
     except Conflict as exc:  # judged already: the first verdict stands; on to the next pair
         view = _view(request, session, settings, user, project, error=_sentence(exc))
-        return _render(request, view, status_code=exc.status)
+        return _render(request, session, view, status_code=exc.status)
     request.session.pop(SKIPPED, None)
     return _done(request, session, settings, user, project, N_("Saved."))
 
@@ -195,10 +200,32 @@ def post_skip(
     return _done(request, session, settings, user, owned.project, N_("Skipped."))
 
 
+class FlagForm(BaseModel):
+    comment: str = Field("", max_length=MAX_NOTE)
+
+
+@router.post("/projects/{slug}/annotate/{assignment_id}/flag")
+def post_flag(
+    request: Request, session: SessionDep, settings: SettingsDep, user: UserDep, slug: str,
+    owned: OwnedAssignmentDep, form: Annotated[FlagForm, Form()],
+) -> Response:  # fmt: skip
+    """Flag the pair (it stays leased to the user, who may still judge it)."""
+    assignment = _in(slug, owned)
+    flag(session, assignment.comparison_id, user, form.comment)
+    notice = "Flagged: thank you. You can still judge this pair, or skip it."
+    if is_htmx(request):
+        view = _view(
+            request, session, settings, user, owned.project, show=assignment, notice=notice
+        )
+        return _render(request, session, view)
+    request.session[FLASH] = notice
+    return RedirectResponse(f"/projects/{owned.project.slug}/annotate", status_code=303)
+
+
 @router.post("/projects/{slug}/annotate/undo")
 def post_undo(
     request: Request, session: SessionDep, settings: SettingsDep, user: UserDep,
-    project: AnnotatableProjectDep,
+    project: AnnotatableProjectDep, undo_of: Annotated[int | None, Form()] = None,
 ) -> Response:  # fmt: skip
     skipped = request.session.pop(SKIPPED, None)
     if isinstance(skipped, dict) and skipped.get("slug") == project.slug:
@@ -212,6 +239,9 @@ def post_undo(
                 project,
                 N_("Skip undone: here is that pair again."),
             )
+    last = last_judged(session, user, project)
+    if undo_of is not None and (last is None or last.id != undo_of):
+        return _done(request, session, settings, user, project, "Nothing to undo.")
     undone = undo_last(session, user, project, lease_seconds=settings.lease_seconds)
     if undone is None:
         return _done(request, session, settings, user, project, N_("Nothing to undo."))
@@ -219,7 +249,7 @@ def post_undo(
     kept = {"assignment": undone.assignment.id, **_undone_dict(undone)}
     if is_htmx(request) or len(json.dumps(kept)) > MAX_PENDING_BYTES:  # too big for a cookie
         view = _view(request, session, settings, user, project, notice=notice, undone=undone)
-        return _render(request, view)
+        return _render(request, session, view)
     request.session[FLASH] = notice
     request.session[UNDONE] = kept
     return RedirectResponse(f"/projects/{project.slug}/annotate", status_code=303)
@@ -238,7 +268,8 @@ def _done(
 ) -> Response:  # fmt: skip
     """htmx: the next pair in this response. A plain post: back to the page (303)."""
     if is_htmx(request):
-        return _render(request, _view(request, session, settings, user, project, notice=notice))
+        view = _view(request, session, settings, user, project, notice=notice)
+        return _render(request, session, view)
     request.session[FLASH] = notice
     return RedirectResponse(f"/projects/{project.slug}/annotate", status_code=303)
 
@@ -252,14 +283,16 @@ def _view(
     assignment = show or next_assignment(
         session, user, project, lease_seconds=settings.lease_seconds
     )
+    last = last_judged(session, user, project)
+    undo_of = last.id if last is not None else None
+    can_undo = _skipped_here(request, project) or last is not None
     if assignment is not None and assignment.shown is not None:  # a single or a ranking
-        can_undo = (
-            _skipped_here(request, project) or last_judged(session, user, project) is not None
-        )
         return work_view(session, user, project, assignment, kept, notice=notice, error=error,
-                         can_undo=can_undo)  # fmt: skip
+                         can_undo=can_undo, undo_of=undo_of)  # fmt: skip
     pair = load_pair(session, assignment) if assignment else None
-    rated = ratings_of(session, user.id, [pair.left.id, pair.right.id]) if pair else {}
+    # A repeat shows no earlier marks: nothing on the page tells it from a new pair.
+    marks = pair is not None and not pair.assignment.repeat
+    rated = ratings_of(session, user.id, [pair.left.id, pair.right.id]) if pair and marks else {}
     if undone is not None and pair is not None and undone.assignment.id == pair.assignment.id:
         draft = Draft.of(undone, pair.left.id, pair.right.id)
     return AnnotateView(
@@ -267,7 +300,8 @@ def _view(
         pair=pair,
         progress=annotator_progress(session, user, project),
         ratings=rated,
-        can_undo=_skipped_here(request, project) or last_judged(session, user, project) is not None,
+        can_undo=can_undo,
+        undo_of=undo_of,
         notice=notice,
         error=error,
         draft=draft,
@@ -316,10 +350,29 @@ def _sentence(exc: Exception) -> str:
     return text if text[-1] in ".!?" else text + "."
 
 
-def _render(request: Request, view: AnnotateView, status_code: int = 200) -> Response:
+def _render(
+    request: Request, session: Session, view: AnnotateView, status_code: int = 200
+) -> Response:
+    """Commit first (the lease, the verdict), then render: Markdown costs time, and on SQLite
+    an open write transaction would hold every other writer back meanwhile."""
+    end_transaction(session)
+    prerender(*_texts(view))
     return get_renderer(request).render(
         request, PAGE, {"view": view}, block="work", status_code=status_code
     )
+
+
+def _texts(view: AnnotateView) -> list[str | None]:
+    """Every text of the page that is rendered as Markdown (loaded before the commit)."""
+    texts: list[str | None] = [view.project.guidelines]
+    prompt = view.pair.prompt if view.pair else view.work.prompt if view.work else None
+    if prompt is not None:
+        texts += [prompt.system, *(str(m.get("content") or "") for m in prompt.messages)]
+    if view.pair is not None:
+        texts += [view.pair.left.content, view.pair.right.content]
+    if view.work is not None:
+        texts += [candidate.content for candidate in view.work.candidates]
+    return texts
 
 
 def _skipped_here(request: Request, project: Project) -> bool:

@@ -74,4 +74,4 @@ def _refused(
     show = assignment if isinstance(exc, Invalid) else None
     view = _view(request, session, settings, user, project, show=show, error=_sentence(exc),
                  kept=kept if show else None)  # fmt: skip
-    return _render(request, view, status_code=exc.status)
+    return _render(request, session, view, status_code=exc.status)

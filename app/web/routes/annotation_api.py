@@ -9,10 +9,11 @@ one pair, 422 for a body that is malformed or breaks the project's rules.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
 
 from app.annotation.answer import RankingIn, SingleIn, record_ranking, record_single
 from app.annotation.assign import Pair, load_pair, next_assignment
@@ -28,10 +29,11 @@ from app.annotation.judge import (
 from app.annotation.rubric import Aspect, parse_rubric
 from app.annotation.work import Work, load_work
 from app.errors import Unprocessable
-from app.models import MAX_RANKED, ComparisonKind, Prompt
+from app.models import MAX_RANKED, ComparisonKind, Project, Prompt, User
+from app.settings import Settings
 from app.text import WholeNumber
 from app.web.deps import SessionDep, SettingsDep
-from app.web.guards import AnnotatableProjectDep, OwnedAssignmentDep, UserDep
+from app.web.guards import AnnotatableProjectDep, Owned, OwnedAssignmentDep, UserDep
 
 router = APIRouter(prefix="/api/v1", tags=["annotation"])
 
@@ -196,28 +198,52 @@ class JudgementOut(BaseModel):
 def lease_next(
     session: SessionDep, settings: SettingsDep, user: UserDep, project: AnnotatableProjectDep
 ) -> Any:
-    assignment = next_assignment(session, user, project, lease_seconds=settings.lease_seconds)
-    if assignment is None:
-        return Response(status_code=204)
-    rubric = parse_rubric(project.rubric)
-    if assignment.shown is None:
-        return AssignmentOut.of(load_pair(session, assignment), rubric)
-    return AssignmentOut.of_work(load_work(session, assignment), rubric)
+    leased = _lease(session, settings, user, project)
+    return Response(status_code=204) if leased is None else leased
+
+
+class JudgementNextOut(JudgementOut):
+    """With ``?next=1``: the judgement and, in the same response, the next assignment."""
+
+    next: AssignmentOut | None = Field(
+        description="The next lease, as POST …/assignments answers it; null when nothing is "
+        "left for this user (that call's 204)."
+    )
 
 
 @router.post(
     "/assignments/{assignment_id}/judgement",
     status_code=201,
-    response_model=JudgementOut,
+    response_model=JudgementOut | JudgementNextOut,
     responses={
-        200: {"model": JudgementOut, "description": "the same verdict again: the same judgement"},
+        200: {
+            "model": JudgementOut | JudgementNextOut,
+            "description": "the same verdict again: the same judgement",
+        },
         **_errors(401, 403, 404, 409, 422),
     },
-    summary="Give the verdict on a leased comparison",
+    summary="Give the verdict on a leased comparison (with next=1, lease the next one too)",
 )
 def judge(
-    owned: OwnedAssignmentDep, body: JudgementIn, response: Response, session: SessionDep
-) -> JudgementOut:
+    owned: OwnedAssignmentDep, body: JudgementIn, response: Response, session: SessionDep,
+    settings: SettingsDep, user: UserDep,
+    next: Annotated[bool, Query(
+        description="1: answer with the judgement and the next assignment (`next`, null when "
+        "nothing is left) in one response, instead of a second call to lease it"
+    )] = False,
+) -> Any:  # fmt: skip
+    judged, created = _answer(owned, body, session)
+    status = 201 if created else 200
+    if not next:
+        response.status_code = status
+        return judged
+    following = _lease(session, settings, user, owned.project)
+    out = JudgementNextOut(**judged.model_dump(), next=following)
+    return Response(out.model_dump_json(), status_code=status, media_type="application/json")
+
+
+def _answer(owned: Owned, body: JudgementIn, session: Session) -> tuple[JudgementOut, bool]:
+    """Records the answer by the assignment's kind: the judgement, and whether it is new."""
     kind, assignment, project = owned.comparison.kind, owned.assignment, owned.project
     rating = None
     if kind is ComparisonKind.PAIR:
@@ -228,10 +254,8 @@ def judge(
         rating = single.rating
     else:
         judgement, created = record_ranking(session, assignment, project, body.ranked())
-    if not created:
-        response.status_code = 200
     pair = kind is ComparisonKind.PAIR
-    return JudgementOut(
+    judged = JudgementOut(
         id=judgement.id,
         assignment_id=assignment.id,
         comparison_id=owned.comparison.id,
@@ -244,6 +268,20 @@ def judge(
         none_acceptable=judgement.none_acceptable,
         created_at=judgement.created_at,
     )
+    return judged, created
+
+
+def _lease(
+    session: Session, settings: Settings, user: User, project: Project
+) -> AssignmentOut | None:
+    """The user's next assignment in ``project`` (the live one while its lease runs)."""
+    assignment = next_assignment(session, user, project, lease_seconds=settings.lease_seconds)
+    if assignment is None:
+        return None
+    rubric = parse_rubric(project.rubric)
+    if assignment.shown is None:
+        return AssignmentOut.of(load_pair(session, assignment), rubric)
+    return AssignmentOut.of_work(load_work(session, assignment), rubric)
 
 
 @router.delete(

@@ -10,13 +10,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 
 from app import exports
 from app.exports import ExportParams
 from app.web import streaming
 from app.web.deps import DatabaseDep, SessionDep, SettingsDep
-from app.web.guards import AdminDep
+from app.web.guards import AdminDep, RowId
 from app.web.routes.loaders import AdminProjectDep
 
 router = APIRouter(prefix="/api/v1/projects/{slug}", tags=["exports"])
@@ -45,3 +45,11 @@ def history(
 ) -> dict[str, Any]:
     """The project's exports, newest first, each with its manifest."""
     return {"exports": exports.list_exports(session, project, limit)}
+
+
+@router.get("/exports/{export_id}/file", response_class=Response)
+def past_file(
+    export_id: RowId, project: AdminProjectDep, admin: AdminDep, session: SessionDep
+) -> Response:
+    """A past export's file again: the same bytes (its sha256 is the manifest's)."""
+    return streaming.stored(session, project, export_id)

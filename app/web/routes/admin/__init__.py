@@ -9,6 +9,7 @@ from app.web.routes.admin import (
     dashboard,
     deletion,
     exports,
+    items,
     leaderboard,
     members,
     models,
@@ -18,5 +19,5 @@ from app.web.routes.admin import (
 
 router = APIRouter()
 for module in (projects, batches, deletion, members, dashboard, leaderboard, exports, people,
-               models):  # fmt: skip
+               models, items):  # fmt: skip
     router.include_router(module.router)

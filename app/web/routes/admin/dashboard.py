@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import Response
 
+from app.quality.trust import trust
 from app.stats.annotators import BIAS_MIN_VERDICTS, BIAS_P
 from app.stats.dashboard import Dashboard, build_dashboard
 from app.stats.protocols import position_labels
@@ -46,6 +47,7 @@ def dashboard(request: Request, session: SessionDep, project: ProjectDep) -> Res
     context = {
         "project": project,
         "board": board,
+        "trust": trust(session, project),
         "charts": chart_set(board),
         "bias_p": BIAS_P,
         "bias_min": BIAS_MIN_VERDICTS,

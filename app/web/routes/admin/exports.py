@@ -26,11 +26,12 @@ from app.exports import FORMATS, ExportParams
 from app.exports.base import Service
 from app.exports.run import ExportPlan
 from app.exports.service import plan_for
+from app.exports.stored import stored_ids
 from app.models import Project
 from app.settings import Settings
 from app.web import streaming
 from app.web.deps import DatabaseDep, SessionDep, SettingsDep, end_transaction
-from app.web.guards import AdminDep
+from app.web.guards import AdminDep, RowId
 from app.web.routes.admin.common import admin_router, render
 from app.web.routes.loaders import ProjectDep
 
@@ -128,6 +129,7 @@ def _page(
     preview: list[exports.PreviewFile] | None = None,
     plan: ExportPlan | None = None,
 ) -> Response:
+    history = exports.list_exports(session, project, 20)
     links = []
     if plan is not None:
         base = f"/admin/projects/{project.slug}/export/download?"
@@ -144,7 +146,8 @@ def _page(
         "services": _services(form.values.get("format")),
         "batch_names": [b.name for b in batches.list_batches(session, project)],
         "annotators": projects.labeller_names(session, project),
-        "history": [_manifest(e) for e in exports.list_exports(session, project, 20)],
+        "history": [(e["id"], _manifest(e)) for e in history],
+        "stored": stored_ids(session, [e["id"] for e in history]),
         "preview": preview,
         "links": links,
         "pretty": pretty,
@@ -191,3 +194,9 @@ def export_download(
     if plan is None:
         return _page(request, session, project, form)
     return streaming.download(session, db, plan, admin)
+
+
+@router.get("/projects/{slug}/exports/{export_id}/file")
+def past_export_file(session: SessionDep, project: ProjectDep, export_id: RowId) -> Response:
+    """Download a past export again (its stored file)."""
+    return streaming.stored(session, project, export_id)

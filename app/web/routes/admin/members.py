@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from app import projects
 from app.accounts.auth import get_user
 from app.accounts.people import get_person
-from app.models import Project
+from app.models import Project, User
 from app.web.deps import SessionDep
 from app.web.guards import RowId
 from app.web.routes.admin.common import admin_router, after_action, render
@@ -21,16 +21,18 @@ router = admin_router()
 
 
 def _page(
-    request: Request, session: Session, project: Project, message: str | None = None
-) -> Response:
+    request: Request, session: Session, project: Project, message: str | None = None,
+    confirm_remove: User | None = None, status_code: int = 200,
+) -> Response:  # fmt: skip
     members = projects.members(session, project)
     context = {
         "project": project,
         "members": members,
         "others": projects.member_candidates(session, project),
         "message": message,
+        "confirm_remove": confirm_remove,
     }
-    return render(request, "members.html", context, block="members")
+    return render(request, "members.html", context, block="members", status_code=status_code)
 
 
 def _after(request: Request, session: Session, project: Project, message: str) -> Response:
@@ -54,8 +56,14 @@ def add_member(
 
 @router.post("/projects/{slug}/members/{user_id}/remove")
 def remove_member(
-    request: Request, session: SessionDep, project: ProjectDep, user_id: RowId
-) -> Response:
+    request: Request, session: SessionDep, project: ProjectDep, user_id: RowId,
+    confirm: Annotated[str, Form()] = "",
+) -> Response:  # fmt: skip
+    """Removing the last member opens the project to every annotator: that is asked first
+    (409 with a confirming form), never done silently."""
     user = get_person(session, user_id)
+    members = projects.members(session, project)
+    if [m.id for m in members] == [user.id] and confirm != "open":
+        return _page(request, session, project, confirm_remove=user, status_code=409)
     projects.remove_member(session, project, user)
     return _after(request, session, project, f"Removed {user.username}.")

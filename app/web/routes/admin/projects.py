@@ -87,6 +87,9 @@ def settings_form(
     rubric: Annotated[str, Form()] = "",
     max_strength: Annotated[str, Form()] = "2",
     sampling: Annotated[str, Form()] = Sampling.QUEUE.value,
+    gold_rate: Annotated[str, Form()] = "0",
+    repeat_rate: Annotated[str, Form()] = "0",
+    too_fast_ms: Annotated[str, Form()] = "3000",
     action: Annotated[str, Form()] = "save",
 ) -> SettingsForm:
     """Unticked checkboxes are not sent at all, so a missing box means False here. A preset
@@ -97,6 +100,8 @@ def settings_form(
         "rate_singletons": rate_singletons, "protocol": protocol, "rubric": rubric.strip(),
         "max_strength": max_strength.strip(),
         "sampling": sampling,
+        "gold_rate": gold_rate.strip() or "0",
+        "repeat_rate": repeat_rate.strip() or "0", "too_fast_ms": too_fast_ms.strip() or "0",
     }  # fmt: skip
     preset = action.removeprefix("preset:")
     if preset in PRESETS:
