@@ -64,7 +64,7 @@ def test_the_labelling_page_shows_the_conversation_two_candidates_and_guidelines
     assert {b.get_text(strip=True) for b in bodies} == {"Answer 0 to p0", "Answer 1 to p0"}
     assert page.select_one(".guidelines-panel strong"), "guidelines rendered as Markdown"
     keys = {b["data-key"] for b in page.select("[data-key]")}
-    assert keys == {"1", "2", "3", "4", "s", "u", "z", "x", "?"}
+    assert keys == {"1", "2", "3", "4", "s", "u", "z", "x", "f", "?"}  # f: flag the pair
 
 
 def test_the_labelling_page_as_a_fragment_is_only_the_work_block(
