@@ -81,6 +81,10 @@ def test_the_dashboard_and_the_api_show_them(client: TestClient, session: Sessio
         "agreement_with_human_majority": 1.0}]  # fmt: skip
     assert body["humans"][1] == {"username": "bob", "judge": "judge:gpt", "compared": 3,
                                  "agreed": 2, "agreement_with_judge": 2 / 3}  # fmt: skip
+    listed = client.get(f"/api/v1/projects/{project.slug}/annotators").json()
+    by_name = {row["username"]: row["agreement_with_judge"] for row in listed}
+    assert by_name["ann"] == {"judge:gpt": 1.0}
+    assert by_name["bob"] == {"judge:gpt": 2 / 3}
 
 
 def test_without_a_judge_the_dashboard_says_how_to_run_one(

@@ -14,6 +14,7 @@ from tests.factories_quality import always_left, always_right, label_all, make_g
 FIELDS = {
     "username", "judgements", "gold_seen", "gold_accuracy", "self_consistency",
     "agreement_with_majority", "left_share", "median_ms", "competence", "flags",
+    "agreement_with_judge",
 }  # fmt: skip
 
 

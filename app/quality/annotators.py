@@ -25,6 +25,7 @@ from app.quality.gold import GoldScore, gold_scores
 from app.quality.repeats import Consistency, consistency_by_user
 from app.stats.agreement import majority_by_user
 from app.stats.annotators import Bias, Verdicts, median_seconds, tallies_by_user, usernames
+from app.stats.judges import judge_figures
 
 MIN_TIMED = 5
 MIN_GOLD = 5
@@ -48,6 +49,8 @@ class AnnotatorQuality:
     median_ms: int | None
     competence: float | None
     flags: list[str] = field(default_factory=list)
+    agreement_with_judge: dict[str, float | None] = field(default_factory=dict)
+    """Per LLM judge (``judge:LABEL``): the share of shared comparisons judged alike."""
 
     def as_api(self) -> dict[str, object]:
         """Exactly the fields the API names."""
@@ -58,6 +61,7 @@ class AnnotatorQuality:
             "agreement_with_majority": self.agreement_with_majority,
             "left_share": self.left_share, "median_ms": self.median_ms,
             "competence": self.competence, "flags": self.flags,
+            "agreement_with_judge": self.agreement_with_judge,
         }  # fmt: skip
 
 
@@ -110,6 +114,9 @@ def annotator_quality(session: Session, project: Project) -> list[AnnotatorQuali
     repeats = consistency_by_user(session, project)
     competence = competence_by_user(session, project)
     names = usernames(session, set(tallies))
+    with_judges: dict[str, dict[str, float | None]] = {}
+    for human in judge_figures(session, project).humans:
+        with_judges.setdefault(human.username, {})[human.judge] = human.share
     rows = []
     for uid in sorted(tallies, key=lambda u: names[u]):
         verdicts, bias = tallies.get(uid, (Verdicts(), Bias()))
@@ -126,6 +133,7 @@ def annotator_quality(session: Session, project: Project) -> list[AnnotatorQuali
                 else None,
                 left_share=bias.share, median_ms=median_ms, competence=competence.get(uid),
                 flags=flags_of(project, bias, median_ms, verdicts.judgements, gold, consistency),
+                agreement_with_judge=with_judges.get(names[uid], {}),
             )
         )  # fmt: skip
     return rows

@@ -85,6 +85,9 @@ class AnnotatorOut(BaseModel):
     flags: list[str] = Field(
         description="too_fast, position_biased, low_gold_accuracy, inconsistent"
     )
+    agreement_with_judge: dict[str, float | None] = Field(
+        description="per LLM judge (judge:LABEL): share of the comparisons both judged alike"
+    )
 
 
 @router.get("/projects/{slug}/annotators", response_model=list[AnnotatorOut])
