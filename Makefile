@@ -1,6 +1,8 @@
 # The two commands a newcomer needs: `make run` and `make test`. The rest is for maintainers.
 PYTHON ?= python3
 PORT ?= 8000
+# pytest-xdist workers for `make test` (each Postgres-backed worker gets its own database).
+TEST_WORKERS ?= 2
 VENV := .venv
 BIN := $(VENV)/bin
 
@@ -27,7 +29,7 @@ run: .installed
 ## The whole suite (Postgres too when ARBITER_TEST_DATABASE_URL is set). pytest's exit
 ## status 5 ("no tests collected") is reported as such, never as a pass of something.
 test: .installed-test
-	@$(BIN)/pytest --cov=app --cov-report=term $(PYTEST_ARGS); rc=$$?; \
+	@$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --cov=app --cov-report=term $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; fi; exit $$rc
 
 lint: .installed-test

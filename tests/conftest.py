@@ -26,7 +26,20 @@ from app.db import Base, Database
 from app.settings import Settings
 from app.web.main import create_app
 
-PG_URL = os.environ.get("ARBITER_TEST_DATABASE_URL", "")
+
+
+def _own_database(url: str) -> str:
+    """Under pytest-xdist each worker has a Postgres database of its own (``test_gw0``, …),
+    since every test truncates the tables it used."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not url or not worker:
+        return url
+    base = make_url(url)
+    return base.set(database=f"{base.database}_{worker}").render_as_string(hide_password=False)
+
+
+SHARED_PG_URL = os.environ.get("ARBITER_TEST_DATABASE_URL", "")
+PG_URL = _own_database(SHARED_PG_URL)
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 
 BACKENDS = [
@@ -52,7 +65,7 @@ def scratch_database(name: str) -> str:
     """A fresh, empty Postgres database beside the test one (named after it), as a URL."""
     base = make_url(PG_URL)
     scratch = base.set(database=f"{base.database}_{name}")
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    admin = create_engine(SHARED_PG_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{scratch.database}" WITH (FORCE)'))
         conn.execute(text(f'CREATE DATABASE "{scratch.database}"'))
@@ -76,6 +89,25 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     migrate.upgrade(db.engine)
     db.dispose()  # the last connection to close checkpoints the WAL into the file
     return path
+
+
+def _ensure_database(url: str) -> None:
+    """Create ``url``'s database (from the shared test database) if it is not there yet."""
+    if url == SHARED_PG_URL:
+        return
+    name = make_url(url).database
+    admin = create_engine(SHARED_PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        found = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+        if found.first() is None:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def own_postgres_database() -> None:
+    if PG_URL:
+        _ensure_database(PG_URL)
 
 
 @pytest.fixture(scope="session")
