@@ -27,7 +27,6 @@ from app.settings import Settings
 from app.web.main import create_app
 
 
-
 def _own_database(url: str) -> str:
     """Under pytest-xdist each worker has a Postgres database of its own (``test_gw0``, …),
     since every test truncates the tables it used."""
