@@ -188,4 +188,4 @@ def test_a_label_that_names_a_persons_login_is_refused(db: Database, arbiter: Ar
         _pairs_project(session)
         make_labeller(session, "judge:eve")
     out = arbiter("judge", "--project", "Judged", "--model", "eve=http://127.0.0.1:9/v1", code=1)
-    assert "judge:eve is a person's login" in out
+    assert "'judge:eve' is a person's account" in out

@@ -125,8 +125,14 @@ def kto_weights(desirable: int, undesirable: int) -> tuple[float, float]:
     if KTO_RATIO[0] <= ratio <= KTO_RATIO[1]:
         return 1.0, 1.0
     if ratio < 1:
-        return math.ceil(100 / ratio) / 100, 1.0
-    return 1.0, math.floor(100 * ratio) / 100
+        up = math.ceil(100 / ratio) / 100
+        while Fraction(up) * ratio < 1:  # a decimal float can sit just below its value
+            up = round(up + 0.01, 2)
+        return up, 1.0
+    down = math.floor(100 * ratio) / 100
+    while Fraction(down) > ratio:
+        down = round(down - 0.01, 2)
+    return 1.0, down
 
 
 def trl_max_length(longest: int) -> int:
