@@ -19,38 +19,24 @@ from sqlalchemy import select
 from app.db import Database
 from app.models import Candidate, Judgement, Project, Protocol, Rating, Score
 from app.settings import Settings
+from tests.browsing import BROWSER_MARKS, chromium
 from tests.conftest import TEST_SECRET
 from tests.factories import PASSWORD, import_rows, make_annotator, make_project, native_rows
 from tests.live import live_server
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]  # fmt: skip
+__all__ = ["chromium"]  # the fixture, shared from tests/browsing.py
+
 SHOTS = Path("/tmp/shots/protocols")
 RUBRIC = [{"name": "helpfulness", "min": 0, "max": 4, "description": "Does it help?",
            "labels": {"0": "not at all", "4": "fully"}},
           {"name": "verbosity", "min": 1, "max": 5,
            "description": "Too short (1) to too long (5)."}]  # fmt: skip
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason="Debian's Chromium (/usr/bin/chromium) is not installed: apt-get install chromium",
-    ),
-]
+pytestmark = BROWSER_MARKS
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
 Page = Any
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
