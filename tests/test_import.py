@@ -189,7 +189,7 @@ def test_the_summary_counts_one_of_a_kind_in_the_singular(session: Session) -> N
     project = make_project(session)
     first = import_rows(session, project, native_rows(1))
     assert first.summary() == "1 row read: 1 prompt, 2 candidates, 1 comparison added."
-    rows = native_rows(1) + [{"id": "p9", "prompt": "New?", "candidates": ["x", "y"]}]
+    rows = [*native_rows(1), {"id": "p9", "prompt": "New?", "candidates": ["x", "y"]}]
     again = import_rows(session, project, rows)
     assert again.summary() == (
         "2 rows read: 1 prompt, 2 candidates, 1 comparison added, 1 row already present."
