@@ -48,13 +48,14 @@ def site(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
         yield url, logins
 
 
-def logged_in(chromium: Any, url: str, username: str, password: str, viewport: Any) -> Any:
-    page = chromium.new_context(base_url=url, viewport=viewport).new_page()
+def logged_in(chromium: Any, url: str, username: str, password: str, viewport: Any,
+              locale: str = "en-US") -> Any:  # fmt: skip
+    page = chromium.new_context(base_url=url, viewport=viewport, locale=locale).new_page()
     page.goto("/login")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_label("Password").press("Enter")
-    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+    page.locator("input[name=username]").fill(username)
+    page.locator("input[name=password]").fill(password)
+    page.locator("input[name=password]").press("Enter")
+    expect(page.locator("form[action='/logout'] button")).to_be_visible()
     return page
 
 
@@ -125,4 +126,27 @@ def test_right_to_left_answers_are_laid_out_right_to_left(
     )
     scroll = page.evaluate("() => document.documentElement.scrollWidth")
     assert scroll <= viewport["width"]
+    page.context.close()
+
+
+def test_on_a_phone_in_german_a_verdict_button_breaks_between_words_only(
+    chromium: Any, site: Any
+) -> None:
+    url, _ = site
+    page = logged_in(chromium, url, "ann", PASSWORD, PHONE, locale="de-DE")
+    page.goto("/projects/rtl/annotate")
+    expect(page.locator("html")).to_have_attribute("lang", "de")
+    for button in page.locator(".verdicts button").all():
+        words = button.evaluate(
+            "b => { const out = [];"
+            " const walk = document.createTreeWalker(b, NodeFilter.SHOW_TEXT);"
+            " while (walk.nextNode()) { const node = walk.currentNode;"
+            "  if (node.parentElement.closest('kbd')) continue;"
+            "  for (const m of node.data.matchAll(/\\S+/g)) { const r = document.createRange();"
+            "   r.setStart(node, m.index); r.setEnd(node, m.index + m[0].length);"
+            "   out.push([m[0], r.getClientRects().length]); } }"
+            " return out; }"
+        )
+        assert words, button.inner_text()
+        assert all(lines == 1 for _, lines in words), words
     page.context.close()
