@@ -28,11 +28,14 @@ from sqlalchemy import (
     Insert,
     Integer,
     Select,
+    TextClause,
     Update,
     bindparam,
     false,
     insert,
     select,
+    text,
+    true,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -98,6 +101,8 @@ class Lease:
     left_candidate_id: int
     shown: list[int] | None
     expires_at: datetime
+    pair: tuple[Any, ...] | None = None
+    """What :func:`pair_rows` reads, where the lease's own statement read it already."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,13 +211,23 @@ def lease(
             else:
                 shown = _shown(session, kind, a, prompt_id, draw)
                 pick = shown[0]
-            made = conn.execute(
-                _lease_if_open(shown is not None),
-                {"comparison_id": comparison_id, "user_id": user_id, "left_id": pick,
-                 "shown": shown, "now": now, "expires": expires, "overlap": rules.overlap},
-            ).first()  # fmt: skip
-            if made is not None:
-                return Lease(made[0], comparison_id, pick, shown, expires)
+            values = {
+                "comparison_id": comparison_id,
+                "user_id": user_id,
+                "left_id": pick,
+                "shown": shown,
+                "now": now,
+                "expires": expires,
+                "overlap": rules.overlap,
+            }
+            if shown is None and conn.dialect.name == "postgresql":
+                row = conn.execute(_lease_and_pair(), values).first()
+                if row is not None:
+                    return Lease(row[0], comparison_id, pick, None, expires, tuple(row[1:]))
+            else:
+                made = conn.execute(_lease_if_open(shown is not None), values).first()
+                if made is not None:
+                    return Lease(made[0], comparison_id, pick, shown, expires)
             passed.append(comparison_id)  # filled by someone who committed meanwhile
     return None
 
@@ -304,11 +319,22 @@ def _lease_if_open(with_shown: bool) -> Insert:
     return insert(Assignment).from_select(columns, rows).returning(Assignment.id)
 
 
+@cache
+def _lease_and_pair() -> Select[*tuple[Any, ...]]:
+    """Postgres: a pair's lease (:func:`_lease_if_open`) and what it shows (:func:`_pair`) in
+    one statement; no row when the comparison was filled meanwhile."""
+    made = _lease_if_open(False).cte("made")
+    shown = _pair()
+    return shown.with_only_columns(made.c.id, *shown.selected_columns).join(made, true())
+
+
 # --- what is shown ----------------------------------------------------------------------------
 
 
 def pair_rows(session: Session, lease: Lease) -> tuple[Any, ...]:
     """(system, messages, left id, left text, right id, right text) of a pair's lease."""
+    if lease.pair is not None:
+        return lease.pair
     params = {"comparison_id": lease.comparison_id, "left_id": lease.left_candidate_id}
     return tuple(session.connection().execute(_pair(), params).one())
 
@@ -361,6 +387,9 @@ def record(
         "rationale": given.rationale, "left_id": held.left_candidate_id,
         "duration_ms": max(0, int((now - held.leased_at).total_seconds() * 1000)), "now": now,
     }  # fmt: skip
+    if conn.dialect.name == "postgresql":
+        made = conn.execute(_judged_pg(), {**values, "assignment_id": held.id}).first()
+        return None if made is None else (made[0], given)
     made = conn.execute(_judge(conn.dialect.name), values).first()
     if made is None:
         return None
@@ -406,4 +435,49 @@ def _release() -> Update:
         .where(Assignment.id == bindparam("assignment_id", type_=Integer))
         .where(Assignment.expires_at > now)
         .values(expires_at=now)
+    )
+
+
+_JUDGED_PG = f"""
+WITH j AS (
+  INSERT INTO judgements (comparison_id, user_id, verdict, strength, rationale,
+                          left_candidate_id, duration_ms, created_at, updated_at)
+  VALUES (:comparison_id, :user_id, :verdict, :strength, :rationale, :left_id, :duration_ms,
+          :now, :now)
+  ON CONFLICT (comparison_id, user_id) DO NOTHING
+  RETURNING id
+), m AS (
+  UPDATE comparisons SET judgement_count = judgement_count + 1
+  WHERE id = :comparison_id AND EXISTS (SELECT FROM j)
+  RETURNING id, batch_id, judgement_count, model_pair_id, gold
+), t AS (
+  INSERT INTO batch_tallies (batch_id, shard, judgement_count, comparisons)
+  SELECT m.batch_id, m.id % {tallies.SHARDS}, m.judgement_count + v.dk, v.n
+  FROM m CROSS JOIN (VALUES (-1, -1), (0, 1)) AS v (dk, n)
+  WHERE m.gold IS NULL
+  ORDER BY 3
+  ON CONFLICT (batch_id, shard, judgement_count)
+  DO UPDATE SET comparisons = batch_tallies.comparisons + excluded.comparisons
+  RETURNING 1
+), p AS (
+  UPDATE model_pairs SET judgements = judgements + 1
+  FROM m WHERE model_pairs.id = m.model_pair_id AND m.gold IS NULL
+    AND (SELECT count(*) FROM t) >= 0
+), r AS (
+  UPDATE assignments SET expires_at = :now
+  WHERE id = :assignment_id AND expires_at > :now AND EXISTS (SELECT FROM j)
+)
+SELECT id FROM j
+"""
+
+
+@cache
+def _judged_pg() -> TextClause:
+    """Postgres: the verdict in one statement (``tallies.bump``'s moves, in its order: the
+    comparison's row, its two tally rows low count first, the model pair; then the lease
+    ended as ``assign.release`` ends it). Nothing is written when the user has judged the
+    pair already."""
+    return text(_JUDGED_PG).bindparams(
+        bindparam("verdict", type_=Judgement.__table__.c.verdict.type),
+        bindparam("now", type_=UTCDateTime),
     )
