@@ -150,3 +150,16 @@ def test_on_a_phone_in_german_a_verdict_button_breaks_between_words_only(
         assert words, button.inner_text()
         assert all(lines == 1 for _, lines in words), words
     page.context.close()
+
+
+def test_skip_and_undo_share_a_row_with_the_flag_button_below(chromium: Any, site: Any) -> None:
+    url, _ = site
+    page = logged_in(chromium, url, "ann", PASSWORD, DESKTOP)
+    page.goto("/projects/rtl/annotate")
+    skip = page.locator("button[data-key=s]").bounding_box()
+    undo = page.locator("button[data-key=u]").bounding_box()
+    flag = page.locator("#flag-item > summary").bounding_box()
+    assert abs(skip["y"] - undo["y"]) <= 1 and undo["x"] > skip["x"] + skip["width"]
+    assert flag["y"] >= skip["y"] + skip["height"], "the flag's own row, below"
+    assert flag["height"] >= skip["height"] - 2, "as tall as a button"
+    page.context.close()
