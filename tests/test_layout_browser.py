@@ -163,3 +163,22 @@ def test_skip_and_undo_share_a_row_with_the_flag_button_below(chromium: Any, sit
     assert flag["y"] >= skip["y"] + skip["height"], "the flag's own row, below"
     assert flag["height"] >= skip["height"] - 2, "as tall as a button"
     page.context.close()
+
+
+def test_on_a_phone_a_wide_table_scrolls_in_its_card_with_a_shadow_at_the_edge(
+    chromium: Any, site: Any
+) -> None:
+    url, logins = site
+    page = logged_in(chromium, url, "admin", logins["admin"], PHONE)
+    page.goto("/admin/people")
+    scroller = page.locator(".table-scroll", has=page.locator("table")).first
+    sizes = scroller.evaluate(
+        "el => ({scroll: el.scrollWidth, client: el.clientWidth,"
+        " image: getComputedStyle(el).backgroundImage,"
+        " attach: getComputedStyle(el).backgroundAttachment})"
+    )
+    assert sizes["scroll"] > sizes["client"], "the table is wider than the phone"
+    assert sizes["image"].count("radial-gradient") == 2, "a shadow for each edge"
+    assert sizes["attach"].startswith("local, local, scroll, scroll"), "covers move, shadows stay"
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
+    page.context.close()
