@@ -81,3 +81,11 @@ def percent(share: float, locale: str, digits: int = 0) -> str:
 def when(moment: datetime, locale: str) -> str:
     """A moment in UTC, in the locale's medium date and short time."""
     return format_datetime(moment.astimezone(UTC), "medium", tzinfo=UTC, locale=locale)
+
+
+WORDS = (
+    N_("queued"), N_("running"), N_("done"), N_("failed"), N_("interrupted"),
+    N_("generate"), N_("judge"), N_("active"), N_("paused"), N_("archived"),
+)  # fmt: skip
+"""Values of the app's own states (a job's status and kind, a batch's status) that pages show
+through ``tr``: marked here so the catalogs hold them."""

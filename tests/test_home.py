@@ -62,3 +62,23 @@ def test_home_leaves_out_projects_open_to_their_members_only(
     session.commit()
     names = [a.get_text() for a in soup(client.get("/").text).select(".project-card h2 a")]
     assert names == ["Pairs"]
+
+
+def test_a_card_says_why_fewer_pairs_are_open_to_me_than_judgements_are_wanted(
+    client: TestClient, csrf: str, session: Session
+) -> None:
+    twice = make_project(session, name="Twice", overlap=2)
+    import_rows(session, twice, native_rows(2, prefix="t"))
+    session.commit()
+    page = client.get("/projects/twice/annotate").text
+    assignment = soup(page).select_one("#work")["data-assignment"]  # type: ignore[index]
+    sent = client.post(f"/projects/twice/annotate/{assignment}/verdict",
+                       data={"verdict": "left", "csrf_token": csrf})  # fmt: skip
+    assert sent.status_code in (200, 303)
+    home = soup(client.get("/").text)
+    cards = {c.select("h2 a")[0].get_text(): c for c in home.select(".project-card")}
+    card = cards["Twice"].get_text(" ", strip=True)
+    assert "3 still wanted" in card and "1 pair you could judge now." in card
+    why = cards["Twice"].select_one(".why-fewer")
+    assert why is not None and "pairs you have judged or skipped" in why.get_text()
+    assert cards["Pairs"].select_one(".why-fewer") is None, "nothing to explain when all are open"

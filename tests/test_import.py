@@ -185,6 +185,17 @@ def test_reimporting_the_same_rows_adds_nothing_and_says_so(session: Session) ->
     assert session.scalar(select(func.count()).select_from(Batch)) == 1
 
 
+def test_the_summary_counts_one_of_a_kind_in_the_singular(session: Session) -> None:
+    project = make_project(session)
+    first = import_rows(session, project, native_rows(1))
+    assert first.summary() == "1 row read: 1 prompt, 2 candidates, 1 comparison added."
+    rows = [*native_rows(1), {"id": "p9", "prompt": "New?", "candidates": ["x", "y"]}]
+    again = import_rows(session, project, rows)
+    assert again.summary() == (
+        "2 rows read: 1 prompt, 2 candidates, 1 comparison added, 1 row already present."
+    )
+
+
 def test_a_new_candidate_for_a_known_prompt_adds_only_what_is_new(session: Session) -> None:
     project = make_project(session)
     import_rows(session, project, [{"prompt": "Q?", "candidates": ["a", "b"]}])

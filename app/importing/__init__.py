@@ -92,14 +92,23 @@ class ImportResult:
     def summary(self) -> str:
         c = self.counts
         n = self.skipped.rows
-        skipped = f" {n} invalid row{'s' if n != 1 else ''} skipped." if n else ""
+        skipped = f" {_count(n, 'invalid row')} skipped." if n else ""
         if self.added_nothing:
-            return f"{c.rows} rows read: all were already in the project; nothing added.{skipped}"
-        dup = f", {c.duplicates} rows already present" if c.duplicates else ""
+            return (
+                f"{_count(c.rows, 'row')} read: all were already in the project; "
+                f"nothing added.{skipped}"
+            )
+        dup = f", {_count(c.duplicates, 'row')} already present" if c.duplicates else ""
         return (
-            f"{c.rows} rows read: {c.prompts} prompts, {c.candidates} candidates, "
-            f"{c.comparisons} comparisons added{dup}.{skipped}"
+            f"{_count(c.rows, 'row')} read: {_count(c.prompts, 'prompt')}, "
+            f"{_count(c.candidates, 'candidate')}, "
+            f"{_count(c.comparisons, 'comparison')} added{dup}.{skipped}"
         )
+
+
+def _count(n: int, noun: str) -> str:
+    """``1 comparison``, ``2 comparisons``: the English plural of a counted noun."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 #: Told of every problem as it is found (the CLI prints skipped rows, or writes --rejects).

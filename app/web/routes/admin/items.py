@@ -16,6 +16,7 @@ from fastapi.responses import Response
 
 from app.batches import list_batches
 from app.exports.pseudonyms import pseudonymizer
+from app.i18n import N_
 from app.models import Verdict
 from app.projects import labeller_names
 from app.quality import review
@@ -71,9 +72,9 @@ def _share(text: str) -> tuple[float | None, str | None]:
     try:
         value = float(text)
     except ValueError:
-        return None, "a share from 0 to 1, such as 0.67"
+        return None, N_("a share from 0 to 1, such as 0.67")
     if not 0 <= value <= 1:
-        return None, "a share from 0 to 1, such as 0.67"
+        return None, N_("a share from 0 to 1, such as 0.67")
     return value, None
 
 
