@@ -66,14 +66,23 @@ _TABLE = (
 )
 
 
+#: Who wrote each row's (better, worse) answer, in turn: the leaderboard ranks large over
+#: medium over small.
+MODELS = (("demo-large", "demo-small"), ("demo-large", "demo-medium"),
+          ("demo-medium", "demo-small"))  # fmt: skip
+
+
 def demo_rows() -> list[dict[str, object]]:
-    """The project's rows, the better answer first or second at random (seeded)."""
+    """The project's rows, the better answer first or second at random (seeded), each answer
+    named by its model (:data:`MODELS`)."""
     facts = [*_FACTS, _CODE, _TABLE]
     facts += [(f"{q} Answer in one word if you can.", good, bad) for q, good, bad in _FACTS[:8]]
     order = random.Random(SEED)
     rows: list[dict[str, object]] = []
     for i, (question, good, bad) in enumerate(facts):
-        candidates = [good, bad] if order.random() < 0.5 else [bad, good]
+        better, worse = MODELS[i % len(MODELS)]
+        pair = [{"content": good, "model": better}, {"content": bad, "model": worse}]
+        candidates = pair if order.random() < 0.5 else pair[::-1]
         rows.append({"id": f"labelled-{i}", "prompt": question, "candidates": candidates})
     return rows
 

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Enum,
     Float,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     LargeBinary,
@@ -242,6 +243,9 @@ class ProjectMember(Base):
 
 class Batch(Base):
     __tablename__ = "batches"
+    #: The key a prompt's or a comparison's ``(batch_id, project_id)`` refers to: one foreign
+    #: key checks both, and that the batch is the row's project's.
+    __table_args__ = (UniqueConstraint("id", "project_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(
@@ -269,11 +273,15 @@ class Prompt(Base):
     __table_args__ = (
         UniqueConstraint("project_id", "content_hash"),
         UniqueConstraint("project_id", "external_id"),
+        # One check per row instead of two (project, batch): the batch's project exists.
+        ForeignKeyConstraint(
+            ["batch_id", "project_id"], ["batches.id", "batches.project_id"], ondelete="CASCADE"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
-    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id", ondelete="CASCADE"), index=True)
+    project_id: Mapped[int] = mapped_column(Integer)
+    batch_id: Mapped[int] = mapped_column(Integer, index=True)
     external_id: Mapped[str | None] = mapped_column(String(200))
     system: Mapped[str | None] = mapped_column(Text)
     messages: Mapped[list[dict[str, Any]]] = mapped_column(JSONType)
@@ -342,11 +350,15 @@ class Comparison(Base):
             postgresql_where=text("gold IS NOT NULL"),
             sqlite_where=text("gold IS NOT NULL"),
         ),
+        # As for prompts: one check for the batch and its project (docs/PERFORMANCE.md).
+        ForeignKeyConstraint(
+            ["batch_id", "project_id"], ["batches.id", "batches.project_id"], ondelete="CASCADE"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
-    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id", ondelete="CASCADE"))
+    project_id: Mapped[int] = mapped_column(Integer)
+    batch_id: Mapped[int] = mapped_column(Integer)
     prompt_id: Mapped[int] = mapped_column(ForeignKey("prompts.id", ondelete="CASCADE"))
     kind: Mapped[ComparisonKind] = mapped_column(
         _enum(ComparisonKind, "kind"), default=ComparisonKind.PAIR, server_default="pair"

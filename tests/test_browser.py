@@ -18,33 +18,16 @@ from sqlalchemy import func, select
 from app.db import Database
 from app.models import Judgement, Project, RationaleMode, Verdict
 from app.settings import Settings
+from tests.browsing import BROWSER_MARKS, chromium
 from tests.conftest import TEST_SECRET
 from tests.factories import PASSWORD, import_rows, make_annotator, make_project, native_rows
 from tests.live import live_server
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]  # fmt: skip
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason="Debian's Chromium (/usr/bin/chromium) is not installed: apt-get install chromium",
-    ),
-]
-
+pytestmark = BROWSER_MARKS
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
 Page = Any
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield browser
-        browser.close()
+__all__ = ["chromium"]
 
 
 @pytest.fixture

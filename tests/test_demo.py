@@ -1,5 +1,6 @@
 """The demo's labelled project shows an admin what each page is for: agreement between
-several annotators, one of them flagged for position bias, and exports with rows."""
+several annotators, one of them flagged for position bias, exports with rows, and a
+leaderboard of three demo models."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from app.stats.dashboard import build_dashboard
 from tests.clients import csrf_of, soup
 
 
-def test_the_labelled_demo_has_agreement_a_biased_annotator_and_exports(
+def test_the_labelled_demo_has_agreement_a_biased_annotator_exports_and_a_leaderboard(
     session: Session, settings: Settings, client: TestClient
 ) -> None:
     logins = seed_demo(session, settings)
@@ -39,3 +40,6 @@ def test_the_labelled_demo_has_agreement_a_biased_annotator_and_exports(
     export = client.get("/api/v1/projects/demo-labelled/export?format=openai-dpo")
     assert export.status_code == 200
     assert len(export.text.splitlines()) >= 20
+    board = client.get("/api/v1/projects/demo-labelled/leaderboard").json()
+    ranked = [row["model"] for row in board["models"]]
+    assert ranked == ["demo-large", "demo-medium", "demo-small"], "the better answers' models lead"

@@ -18,34 +18,19 @@ from sqlalchemy import select
 from app.db import Database
 from app.models import Adjudication, ItemFlag, Verdict
 from app.settings import Settings
+from tests.browsing import BROWSER_MARKS, chromium
 from tests.conftest import TEST_SECRET
 from tests.factories import PASSWORD, make_admin, make_annotator
 from tests.factories_review import make_review_project
 from tests.live import live_server
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]  # fmt: skip
 SHOTS = Path("/tmp/shots/quality")
 SIZES = {"desktop": (1280, 800), "phone": (390, 844)}
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason="Debian's Chromium (/usr/bin/chromium) is not installed: apt-get install chromium",
-    ),
-]
+pytestmark = BROWSER_MARKS
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield browser
-        browser.close()
+__all__ = ["chromium"]
 
 
 @pytest.fixture

@@ -150,3 +150,35 @@ def test_on_a_phone_in_german_a_verdict_button_breaks_between_words_only(
         assert words, button.inner_text()
         assert all(lines == 1 for _, lines in words), words
     page.context.close()
+
+
+def test_skip_and_undo_share_a_row_with_the_flag_button_below(chromium: Any, site: Any) -> None:
+    url, _ = site
+    page = logged_in(chromium, url, "ann", PASSWORD, DESKTOP)
+    page.goto("/projects/rtl/annotate")
+    skip = page.locator("button[data-key=s]").bounding_box()
+    undo = page.locator("button[data-key=u]").bounding_box()
+    flag = page.locator("#flag-item > summary").bounding_box()
+    assert abs(skip["y"] - undo["y"]) <= 1 and undo["x"] > skip["x"] + skip["width"]
+    assert flag["y"] >= skip["y"] + skip["height"], "the flag's own row, below"
+    assert flag["height"] >= skip["height"] - 2, "as tall as a button"
+    page.context.close()
+
+
+def test_on_a_phone_a_wide_table_scrolls_in_its_card_with_a_shadow_at_the_edge(
+    chromium: Any, site: Any
+) -> None:
+    url, logins = site
+    page = logged_in(chromium, url, "admin", logins["admin"], PHONE)
+    page.goto("/admin/people")
+    scroller = page.locator(".table-scroll", has=page.locator("table")).first
+    sizes = scroller.evaluate(
+        "el => ({scroll: el.scrollWidth, client: el.clientWidth,"
+        " image: getComputedStyle(el).backgroundImage,"
+        " attach: getComputedStyle(el).backgroundAttachment})"
+    )
+    assert sizes["scroll"] > sizes["client"], "the table is wider than the phone"
+    assert sizes["image"].count("radial-gradient") == 2, "a shadow for each edge"
+    assert sizes["attach"].startswith("local, local, scroll, scroll"), "covers move, shadows stay"
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
+    page.context.close()

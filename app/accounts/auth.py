@@ -6,6 +6,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 from functools import cache
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -115,6 +116,28 @@ def user_for_token(session: Session, token: str) -> User | None:
         session.execute(_token_used(), {"token_id": row.id, "now": now})
     user: User = row.User
     return user
+
+
+def token_caller(session: Session, token: str) -> tuple[int, str, Role, str | None] | None:
+    """:func:`user_for_token` as a row, no ORM object: (id, username, role, locale)."""
+    conn = session.connection()
+    row = conn.execute(_token_caller(), {"token_hash": hash_token(token)}).first()
+    if row is None or not row.is_active:
+        return None
+    now = utcnow()
+    if row.last_used_at is None or now - row.last_used_at >= TOKEN_USE_RESOLUTION:
+        conn.execute(_token_used(), {"token_id": row.id, "now": now})
+    return row.user_id, row.username, row.role, row.locale
+
+
+@cache
+def _token_caller() -> Select[*tuple[Any, ...]]:
+    return (
+        select(ApiToken.id, ApiToken.last_used_at, User.id.label("user_id"), User.username,
+               User.role, User.locale, User.is_active)
+        .join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None))
+    )  # fmt: skip
 
 
 @cache

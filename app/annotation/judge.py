@@ -14,7 +14,7 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, bindparam, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -41,6 +41,9 @@ from app.models import (
     utcnow,
 )
 from app.quality import repeats
+
+if TYPE_CHECKING:
+    from app.annotation.hotpath import Rules
 
 MAX_RATIONALE = 10_000
 
@@ -75,7 +78,7 @@ class VerdictIn:
     scores: dict[str, Any] = field(default_factory=dict)
 
 
-def check(project: Project, given: VerdictIn) -> VerdictIn:
+def check(project: Project | Rules, given: VerdictIn) -> VerdictIn:
     """``given`` with its rationale tidied, or Invalid naming the rule it breaks."""
     rationale = tidy_rationale(project, given.rationale)
     if given.verdict is ScreenVerdict.TIE and not project.allow_tie:
@@ -95,7 +98,7 @@ def check(project: Project, given: VerdictIn) -> VerdictIn:
     return VerdictIn(given.verdict, given.strength, rationale, given.ratings, given.scores)
 
 
-def tidy_rationale(project: Project, given: str | None) -> str | None:
+def tidy_rationale(project: Project | Rules, given: str | None) -> str | None:
     """The rationale stripped (None when empty), or Invalid when the project's rule refuses."""
     rationale = (given or "").strip() or None
     if project.rationale is RationaleMode.REQUIRED and rationale is None:

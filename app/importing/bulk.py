@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import orjson
+from psycopg.copy import LibpqWriter
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -155,10 +156,23 @@ def _copy_binary(
     raw = connection.connection.dbapi_connection
     assert raw is not None
     sql = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)"
-    with raw.cursor() as cursor, cursor.copy(sql) as copy:  # type: ignore[attr-defined]
+    cursor = raw.cursor()
+    with cursor, cursor.copy(sql, writer=_unflushed(cursor)) as copy:  # type: ignore[attr-defined]
         copy.set_types(types)
         for row in rows:
             copy.write_row(row)
+
+
+def _unflushed(cursor: Any) -> Any:
+    """psycopg's writer, waiting for the socket only at the end of the ``COPY`` (a chunk is
+    at most ``CHUNK_BYTES`` of input), not after every megabyte: the rows are still sent as
+    they are made, as far as the socket takes them, and each wait is a wake-up that may
+    queue for the GIL behind the thread parsing ahead. (psycopg before 3.3 waited after every
+    block of 32 kB, and has no threshold to set.)"""
+    try:
+        return LibpqWriter(cursor, flush_threshold=1 << 30)
+    except TypeError:  # pragma: no cover - psycopg 3.2
+        return LibpqWriter(cursor)
 
 
 def _json_text(value: Any) -> str | None:

@@ -56,6 +56,30 @@ class _Target:
     row: PromptRow | None = None
 
 
+#: Ids are drawn from each sequence for up to this many rows ahead (Postgres): one round trip
+#: per table every few chunks rather than one per chunk. What an import leaves unused is a gap
+#: in the ids, as a rolled-back insert leaves one.
+IDS_AHEAD = 4_000
+
+
+class _Ids:
+    """A table's fresh ids, drawn ahead of need on Postgres (exactly as needed on SQLite,
+    whose ids follow from the table's largest)."""
+
+    def __init__(self, session: Session, table: Table) -> None:
+        self.session = session
+        self.table = table
+        self.ahead = session.get_bind().dialect.name == "postgresql"
+        self.spare: list[int] = []
+
+    def take(self, n: int) -> list[int]:
+        if len(self.spare) < n:
+            more = max(n - len(self.spare), min(4 * n, IDS_AHEAD)) if self.ahead else n
+            self.spare += allocate_ids(self.session, self.table, more)
+        taken, self.spare = self.spare[:n], self.spare[n:]
+        return taken
+
+
 #: Called once per written row with the row and its candidates' ids (in the row's order).
 RowHook = Callable[[PromptRow, list[int]], None]
 
@@ -75,6 +99,7 @@ class ChunkWriter:
         self.batch_id = batch_id
         self.on_row = on_row
         self.counts = Counts()
+        self.ids = {table: _Ids(session, table) for table in (PROMPTS, CANDIDATES, COMPARISONS)}
         self.json = json_encoder(session)
         found = (Prompt.id, Prompt.content_hash, Prompt.external_id)
         in_project = Prompt.project_id == project_id
@@ -168,7 +193,7 @@ class ChunkWriter:
         new = [targets[i] for i in first.values()]
         if not new:
             return set()
-        ids = allocate_ids(self.session, PROMPTS, len(new))
+        ids = self.ids[PROMPTS].take(len(new))
         json = self.json
         values = []
         for target, pid in zip(new, ids, strict=True):
@@ -207,7 +232,7 @@ class ChunkWriter:
                     fresh[r] = True
                     pending[key] = c
         if pending:
-            new_ids = allocate_ids(self.session, CANDIDATES, len(pending))
+            new_ids = self.ids[CANDIDATES].take(len(pending))
             values = [
                 (cid, pid, c.content, c.model, self.json(c.meta), c.content_hash)
                 for cid, ((pid, _), c) in zip(new_ids, pending.items(), strict=True)
@@ -247,7 +272,7 @@ class ChunkWriter:
                     pending.append((self.project_id, self.batch_id, pid, a, b, 0, gold))
             added.append(len(pending) > before)
         # Ids up front, as for prompts and candidates: the tallies count the pairs by id.
-        ids = allocate_ids(self.session, COMPARISONS, len(pending))
+        ids = self.ids[COMPARISONS].take(len(pending))
         pending = [(cid, *row) for cid, row in zip(ids, pending, strict=True)]
         write_rows(self.session, COMPARISONS, COMPARISON_COLUMNS, pending)
         # Gold pairs are out of the queue, so out of the tallies (app/quality/gold.py).

@@ -17,10 +17,11 @@ from functools import cache
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
-from app.accounts.auth import user_for_token
+from app.accounts.auth import token_caller, user_for_token
 from app.accounts.sessions import end_session, start_session, user_for_session
 from app.errors import Forbidden, NotAuthenticated, NotFound
 from app.i18n import N_
@@ -112,6 +113,37 @@ def optional_user(request: Request, session: SessionDep) -> User | None:
     request.state.user = Viewer(user.id, user.username, user.role) if user else None
     request.state.locale = user.locale if user else None  # the page's language (rendering.py)
     return user
+
+
+def caller(request: Request, session: Session) -> Viewer | None:
+    """:func:`optional_user` for the labelling API's request path: who is asking, as plain
+    values (a bearer token's user read as one row; a cookie's as the pages read it)."""
+    token = _bearer(request)
+    if token is None:
+        user = _cookie_user(request, session)
+        request.state.user = Viewer(user.id, user.username, user.role) if user else None
+        request.state.locale = user.locale if user else None
+        return request.state.user  # type: ignore[no-any-return]
+    found = token_caller(session, token)
+    if found is None:
+        raise NotAuthenticated("invalid or revoked API token")
+    user_id, username, role, locale = found
+    request.state.user = viewer = Viewer(user_id, username, role)
+    request.state.locale = locale
+    return viewer
+
+
+async def require_caller(request: Request, session: SessionDep) -> Viewer:
+    """:func:`require_user` as plain values: 401 without a user, then the CSRF check. The
+    lookup runs on the thread pool, as a synchronous dependency would."""
+    viewer = await run_in_threadpool(caller, request, session)
+    if viewer is None:
+        raise NotAuthenticated("log in first")
+    await csrf_protect(request)
+    return viewer
+
+
+CallerDep = Annotated[Viewer, Depends(require_caller)]
 
 
 def _cookie_user(request: Request, session: Session) -> User | None:

@@ -205,7 +205,12 @@ def downgrade() -> None:
         op.drop_constraint(op.f("ck_comparisons_gold"), "comparisons", type_="check")
         op.drop_constraint(op.f("ck_projects_repeat_rate_range"), "projects", type_="check")
         op.drop_constraint(op.f("ck_projects_gold_rate_range"), "projects", type_="check")
-    # SQLite drops a column with the CHECK of its own definition (3.35 and later).
-    op.drop_column("comparisons", "gold")
+    if _sqlite():
+        # Rebuilt: the CHECK is the table's own once a later migration has rebuilt it.
+        with op.batch_alter_table("comparisons") as batch_op:
+            batch_op.drop_constraint(op.f("ck_comparisons_gold"), type_="check")
+            batch_op.drop_column("gold")
+    else:
+        op.drop_column("comparisons", "gold")
     for column in ("too_fast_ms", "repeat_rate", "gold_rate"):
         op.drop_column("projects", column)
