@@ -135,6 +135,11 @@ def number(value: float | int, locale: str) -> str:
     return format_decimal(value, locale=locale)
 
 
+def decimal(value: float, locale: str, digits: int = 1) -> str:
+    """A figure with ``digits`` places always shown ("30.0" in English, "30,0" in German)."""
+    return format_decimal(value, format="#,##0." + "0" * digits, locale=locale)
+
+
 def percent(share: float, locale: str, digits: int = 0) -> str:
     """A share (0–1) as the locale writes a percentage ("47 %" in German)."""
     return format_percent(round(share, digits + 2), locale=locale, decimal_quantization=False)

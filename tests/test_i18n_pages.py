@@ -147,6 +147,23 @@ def test_a_message_from_the_code_is_english_for_the_api_and_translated_on_a_page
     assert Text.load("Saved.") == "Saved." and Text.load(None) is None
 
 
+def test_a_dashboard_figure_is_written_the_locales_way(
+    client: TestClient, session: Session, projects: tuple[Project, Project]
+) -> None:
+    from app import i18n
+
+    assert (i18n.decimal(29.23, "de"), i18n.decimal(20, "en")) == ("29,2", "20.0")
+    review, _ = projects
+    admin_client(client, session)
+    url = f"/admin/projects/{review.slug}/dashboard"
+    german = soup(client.get(url, headers={"Accept-Language": "de"}).text)
+    english = soup(client.get(url, headers={"Accept-Language": "en"}).text)
+    shown = ((german, "Anteil Unentschieden"), (english, "Tie rate"))
+    tie_rate = [page.find("dt", string=label).find_next("dd").get_text(strip=True)  # type: ignore[union-attr]
+                for page, label in shown]  # fmt: skip
+    assert tie_rate[0] == tie_rate[1].replace(".", ",") and "," in tie_rate[0]
+
+
 @pytest.mark.parametrize("locale", ["ja", "de"])
 def test_a_flashed_message_and_a_refusal_are_shown_translated(
     client: TestClient, session: Session, projects: tuple[Project, Project], locale: str

@@ -256,6 +256,7 @@ def translating(locale: str) -> dict[str, Any]:
         "_": gettext,
         "ngettext": ngettext,
         "number": lambda value: i18n.number(value, locale),
+        "decimal": lambda value, digits=1: i18n.decimal(value, locale, digits),
         "percent": lambda share, digits=0: i18n.percent(share, locale, digits),
         "when": lambda moment: i18n.when(moment, locale),
         "languages": i18n.NAMES,
