@@ -292,7 +292,8 @@ def serving(url: str, arbiter: str | None = None) -> Iterator[str]:
             except httpx.TransportError:
                 pass
             if server.poll() is not None:
-                raise RuntimeError(f"arbiter serve exited: {server.stderr.read()!r}")
+                stderr = server.stderr.read() if server.stderr else b""
+                raise RuntimeError(f"arbiter serve exited: {stderr!r}")
             time.sleep(0.1)
         yield base
     finally:
@@ -346,7 +347,7 @@ def explain_claim(url: str, ids: dict[str, Any], user_id: int, repeat: int = 5) 
                 compiled = stmt.compile(dialect=conn.dialect)
                 sql = "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + str(compiled)
                 for _ in range(repeat):
-                    plan = conn.exec_driver_sql(sql, compiled.params).scalar()[0]
+                    plan = conn.exec_driver_sql(sql, compiled.params).scalar_one()[0]
                     conn.rollback()
                     times.append(plan["Planning Time"] + plan["Execution Time"])
                     top = plan["Plan"]

@@ -124,8 +124,9 @@ def _copy_labels(cur: psycopg.Cursor[Any], n: int, when: datetime) -> None:
             copy.write_row((i, 1, 1, row["id"], system, messages, digest))
     with candidates as copy:
         for i, row in enumerate(data_rows(n), start=1):
-            for k, text in enumerate(row["candidates"]):  # type: ignore[arg-type]
-                digest = hashlib.sha256(str(text).encode()).hexdigest()
+            texts: list[str] = row["candidates"]  # type: ignore[assignment]
+            for k, text in enumerate(texts):
+                digest = hashlib.sha256(text.encode()).hexdigest()
                 copy.write_row((2 * i - 1 + k, i, text, digest))
     with cur.copy(
         "COPY comparisons (id, project_id, batch_id, prompt_id, candidate_a_id, candidate_b_id,"

@@ -83,14 +83,14 @@ def one_run(url: str, prompts: int, concurrency: int) -> tuple[float, float]:
             land(*args, **kw)
             landing[0] += time.perf_counter() - start
 
-        generate.land = timed_land  # type: ignore[assignment]
+        generate.land = timed_land
         try:
             with ChatClient(None, RetryPolicy(attempts=3, base_delay=0.01)) as client:
                 start = time.perf_counter()
                 summary = generate.run_generation(db, project_id, params, client)
                 elapsed = time.perf_counter() - start
         finally:
-            generate.land = land  # type: ignore[assignment]
+            generate.land = land
             db.dispose()
         assert summary.candidates == 2 * prompts, summary
         return summary.done / elapsed, landing[0]

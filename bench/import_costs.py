@@ -128,10 +128,13 @@ def write(
         session.add(batch)
         session.flush()
         pid = session.scalar(text("SELECT pg_backend_pid()"))
-        cpu = lambda: backend_cpu(pid)  # noqa: E731
+
+        def cpu() -> float:
+            return backend_cpu(pid)
+
         writer = ingest.ChunkWriter(session, project.id, batch.id)
-        original = ingest.write_rows
-        ingest.write_rows = _timed(server, lambda _s, table, *_: table.name, cpu)(original)
+        original = ingest.write_rows  # type: ignore[attr-defined]
+        ingest.write_rows = _timed(server, lambda _s, table, *_: table.name, cpu)(original)  # type: ignore[attr-defined]
         try:
             start, thread_start, wall = cpu(), time.thread_time(), time.perf_counter()
             for chunk in chunks:
@@ -142,7 +145,7 @@ def write(
                 "wall": time.perf_counter() - wall,
             }
         finally:
-            ingest.write_rows = original
+            ingest.write_rows = original  # type: ignore[attr-defined]
         session.rollback()
     db.dispose()
     result.update(server)

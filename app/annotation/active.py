@@ -23,7 +23,17 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Select, bindparam, case, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Integer,
+    Select,
+    bindparam,
+    case,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session, aliased
 
 from app.models import Candidate, Comparison, ModelPair
@@ -74,7 +84,7 @@ def link(session: Session, project_id: int, *criteria: ColumnElement[bool]) -> N
 # --- a verdict or an undo ---------------------------------------------------------------------
 
 
-def counted(session: Session, model_pair_id: int | None, delta: int) -> None:
+def counted(session: Session | Connection, model_pair_id: int | None, delta: int) -> None:
     """A human judgement on a comparison of ``model_pair_id`` was added (+1) or undone (-1)."""
     if model_pair_id is not None:
         session.execute(_COUNT, {"pair": model_pair_id, "delta": delta})

@@ -26,6 +26,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import (
     ColumnElement,
+    Connection,
     Insert,
     bindparam,
     case,
@@ -52,7 +53,7 @@ def added(session: Session, batch_id: int, comparison_ids: Iterable[int]) -> Non
         _add(session, [(batch_id, shard, 0, n) for shard, n in sorted(per_shard.items())])
 
 
-def bump(session: Session, comparison_id: int, delta: int) -> None:
+def bump(session: Session | Connection, comparison_id: int, delta: int) -> None:
     """Move ``judgement_count`` of one comparison by ``delta`` (±1), in SQL, and its tally.
 
     The comparison's row is updated first: concurrent verdicts on it queue there, each

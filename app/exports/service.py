@@ -25,7 +25,7 @@ from app.exports.hf_dataset import ROW_GROUP_BYTES, SHARD_BYTES, HfDatasetWriter
 from app.exports.params import Split
 from app.exports.run import ExportPlan, ExportRun
 from app.exports.source import count_prompts
-from app.exports.stored import Keeper, keep, kept_from
+from app.exports.stored import Keeper, keep
 from app.models import Export, Project, utcnow
 
 CHUNK_BYTES = 64 * 1024
@@ -72,8 +72,30 @@ def export_to_files(
     paths: dict[Split, Path] = {"train": output, "validation": validation_twin(output)}
     parts = {split: paths[split].with_name(paths[split].name + ".part") for split in plan.splits}
     hf = hf_dataset.writer(plan) if hf_dataset else None
+    # Each file is compressed for keeping as it is written, by a worker thread of its own.
+    keepers = {split: Keeper(background=True) for split in plan.splits}
     try:
-        run, facts = _write_parts(db, plan, parts, total, progress, hf, hf_dataset)
+        return _write_export(db, plan, paths, parts, keepers, exported_by, total, progress, hf,
+                             hf_dataset)  # fmt: skip
+    finally:
+        for keeper in keepers.values():
+            keeper.close()
+
+
+def _write_export(
+    db: Database,
+    plan: ExportPlan,
+    paths: dict[Split, Path],
+    parts: dict[Split, Path],
+    keepers: dict[Split, Keeper],
+    exported_by: str,
+    total: Callable[[int], None] | None,
+    progress: Callable[[int], None] | None,
+    hf: HfDatasetWriter | None,
+    hf_dataset: HfDataset | None,
+) -> list[WrittenFile]:
+    try:
+        run, facts = _write_parts(db, plan, parts, keepers, total, progress, hf, hf_dataset)
         shards = hf.finish() if hf else {}
     except BaseException:
         for part in parts.values():
@@ -99,7 +121,7 @@ def export_to_files(
     with db.scope() as session:
         for file in written:
             record_export(session, plan.project_id, file.manifest, user_id=None,
-                          created_at=created, content=kept_from(file.path))  # fmt: skip
+                          created_at=created, content=keepers[file.split])  # fmt: skip
     return written
 
 
@@ -132,6 +154,7 @@ def _write_parts(
     db: Database,
     plan: ExportPlan,
     parts: dict[Split, Path],
+    keepers: dict[Split, Keeper],
     total: Callable[[int], None] | None,
     progress: Callable[[int], None] | None,
     hf: HfDatasetWriter | None = None,
@@ -149,7 +172,7 @@ def _write_parts(
             facts = card_facts(session, project, plan)
         run = ExportRun(session, plan, progress)
         for split, chunk in run.chunks(FILE_CHUNK_BYTES):
-            files[split].write(chunk)
+            files[split].write(keepers[split].add(chunk))
             if hf is not None:
                 hf.write(split, chunk)
     return run, facts
@@ -165,15 +188,19 @@ def stream_download(
     """The file's bytes in chunks; once the last is sent, the export is recorded."""
     (split,) = plan.splits
     keeper = Keeper()
-    with db.read_only() as session:
-        run = ExportRun(session, plan)
-        for _, chunk in run.chunks(CHUNK_BYTES):
-            yield keeper.add(chunk)
-    created = utcnow()
-    manifest = run.manifest(split, exported_by=exported_by, created_at=created, file=filename)
-    with db.scope() as session:
-        record_export(session, plan.project_id, manifest, user_id=user_id, created_at=created,
-                      content=keeper.content())  # fmt: skip
+    try:
+        with db.read_only() as session:
+            run = ExportRun(session, plan)
+            for _, chunk in run.chunks(CHUNK_BYTES):
+                yield keeper.add(chunk)
+        created = utcnow()
+        manifest = run.manifest(split, exported_by=exported_by, created_at=created,
+                                file=filename)  # fmt: skip
+        with db.scope() as session:
+            record_export(session, plan.project_id, manifest, user_id=user_id,
+                          created_at=created, content=keeper)  # fmt: skip
+    finally:
+        keeper.close()
 
 
 @dataclass(frozen=True)
@@ -222,9 +249,10 @@ def record_export(
     *,
     user_id: int | None,
     created_at: datetime,
-    content: bytes | None = None,
+    content: Keeper | None = None,
 ) -> Export:
-    """Record an export; with ``content`` (its bytes, compressed) kept to download again."""
+    """Record an export; with ``content`` (its bytes, compressed as written) kept to download
+    again."""
     export = Export(
         project_id=project_id,
         user_id=user_id,

@@ -9,11 +9,15 @@ database, so every app process can serve them, with no shared disk.
 
 from __future__ import annotations
 
+import queue
+import struct
+import tempfile
+import threading
 import zlib
 from collections.abc import Iterable, Iterator
-from pathlib import Path
+from typing import IO, Any
 
-from sqlalchemy import select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from app.errors import NotFound
@@ -24,37 +28,113 @@ LEVEL = 1
 """zlib's fastest level: on export JSONL it costs about a third of level 6's CPU (which was a
 third of an openai-dpo export's whole time) for ~1.5× the stored bytes. Any level inflates
 the same way, so files kept at another level read back unchanged."""
+QUEUED = 4
+"""Chunks waiting for a background ``Keeper``'s worker, at most."""
 
 
 class Keeper:
-    """Compresses a file's chunks as they are written or sent."""
+    """Compresses a file's chunks as they are written or sent, into a temporary file: memory
+    holds a chunk or two, whatever the size of the file (``keep`` then streams it to the
+    database).
 
-    def __init__(self) -> None:
+    With ``background``, a worker thread compresses and writes while the caller goes on: zlib
+    and the file writes release the GIL, so on a second core they cost the export no time.
+    At most ``QUEUED`` chunks wait for it. Call ``close`` if the file is not kept after all.
+    """
+
+    def __init__(self, *, background: bool = False) -> None:
         self._compressor = zlib.compressobj(LEVEL)
-        self._parts: list[bytes] = []
+        self._file = tempfile.TemporaryFile()  # noqa: SIM115 (closed by close())
+        self._queue: queue.Queue[bytes | None] | None = None
+        self._worker: threading.Thread | None = None
+        self._error: BaseException | None = None
+        if background:
+            self._queue = queue.Queue(maxsize=QUEUED)
+            self._worker = threading.Thread(target=self._work, name="export-keeper", daemon=True)
+            self._worker.start()
 
     def add(self, chunk: bytes) -> bytes:
         """Keep ``chunk``; return it (so a stream can pass through)."""
-        self._parts.append(self._compressor.compress(chunk))
+        if self._queue is None:
+            self._file.write(self._compressor.compress(chunk))
+        else:
+            self._raise()
+            self._queue.put(chunk)
         return chunk
 
+    def _work(self) -> None:
+        assert self._queue is not None
+        while (chunk := self._queue.get()) is not None:
+            if self._error is None:
+                try:
+                    self._file.write(self._compressor.compress(chunk))
+                except BaseException as exc:  # raised in the caller's thread
+                    self._error = exc
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+    def finish(self) -> tuple[IO[bytes], int]:
+        """The compressed file, at its start, and its size in bytes."""
+        self._stop()
+        self._raise()
+        self._file.write(self._compressor.flush())
+        size = self._file.tell()
+        self._file.seek(0)
+        return self._file, size
+
     def content(self) -> bytes:
-        self._parts.append(self._compressor.flush())
-        return b"".join(self._parts)
+        """The compressed bytes, whole (for small files and tests)."""
+        file, _ = self.finish()
+        try:
+            return file.read()
+        finally:
+            self.close()
+
+    def _stop(self) -> None:
+        if self._worker is not None and self._queue is not None:
+            self._queue.put(None)
+            self._worker.join()
+            self._worker = None
+
+    def close(self) -> None:
+        self._stop()
+        self._file.close()
 
 
-def kept_from(path: Path) -> bytes:
-    """A written file's bytes, compressed, read a megabyte at a time."""
-    keeper = Keeper()
-    with path.open("rb") as file:
+def keep(session: Session, export: Export, keeper: Keeper) -> None:
+    """Store the keeper's file as the export's, streamed a megabyte at a time (on Postgres by
+    a binary COPY, on SQLite by incremental blob writes): the file is never whole in memory."""
+    try:
+        file, size = keeper.finish()
+        connection: Any = session.connection().connection.driver_connection
+        if session.get_bind().dialect.name == "postgresql":
+            _copy_in(connection, export.id, file, size)
+        else:
+            session.execute(insert(ExportFile).values(export_id=export.id,
+                                                      content=func.zeroblob(size)))  # fmt: skip
+            with connection.blobopen("export_files", "content", export.id) as blob:
+                while chunk := file.read(READ_BYTES):
+                    blob.write(chunk)
+    finally:
+        keeper.close()
+
+
+_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack("!ii", 0, 0)
+
+
+def _copy_in(connection: Any, export_id: int, file: IO[bytes], size: int) -> None:
+    """One row of ``export_files`` in COPY's binary format: two fields, an int4 and the bytea
+    (its length first), the bytes sent as they are read."""
+    with (
+        connection.cursor() as cursor,
+        cursor.copy("COPY export_files (export_id, content) FROM STDIN (FORMAT BINARY)") as copy,
+    ):
+        copy.write(_COPY_HEADER + struct.pack("!hiii", 2, 4, export_id, size))
         while chunk := file.read(READ_BYTES):
-            keeper.add(chunk)
-    return keeper.content()
-
-
-def keep(session: Session, export: Export, content: bytes) -> None:
-    session.add(ExportFile(export_id=export.id, content=content))
-    session.flush()
+            copy.write(chunk)
+        copy.write(struct.pack("!h", -1))
 
 
 def stored_file(session: Session, project: Project, export_id: int) -> tuple[str, Iterable[bytes]]:

@@ -11,12 +11,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
+from app.annotation import hotpath
 from app.annotation.answer import RankingIn, SingleIn, record_ranking, record_single
-from app.annotation.assign import Pair, load_pair, next_assignment
+from app.annotation.assign import Pair
+from app.annotation.hotpath import Rules
 from app.annotation.judge import (
     MAX_RATIONALE,
     ScreenVerdict,
@@ -28,12 +30,13 @@ from app.annotation.judge import (
 )
 from app.annotation.rubric import Aspect, parse_rubric
 from app.annotation.work import Work, load_work
-from app.errors import Unprocessable
-from app.models import MAX_RANKED, ComparisonKind, Project, Prompt, User
+from app.errors import Forbidden, NotFound, Unprocessable
+from app.models import MAX_RANKED, Assignment, Comparison, ComparisonKind, Project, Prompt, utcnow
 from app.settings import Settings
 from app.text import WholeNumber
-from app.web.deps import SessionDep, SettingsDep
-from app.web.guards import AnnotatableProjectDep, Owned, OwnedAssignmentDep, UserDep
+from app.web.deps import SessionDep, SettingsDep, get_settings
+from app.web.fastjson import OrjsonResponse
+from app.web.guards import CallerDep, Owned, OwnedAssignmentDep, RowId, Viewer
 
 router = APIRouter(prefix="/api/v1", tags=["annotation"])
 
@@ -195,11 +198,10 @@ class JudgementOut(BaseModel):
     responses={204: {"description": "nothing is left for this user"}, **_errors(401, 403, 404)},
     summary="Lease the next comparison (or get back the live one)",
 )
-def lease_next(
-    session: SessionDep, settings: SettingsDep, user: UserDep, project: AnnotatableProjectDep
-) -> Any:
-    leased = _lease(session, settings, user, project)
-    return Response(status_code=204) if leased is None else leased
+def lease_next(slug: str, viewer: CallerDep, session: SessionDep, request: Request) -> Any:
+    rules = _rules(session, slug, viewer)
+    leased = _leased(session, get_settings(request), viewer.id, rules)
+    return Response(status_code=204) if leased is None else OrjsonResponse(leased, 201)
 
 
 class JudgementNextOut(JudgementOut):
@@ -225,21 +227,23 @@ class JudgementNextOut(JudgementOut):
     summary="Give the verdict on a leased comparison (with next=1, lease the next one too)",
 )
 def judge(
-    owned: OwnedAssignmentDep, body: JudgementIn, response: Response, session: SessionDep,
-    settings: SettingsDep, user: UserDep,
+    assignment_id: RowId, body: JudgementIn, viewer: CallerDep, session: SessionDep,
+    request: Request,
     next: Annotated[bool, Query(
         description="1: answer with the judgement and the next assignment (`next`, null when "
         "nothing is left) in one response, instead of a second call to lease it"
     )] = False,
 ) -> Any:  # fmt: skip
-    judged, created = _answer(owned, body, session)
-    status = 201 if created else 200
-    if not next:
-        response.status_code = status
-        return judged
-    following = _lease(session, settings, user, owned.project)
-    out = JudgementNextOut(**judged.model_dump(), next=following)
-    return Response(out.model_dump_json(), status_code=status, media_type="application/json")
+    found = hotpath.held(session, assignment_id, viewer.id, viewer.role)
+    if found is None:
+        raise NotFound(f"no assignment {assignment_id} of yours")
+    held, allowed = found
+    if not allowed:
+        raise Forbidden("this project is open to its members only")
+    judged, created = _judged(session, held, body, viewer.id)
+    if next:
+        judged["next"] = _leased(session, get_settings(request), viewer.id, held.rules)
+    return OrjsonResponse(judged, 201 if created else 200)
 
 
 def _answer(owned: Owned, body: JudgementIn, session: Session) -> tuple[JudgementOut, bool]:
@@ -271,17 +275,80 @@ def _answer(owned: Owned, body: JudgementIn, session: Session) -> tuple[Judgemen
     return judged, created
 
 
-def _lease(
-    session: Session, settings: Settings, user: User, project: Project
-) -> AssignmentOut | None:
-    """The user's next assignment in ``project`` (the live one while its lease runs)."""
-    assignment = next_assignment(session, user, project, lease_seconds=settings.lease_seconds)
-    if assignment is None:
+# The request path (app/annotation/hotpath.py): rows in, dicts out, rendered by orjson; each
+# dict is what the response model above would give.
+
+
+def _rules(session: Session, slug: str, viewer: Viewer) -> Rules:
+    """The project named by ``slug``: 404 if none, 403 if the user may not label it."""
+    found = hotpath.project_rules(session, slug, viewer.id, viewer.role)
+    if found is None:
+        raise NotFound(f"no project {slug!r}")
+    rules, allowed = found
+    if not allowed:
+        raise Forbidden("this project is open to its members only")
+    return rules
+
+
+def _leased(
+    session: Session, settings: Settings, user_id: int, rules: Rules
+) -> dict[str, Any] | None:
+    """The user's next assignment (the live one while its lease runs), as ``AssignmentOut``."""
+    got = hotpath.lease(session, user_id, rules, lease_seconds=settings.lease_seconds)
+    if got is None:
         return None
-    rubric = parse_rubric(project.rubric)
-    if assignment.shown is None:
-        return AssignmentOut.of(load_pair(session, assignment), rubric)
-    return AssignmentOut.of_work(load_work(session, assignment), rubric)
+    if got.shown is not None:  # a single or a ranking
+        work = load_work(session, session.get_one(Assignment, got.id))
+        return AssignmentOut.of_work(work, parse_rubric(rules.rubric)).model_dump()
+    system, messages, left_id, left, right_id, right = hotpath.pair_rows(session, got)
+    return {
+        "id": got.id,
+        "comparison_id": got.comparison_id,
+        "kind": ComparisonKind.PAIR,
+        "prompt": {
+            "system": system,
+            "messages": [{"role": m["role"], "content": m["content"]} for m in messages],
+        },
+        "left": {"candidate_id": left_id, "content": left},
+        "right": {"candidate_id": right_id, "content": right},
+        "candidates": None,
+        "rubric": [aspect.model_dump() for aspect in parse_rubric(rules.rubric)],
+        "expires_at": got.expires_at,
+    }
+
+
+def _judged(
+    session: Session, held: hotpath.Held, body: JudgementIn, user_id: int
+) -> tuple[dict[str, Any], bool]:
+    """The answer recorded, as ``JudgementOut``, and whether it is new: a new pair verdict as
+    rows; the rest by the ORM functions (``_answer``)."""
+    if held.kind is ComparisonKind.PAIR:
+        given = body.given()
+        if hotpath.plain(held, given):
+            now = utcnow()
+            made = hotpath.record(session, held, user_id, given, now)
+            if made is not None:
+                judgement_id, kept = made
+                return {
+                    "id": judgement_id,
+                    "assignment_id": held.id,
+                    "comparison_id": held.comparison_id,
+                    "kind": ComparisonKind.PAIR,
+                    "verdict": kept.verdict,
+                    "strength": kept.strength,
+                    "rationale": kept.rationale,
+                    "rating": None,
+                    "ranking": None,
+                    "none_acceptable": None,
+                    "created_at": now,
+                }, True
+    owned = Owned(
+        session.get_one(Assignment, held.id),
+        session.get_one(Comparison, held.comparison_id),
+        session.get_one(Project, held.rules.id),
+    )
+    judged, created = _answer(owned, body, session)
+    return judged.model_dump(), created
 
 
 @router.delete(
