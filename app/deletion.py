@@ -19,6 +19,7 @@ from app.db import Database
 from app.errors import DomainError
 from app.exports import ExportParams, plan_export
 from app.exports.service import export_to_files
+from app.i18n import N_
 from app.models import Batch, Comparison, Judgement, Project, Prompt, utcnow
 
 
@@ -53,7 +54,9 @@ def _counts(
 
 def confirm(typed: str, name: str) -> None:
     if typed.strip() != name:
-        raise DomainError(f"type the name exactly ({name}) to delete it", field="confirm")
+        raise DomainError(
+            N_("type the name exactly (%(name)s) to delete it"), field="confirm", name=name
+        )
 
 
 def archive_labels(

@@ -106,7 +106,7 @@ def create_project(
     if overlap < 1:
         raise DomainError(N_("overlap is at least 1"))
     if session.scalar(select(Project.id).where(Project.name == name)) is not None:
-        raise Conflict(f"project {name!r} already exists")
+        raise Conflict(N_("project %(name)s already exists"), name=repr(name))
     _refuse_anothers_slug(session, name)
     base = slug = slugify(name)
     n = 1
@@ -138,7 +138,7 @@ def update_project(session: Session, project: Project, settings: ProjectSettings
     """Apply new settings; the slug stays, so links keep working after a rename."""
     taken = select(Project.id).where(Project.name == settings.name, Project.id != project.id)
     if session.scalar(taken) is not None:
-        raise Conflict(f"project {settings.name!r} already exists")
+        raise Conflict(N_("project %(name)s already exists"), name=repr(settings.name))
     _refuse_anothers_slug(session, settings.name, project)
     if settings.protocol is not project.protocol and _has_work(session, project):
         raise Conflict(

@@ -75,7 +75,7 @@ def create_user(session: Session, username: str, role: Role, password: str) -> U
     if not username or len(username) > 64:
         raise DomainError(N_("a username has 1 to 64 characters"))
     if session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise Conflict(f"user {username!r} already exists")
+        raise Conflict(N_("user %(name)s already exists"), name=repr(username))
     if len(password) < 8:
         raise DomainError(N_("a password has at least 8 characters"))
     user = User(username=username, role=role, password_hash=hash_password(password))

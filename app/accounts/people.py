@@ -92,7 +92,9 @@ def reset_password(session: Session, user: User) -> str:
 def new_token(session: Session, user: User, name: str) -> str:
     """A new API token for an active user, to be shown once."""
     if not user.is_active:
-        raise DomainError(f"{user.username} is inactive: reactivate them first")
+        raise DomainError(
+            N_("%(username)s is inactive: reactivate them first"), username=user.username
+        )
     return create_token(session, user, name.strip()[:100] or "default")
 
 

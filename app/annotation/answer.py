@@ -105,9 +105,16 @@ def check_ranking(ranking: list[int], shown: list[int], none_acceptable: bool) -
     seen: set[int] = set()
     for i, cid in enumerate(ranking):
         if cid not in shown:
-            raise Invalid(f"ranking[{i}]: {cid} is not a candidate shown", field="ranking")
+            raise Invalid(
+                N_("ranking[%(i)s]: %(id)s is not a candidate shown"),
+                field="ranking",
+                i=str(i),
+                id=str(cid),
+            )
         if cid in seen:
-            raise Invalid(f"ranking[{i}]: {cid} appears twice", field="ranking")
+            raise Invalid(
+                N_("ranking[%(i)s]: %(id)s appears twice"), field="ranking", i=str(i), id=str(cid)
+            )
         seen.add(cid)
     missing = [cid for cid in shown if cid not in seen]
     if missing:

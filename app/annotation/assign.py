@@ -44,6 +44,7 @@ from sqlalchemy.orm import Session, aliased
 
 from app.annotation import active
 from app.errors import NotFound
+from app.i18n import N_
 from app.models import (
     MAX_RANKED,
     Assignment,
@@ -371,7 +372,7 @@ def get_assignment(
         stmt = stmt.with_for_update()
     assignment = session.scalar(stmt)
     if assignment is None:
-        raise NotFound(f"no assignment {assignment_id} of yours")
+        raise NotFound(N_("no assignment %(id)s of yours"), id=str(assignment_id))
     return assignment
 
 

@@ -27,6 +27,7 @@ from app.exports.params import ExportParams, Split
 from app.exports.pseudonyms import pseudonymizer
 from app.exports.registry import FORMATS
 from app.exports.source import PromptLabels, prompt_labels
+from app.i18n import N_
 from app.models import Batch, Project, Protocol, User
 from app.quality.bars import below_the_bar
 from app.quality.consensus import modelled_outcomes
@@ -86,7 +87,12 @@ def _batch_ids(session: Session, project: Project, names: list[str]) -> tuple[in
     missing = sorted(set(names) - set(found))
     if missing:
         unknown = ", ".join(map(repr, missing))
-        raise DomainError(f"no batch named {unknown} in {project.name!r}", field="batch")
+        raise DomainError(
+            N_("no batch named %(names)s in %(project)s"),
+            field="batch",
+            names=unknown,
+            project=repr(project.name),
+        )
     return tuple(sorted(found.values()))
 
 
@@ -98,7 +104,9 @@ def _user_ids(session: Session, names: list[str]) -> tuple[int, ...]:
     missing = sorted(set(names) - set(found))
     if missing:
         unknown = ", ".join(map(repr, missing))
-        raise DomainError(f"no annotator named {unknown}", field="exclude_annotator")
+        raise DomainError(
+            N_("no annotator named %(names)s"), field="exclude_annotator", names=unknown
+        )
     return tuple(sorted(found.values()))
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import NotFound
 from app.exports.consensus import Outcome, Votes
+from app.i18n import N_
 from app.models import (
     Adjudication,
     Batch,
@@ -185,7 +186,7 @@ def item_detail(
     """One pair in full: conversation, both candidates, every vote and every flag."""
     comparison = session.get(Comparison, comparison_id)
     if comparison is None or comparison.project_id != project.id:
-        raise NotFound(f"no comparison {comparison_id} in this project")
+        raise NotFound(N_("no comparison %(id)s in this project"), id=str(comparison_id))
     batch = session.get_one(Batch, comparison.batch_id)
     (item,) = _items(session, [comparison.id], {comparison.id: batch.name},
                      _counts_of(session, comparison.id))  # fmt: skip

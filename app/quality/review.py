@@ -12,6 +12,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from app.errors import NotFound, Unprocessable
+from app.i18n import N_
 from app.models import Adjudication, Comparison, ItemFlag, Project, User, Verdict, utcnow
 
 MAX_NOTE = 10_000
@@ -23,14 +24,14 @@ def get_comparison(
     """The comparison (of ``project``, when given), or NotFound."""
     comparison = session.get(Comparison, comparison_id)
     if comparison is None or (project is not None and comparison.project_id != project.id):
-        raise NotFound(f"no comparison {comparison_id}")
+        raise NotFound(N_("no comparison %(id)s"), id=str(comparison_id))
     return comparison
 
 
 def _tidy(text: str | None, field: str) -> str | None:
     text = (text or "").strip() or None
     if text is not None and len(text) > MAX_NOTE:
-        raise Unprocessable(f"at most {MAX_NOTE:,} characters", field=field)
+        raise Unprocessable(N_("at most %(n)s characters"), field=field, n=MAX_NOTE)
     return text
 
 

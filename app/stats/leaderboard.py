@@ -25,6 +25,7 @@ from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session, aliased
 
 from app.errors import Unprocessable
+from app.i18n import N_
 from app.models import Batch, Candidate, Comparison, Judgement, Project, Prompt, User, Verdict
 from app.stats import bradley_terry as bt
 from app.text import Moment
@@ -203,7 +204,9 @@ def _user_ids(session: Session, names: list[str]) -> list[int]:
     found = {name: id_ for name, id_ in session.execute(stmt)}
     missing = sorted(set(names) - set(found))
     if missing:
-        raise Unprocessable(f"annotator: no user named {', '.join(missing)}", field="annotator")
+        raise Unprocessable(
+            N_("annotator: no user named %(names)s"), field="annotator", names=", ".join(missing)
+        )
     return list(found.values())
 
 

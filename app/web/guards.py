@@ -182,7 +182,7 @@ def annotatable_project(slug: str, user: UserDep, session: SessionDep) -> Projec
     (One query: the project and the policy's answer together.)"""
     row = session.execute(_project_by_slug(user.role), {"slug": slug, "user_id": user.id}).first()
     if row is None:
-        raise NotFound(f"no project {slug!r}")
+        raise NotFound(N_("no project %(slug)s"), slug=repr(slug))
     project, allowed = row
     if not allowed:
         raise Forbidden(N_("this project is open to its members only"))
@@ -211,7 +211,7 @@ def owned_assignment(assignment_id: RowId, user: UserDep, session: SessionDep) -
     params = {"assignment_id": assignment_id, "user_id": user.id}
     row = session.execute(_owned(user.role), params).first()
     if row is None:
-        raise NotFound(f"no assignment {assignment_id} of yours")
+        raise NotFound(N_("no assignment %(id)s of yours"), id=str(assignment_id))
     assignment, comparison, project, allowed = row
     if not allowed:
         raise Forbidden(N_("this project is open to its members only"))

@@ -258,7 +258,9 @@ def post_undo(
 def _in(slug: str, owned: Owned) -> Assignment:
     """The owned assignment (the project checked by its guard), if the path names its project."""
     if owned.project.slug != slug:
-        raise NotFound(f"no assignment {owned.assignment.id} of yours in this project")
+        raise NotFound(
+            N_("no assignment %(id)s of yours in this project"), id=str(owned.assignment.id)
+        )
     return owned.assignment
 
 
