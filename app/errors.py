@@ -6,6 +6,8 @@ and the CLI into a message and an exit status.
 
 from __future__ import annotations
 
+from app.i18n import Text
+
 
 class DomainError(Exception):
     """A request that breaks a rule of the domain; ``status`` is the HTTP answer, and
@@ -13,8 +15,10 @@ class DomainError(Exception):
 
     status = 400
 
-    def __init__(self, message: str = "", *, field: str | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, message: str = "", *, field: str | None = None, **values: object) -> None:
+        self.text: str = Text(message, None, **values) if values else message
+        """The message as a page translates it (``str(error)`` is the English)."""
+        super().__init__(self.text)
         self.field = field
 
 

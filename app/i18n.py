@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from functools import cache
 from io import BytesIO
 
-from babel.dates import format_datetime
+from babel.dates import format_date, format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent
@@ -32,6 +32,68 @@ MAX_TAGS = 20
 def N_(message: str) -> str:
     """Mark a message for extraction; the page translates it when it shows it."""
     return message
+
+
+class Text(str):
+    """A message in English, as the API, the logs and the command line show it, that keeps its
+    catalog id and values, so a page can show it in the reader's language (``translate``).
+
+    ``Text(N_("no batch named %(name)s"), name=name)``; with ``plural`` and ``n`` it is an
+    ngettext message (``n`` is also a value).
+    """
+
+    msgid: str
+    plural: str | None
+    values: dict[str, object]
+
+    def __new__(cls, msgid: str, /, plural: str | None = None, **values: object) -> Text:
+        n = values.get("n")
+        chosen = plural if plural is not None and n != 1 else msgid
+        self = super().__new__(cls, chosen % _written(values, DEFAULT) if values else chosen)
+        self.msgid, self.plural, self.values = msgid, plural, values
+        return self
+
+    def dump(self) -> list[object]:
+        """As JSON can keep it (a flashed message in the session cookie)."""
+        return [self.msgid, self.plural, self.values]
+
+    @classmethod
+    def load(cls, kept: object) -> str | None:
+        """Back from ``dump`` (or a plain string kept as it was)."""
+        if isinstance(kept, list) and len(kept) == 3 and isinstance(kept[2], dict):
+            return cls(str(kept[0]), plural=kept[1], **kept[2])
+        return kept if isinstance(kept, str) else None
+
+
+def ngettext(singular: str, plural: str, n: int, /, **values: object) -> Text:
+    """A message with a count (``%(n)s``), in English now and translated by the page in the
+    reader's plural forms; named so extraction takes it as a plural entry."""
+    return Text(singular, plural, n=n, **values)
+
+
+def _written(values: dict[str, object], locale: str) -> dict[str, object]:
+    """The values of a message, numbers written the locale's way."""
+    return {
+        key: number(value, locale) if isinstance(value, int | float) and not isinstance(value, bool)
+        else value
+        for key, value in values.items()
+    }  # fmt: skip
+
+
+def translate(text: str | None, locale: str) -> str:
+    """``text`` in ``locale``: a ``Text`` by its id and values (numbers written the locale's
+    way), a plain string when the catalog has it as it stands; else as it is."""
+    if not text:
+        return ""
+    catalog = translations(locale)
+    if not isinstance(text, Text):
+        return catalog.gettext(text)
+    values = _written(text.values, locale)
+    if text.plural is not None:
+        message = catalog.ngettext(text.msgid, text.plural, int(text.values.get("n", 0)))  # type: ignore[call-overload]
+    else:
+        message = catalog.gettext(text.msgid)
+    return message % values if values else message
 
 
 @cache
@@ -73,9 +135,19 @@ def number(value: float | int, locale: str) -> str:
     return format_decimal(value, locale=locale)
 
 
+def decimal(value: float, locale: str, digits: int = 1) -> str:
+    """A figure with ``digits`` places always shown ("30.0" in English, "30,0" in German)."""
+    return format_decimal(value, format="#,##0." + "0" * digits, locale=locale)
+
+
 def percent(share: float, locale: str, digits: int = 0) -> str:
     """A share (0–1) as the locale writes a percentage ("47 %" in German)."""
     return format_percent(round(share, digits + 2), locale=locale, decimal_quantization=False)
+
+
+def day(moment: datetime, locale: str) -> str:
+    """The UTC day of a moment, in the locale's medium date ("03.12.2026" in German)."""
+    return format_date(moment.astimezone(UTC).date(), "medium", locale=locale)
 
 
 def when(moment: datetime, locale: str) -> str:

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from app.db import Database
 from app.errors import Conflict
+from app.i18n import N_
 from app.models import ACTIVE_JOB_STATUSES, Job, JobKind, JobStatus, Project, utcnow
 
 logger = logging.getLogger(__name__)
@@ -103,7 +104,7 @@ def start_job(
         with session.begin_nested():
             session.add(job)
     except IntegrityError:
-        raise Conflict("job: another job was started on this project just now") from None
+        raise Conflict(N_("job: another job was started on this project just now")) from None
     return job
 
 

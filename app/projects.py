@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.annotation.rubric import Aspect, parse_rubric
 from app.errors import Conflict, DomainError, NotFound
+from app.i18n import N_
 from app.models import (
     Candidate,
     Comparison,
@@ -101,9 +102,9 @@ def create_project(
 ) -> Project:
     name = name.strip()
     if not name:
-        raise DomainError("a project needs a name")
+        raise DomainError(N_("a project needs a name"))
     if overlap < 1:
-        raise DomainError("overlap is at least 1")
+        raise DomainError(N_("overlap is at least 1"))
     if session.scalar(select(Project.id).where(Project.name == name)) is not None:
         raise Conflict(f"project {name!r} already exists")
     _refuse_anothers_slug(session, name)
@@ -141,8 +142,10 @@ def update_project(session: Session, project: Project, settings: ProjectSettings
     _refuse_anothers_slug(session, settings.name, project)
     if settings.protocol is not project.protocol and _has_work(session, project):
         raise Conflict(
-            "protocol: fixed once a batch is imported (make a second project over the same "
-            "file for another protocol)",
+            N_(
+                "protocol: fixed once a batch is imported (make a second project over the same "
+                "file for another protocol)"
+            ),
             field="protocol",
         )
     for name, value in settings.model_dump().items():

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.accounts.sessions import end_all_sessions
 from app.errors import Conflict, DomainError, NotFound
+from app.i18n import N_
 from app.models import ApiToken, Role, User, utcnow
 
 _hasher = PasswordHasher()
@@ -72,11 +73,11 @@ def get_user(session: Session, username: str) -> User:
 def create_user(session: Session, username: str, role: Role, password: str) -> User:
     username = username.strip()
     if not username or len(username) > 64:
-        raise DomainError("a username has 1 to 64 characters")
+        raise DomainError(N_("a username has 1 to 64 characters"))
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise Conflict(f"user {username!r} already exists")
     if len(password) < 8:
-        raise DomainError("a password has at least 8 characters")
+        raise DomainError(N_("a password has at least 8 characters"))
     user = User(username=username, role=role, password_hash=hash_password(password))
     session.add(user)
     session.flush()
@@ -86,7 +87,7 @@ def create_user(session: Session, username: str, role: Role, password: str) -> U
 def set_password(session: Session, user: User, password: str) -> None:
     """A new password; it ends every browser session the user has (a lost laptop's too)."""
     if len(password) < 8:
-        raise DomainError("a password has at least 8 characters")
+        raise DomainError(N_("a password has at least 8 characters"))
     user.password_hash = hash_password(password)
     end_all_sessions(session, user.id)
     session.flush()

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from app.accounts.auth import create_token, generate_password, set_password
 from app.accounts.sessions import end_all_sessions
 from app.errors import DomainError, NotFound
+from app.i18n import N_
 from app.models import ApiToken, Judgement, User, utcnow
 
 
@@ -65,7 +66,7 @@ def get_person(session: Session, user_id: int) -> User:
 def deactivate(session: Session, user: User, *, by: User) -> None:
     """Lock ``user`` out at once (sessions and tokens); their labels stay."""
     if user.id == by.id:
-        raise DomainError("you cannot deactivate yourself")
+        raise DomainError(N_("you cannot deactivate yourself"))
     user.is_active = False
     end_all_sessions(session, user.id)
     session.execute(

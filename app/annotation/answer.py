@@ -21,6 +21,7 @@ from app.annotation.judge import Invalid, count_judgement, find_judgement, tidy_
 from app.annotation.rubric import check_scores, check_single_scores, parse_rubric
 from app.annotation.scores import save_scores, scores_of
 from app.errors import Conflict
+from app.i18n import N_
 from app.models import Assignment, Comparison, Judgement, Project, Rating, utcnow
 
 
@@ -57,7 +58,7 @@ def record_single(
     if existing is not None:
         same = _rating(session, candidate_id, assignment.user_id) == given.rating
         if not same or existing.rationale != rationale or scores_of(session, existing.id) != scores:
-            raise Conflict("you have already rated this response differently: undo it first")
+            raise Conflict(N_("you have already rated this response differently: undo it first"))
         return existing, False
     judgement = _judgement(session, assignment, now, rationale=rationale)
     session.execute(
@@ -86,7 +87,7 @@ def record_ranking(
         if before != (ranking, given.none_acceptable, rationale) or (
             scores_of(session, existing.id) != scores
         ):
-            raise Conflict("you have already ranked these responses differently: undo it first")
+            raise Conflict(N_("you have already ranked these responses differently: undo it first"))
         return existing, False
     judgement = _judgement(
         session, assignment, now, rationale=rationale, ranking=ranking,

@@ -27,6 +27,7 @@ from app.annotation.rubric import check_scores, parse_rubric
 from app.annotation.scores import save_scores, scores_of
 from app.errors import Conflict, NotFound
 from app.errors import Invalid as Invalid  # the labelling page's refusal, named here too
+from app.i18n import N_
 from app.models import (
     Assignment,
     Comparison,
@@ -81,19 +82,19 @@ def check(project: Project | Rules, given: VerdictIn) -> VerdictIn:
     """``given`` with its rationale tidied, or Invalid naming the rule it breaks."""
     rationale = tidy_rationale(project, given.rationale)
     if given.verdict is ScreenVerdict.TIE and not project.allow_tie:
-        raise Invalid("verdict: this project does not allow a tie", field="verdict")
+        raise Invalid(N_("verdict: this project does not allow a tie"), field="verdict")
     if given.verdict is ScreenVerdict.BOTH_BAD and not project.allow_both_bad:
-        raise Invalid("verdict: this project does not allow 'both bad'", field="verdict")
+        raise Invalid(N_("verdict: this project does not allow 'both bad'"), field="verdict")
     if given.strength is not None:
         if not 1 <= given.strength <= project.max_strength:
-            scale = "1 (slightly better) or 2 (much better)"
             if project.max_strength == 3:
-                scale = "1 (slightly better), 2 (better) or 3 (much better)"
-            raise Invalid(f"strength: {scale}", field="strength")
+                raise Invalid(N_("strength: 1 (slightly better), 2 (better) or 3 (much better)"),
+                              field="strength")  # fmt: skip
+            raise Invalid(N_("strength: 1 (slightly better) or 2 (much better)"), field="strength")
         if given.verdict not in (ScreenVerdict.LEFT, ScreenVerdict.RIGHT):
-            raise Invalid("strength: applies only when one side is better", field="strength")
+            raise Invalid(N_("strength: applies only when one side is better"), field="strength")
     if given.ratings and not project.rate_singletons:
-        raise Invalid("ratings: this project does not rate single responses", field="ratings")
+        raise Invalid(N_("ratings: this project does not rate single responses"), field="ratings")
     return VerdictIn(given.verdict, given.strength, rationale, given.ratings, given.scores)
 
 
@@ -102,12 +103,12 @@ def tidy_rationale(project: Project | Rules, given: str | None) -> str | None:
     rationale = (given or "").strip() or None
     if project.rationale is RationaleMode.REQUIRED and rationale is None:
         raise Invalid(
-            "rationale: this project asks for a rationale with every answer", field="rationale"
+            N_("rationale: this project asks for a rationale with every answer"), field="rationale"
         )
     if project.rationale is RationaleMode.OFF and rationale is not None:
-        raise Invalid("rationale: this project takes no rationale", field="rationale")
+        raise Invalid(N_("rationale: this project takes no rationale"), field="rationale")
     if rationale is not None and len(rationale) > MAX_RATIONALE:
-        raise Invalid(f"rationale: at most {MAX_RATIONALE:,} characters", field="rationale")
+        raise Invalid(N_("rationale: at most %(n)s characters"), field="rationale", n=MAX_RATIONALE)
     return rationale
 
 
@@ -132,7 +133,7 @@ def record_verdict(
         if (existing.verdict, existing.strength, existing.rationale) != (
             verdict, given.strength, given.rationale,
         ) or (project.rubric and scores_of(session, existing.id) != scores):  # fmt: skip
-            raise Conflict("you have already judged this pair differently: undo it first")
+            raise Conflict(N_("you have already judged this pair differently: undo it first"))
         _rate(session, assignment, comparison, given.ratings)
         return existing, False
     judgement = Judgement(
@@ -166,7 +167,7 @@ def _record_repeat(
         if (existing.verdict, existing.strength, existing.rationale) != (
             verdict, given.strength, given.rationale,
         ):  # fmt: skip
-            raise Conflict("you have already judged this pair differently: undo it first")
+            raise Conflict(N_("you have already judged this pair differently: undo it first"))
         return existing, False
     answer = repeats.record_answer(
         session, assignment, verdict, given.strength, given.rationale, now
@@ -241,7 +242,7 @@ def undo(
     if assignment.repeat:
         answer = repeats.answer_of(session, assignment)
         if answer is None:
-            raise NotFound("this assignment has no verdict to undo")
+            raise NotFound(N_("this assignment has no verdict to undo"))
         comparison = session.get_one(Comparison, assignment.comparison_id)
         undone = Undone(assignment, to_screen_terms(answer, comparison), answer.strength,
                         answer.rationale)  # fmt: skip
@@ -251,7 +252,7 @@ def undo(
         return undone
     judgement = find_judgement(session, assignment)
     if judgement is None:
-        raise NotFound("this assignment has no verdict to undo")
+        raise NotFound(N_("this assignment has no verdict to undo"))
     comparison = session.get_one(Comparison, assignment.comparison_id)
     marked = [c for c in (comparison.candidate_a_id, comparison.candidate_b_id) if c]
     undone = Undone(

@@ -13,6 +13,7 @@ from typing import Any, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.errors import Invalid
+from app.i18n import N_
 
 MAX_ASPECTS = 10
 MAX_SPAN = 10
@@ -93,7 +94,7 @@ def check_single_scores(
     """A single response's scores, given by aspect (``scores.helpfulness``)."""
     if not aspects:
         if given:
-            raise Invalid("scores: this project has no rubric", field="scores")
+            raise Invalid(N_("scores: this project has no rubric"), field="scores")
         return {}
     return {candidate_id: _one(aspects, given, "scores")}
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from app.exports.base import Format, Item, Options, Row, timestamp
 from app.exports.source import Needs, PromptLabels
+from app.i18n import N_
 
 VERDICTS = frozenset({"a", "b", "tie", "both_bad"})
 KEYS = ("comparison_id", "prompt_id", "prompt_external_id", "candidate_a_id", "candidate_b_id",
@@ -54,7 +55,7 @@ def check(row: dict[str, Any], options: Options) -> str | None:
 
 FORMAT = Format(
     name="judgements",
-    summary="Every judgement as it was given, with an annotator pseudonym",
+    summary=N_("Every judgement as it was given, with an annotator pseudonym"),
     build=build,
     check=check,
     needs=Needs(judgements=True, texts=False),

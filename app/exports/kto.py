@@ -17,6 +17,7 @@ from app.exports.derive import Evidence, candidate_evidence
 from app.exports.providers import SERVICES
 from app.exports.source import Needs, PromptLabels
 from app.exports.trl_dpo import tools_warning
+from app.i18n import N_
 
 
 def build(group: PromptLabels, options: Options) -> Iterator[Item]:
@@ -74,7 +75,7 @@ def warnings(stats: FileStats) -> list[str]:
 
 FORMAT = Format(
     name="kto",
-    summary="TRL KTOTrainer: prompt, completion, boolean label per candidate",
+    summary=N_("TRL KTOTrainer: prompt, completion, boolean label per candidate"),
     build=build,
     check=check,
     warnings=warnings,

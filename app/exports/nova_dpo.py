@@ -18,6 +18,7 @@ from app.exports.chat import has_text, system_text
 from app.exports.derive import preferences
 from app.exports.providers import SERVICES
 from app.exports.source import Needs, PromptLabels
+from app.i18n import N_
 
 SCHEMA_VERSION = "bedrock-conversation-2024"
 RESERVED = ("system:", "user:", "assistant:", "bot:", "thought:", "[eos]", "<image>", "<video>",
@@ -176,7 +177,7 @@ def warnings(stats: FileStats) -> list[str]:
 
 FORMAT = Format(
     name="nova-dpo",
-    summary="Amazon Nova DPO (Nova 1 on SageMaker AI): two ranked candidates in the last turn",
+    summary=N_("Amazon Nova DPO (Nova 1 on SageMaker AI): two ranked candidates in the last turn"),
     build=build,
     check=check,
     warnings=warnings,

@@ -21,6 +21,7 @@ from app.exports.chat import (
 from app.exports.derive import preferences
 from app.exports.providers import SERVICES
 from app.exports.source import Needs, PromptLabels
+from app.i18n import N_
 
 
 def build(group: PromptLabels, options: Options) -> Iterator[Item]:
@@ -57,7 +58,9 @@ def check(row: dict[str, Any], options: Options) -> str | None:
 
 FORMAT = Format(
     name="openai-dpo",
-    summary="OpenAI preference fine-tuning (DPO): input, preferred_output, non_preferred_output",
+    summary=N_(
+        "OpenAI preference fine-tuning (DPO): input, preferred_output, non_preferred_output"
+    ),
     build=build,
     check=check,
     needs=Needs(pair_texts_only=True),

@@ -17,6 +17,7 @@ from app.exports.chat import check_output, check_prompt, check_tools, prompt_mes
 from app.exports.derive import Evidence, candidate_evidence
 from app.exports.providers import SERVICES
 from app.exports.source import Needs, PromptLabels
+from app.i18n import N_
 
 
 def build(group: PromptLabels, options: Options) -> Iterator[Item]:
@@ -67,7 +68,7 @@ def check(row: dict[str, Any], options: Options) -> str | None:
 
 FORMAT = Format(
     name="openai-sft",
-    summary="OpenAI supervised fine-tuning: messages ending in the preferred answer",
+    summary=N_("OpenAI supervised fine-tuning: messages ending in the preferred answer"),
     build=build,
     check=check,
     needs=Needs(ratings=True),

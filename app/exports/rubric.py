@@ -15,6 +15,7 @@ from typing import Any
 from app.exports.base import Format, Item, LeftOut, Options, Row
 from app.exports.chat import check_prompt, prompt_messages
 from app.exports.source import Needs, PromptLabels
+from app.i18n import N_
 
 FIXED = ("prompt", "response")
 
@@ -49,7 +50,7 @@ def check(row: dict[str, Any], options: Options) -> str | None:
 
 FORMAT = Format(
     name="rubric",
-    summary="Rubric scores: prompt, response, each aspect's mean and the raters",
+    summary=N_("Rubric scores: prompt, response, each aspect's mean and the raters"),
     build=build,
     check=check,
     needs=Needs(scores=True),

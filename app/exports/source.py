@@ -20,12 +20,8 @@ from typing import Any, NamedTuple
 
 import orjson
 from sqlalchemy import (
-    ARRAY,
-    Integer,
     Select,
     Text,
-    any_,
-    bindparam,
     cast,
     func,
     or_,
@@ -51,6 +47,8 @@ from app.exports.scores import CandidateScores, candidate_scores
 from app.models import Candidate, Comparison, Judgement, Prompt
 
 SLICE = 1_000
+TEXTS_SQL = "SELECT id, prompt_id, content FROM candidates WHERE id = ANY(%s)"
+"""The candidate texts of a slice on Postgres, ``%s`` the ids as one array."""
 
 
 @dataclass(frozen=True)
@@ -285,13 +283,19 @@ def _add_texts(
         return
     by_prompt: dict[int, dict[int, str]] = defaultdict(dict)
     ids = sorted(wanted)
+    rows: Sequence[Any]
     if session.get_bind().dialect.name == "postgresql":
-        # One array parameter, rather than every id rendered into the SQL.
-        where = Candidate.id == any_(bindparam("ids", ids, type_=ARRAY(Integer)))
+        # One array parameter, rather than every id rendered into the SQL, given to the
+        # driver's cursor as it is: through SQLAlchemy, the ARRAY type's bind processing and
+        # the statement's building took ~4 ms of a slice's ~9 (~6 µs per openai-dpo row).
+        connection: Any = session.connection().connection.driver_connection
+        with connection.cursor() as cursor:
+            cursor.execute(TEXTS_SQL, (ids,))
+            rows = cursor.fetchall()
     else:
-        where = among(Candidate.id, ids)
-    stmt = select(Candidate.id, Candidate.prompt_id, Candidate.content).where(where)
-    for cid, pid, content in fetch_all(session, stmt):
+        stmt = select(Candidate.id, Candidate.prompt_id, Candidate.content)
+        rows = fetch_all(session, stmt.where(among(Candidate.id, ids)))
+    for cid, pid, content in rows:
         by_prompt[pid][cid] = content
     for pid, texts in by_prompt.items():
         groups[pid].texts = texts

@@ -15,6 +15,7 @@ from app.exports.chat import assistant, check_pair, check_prompt, prompt_message
 from app.exports.derive import preferences
 from app.exports.providers import SERVICES
 from app.exports.source import Needs, PromptLabels
+from app.i18n import N_
 
 
 def build(group: PromptLabels, options: Options) -> Iterator[Item]:
@@ -44,7 +45,7 @@ def tools_warning(stats: FileStats) -> list[str]:
 
 FORMAT = Format(
     name="trl-dpo",
-    summary="TRL DPOTrainer: conversational prompt, chosen, rejected",
+    summary=N_("TRL DPOTrainer: conversational prompt, chosen, rejected"),
     build=build,
     check=check,
     warnings=tools_warning,

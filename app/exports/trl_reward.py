@@ -19,6 +19,7 @@ from app.exports.consensus import Outcome
 from app.exports.rankings import Policy, margins
 from app.exports.source import Needs, PromptLabels
 from app.exports.trl_dpo import tools_warning
+from app.i18n import N_
 
 
 def build(group: PromptLabels, options: Options) -> Iterator[Item]:
@@ -69,7 +70,7 @@ def check(row: dict[str, Any], options: Options) -> str | None:
 
 FORMAT = Format(
     name="trl-reward",
-    summary="TRL RewardTrainer: chosen and rejected conversations with a margin",
+    summary=N_("TRL RewardTrainer: chosen and rejected conversations with a margin"),
     build=build,
     check=check,
     warnings=tools_warning,

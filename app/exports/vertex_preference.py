@@ -20,6 +20,7 @@ from app.exports.chat import has_text, system_text
 from app.exports.derive import preferences
 from app.exports.providers import SERVICES
 from app.exports.source import Needs, PromptLabels
+from app.i18n import N_
 
 ROLES = {"user": "user", "assistant": "model"}
 REQUIRED = frozenset({"contents", "completions"})
@@ -130,7 +131,7 @@ def warnings(stats: FileStats) -> list[str]:
 
 FORMAT = Format(
     name="vertex-preference",
-    summary="Google Vertex AI preference tuning (Gemini): contents and two scored completions",
+    summary=N_("Google Vertex AI preference tuning (Gemini): contents and two scored completions"),
     build=build,
     check=check,
     warnings=warnings,

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.annotation import tallies
 from app.errors import Unprocessable
+from app.i18n import N_
 from app.models import (
     Assignment,
     Batch,
@@ -35,7 +36,7 @@ def set_gold(session: Session, comparison: Comparison, verdict: Verdict | None) 
     """Give ``comparison`` a known answer (None: take it away). Leaving the regular queue,
     it leaves the tallies too; coming back, it is counted again at its judgement count."""
     if comparison.kind is not ComparisonKind.PAIR:
-        raise Unprocessable("only a pair of candidates can have a gold answer", field="verdict")
+        raise Unprocessable(N_("only a pair of candidates can have a gold answer"), field="verdict")
     was_gold = comparison.gold is not None
     comparison.gold = verdict
     if was_gold != (verdict is not None):

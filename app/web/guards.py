@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from app.accounts.auth import token_caller, user_for_token
 from app.accounts.sessions import end_session, start_session, user_for_session
 from app.errors import Forbidden, NotAuthenticated, NotFound
+from app.i18n import N_
 from app.models import Assignment, Comparison, Project, Role, User
 from app.projects import may_annotate_clause
 from app.web.deps import SessionDep, get_settings
@@ -60,7 +61,7 @@ async def csrf_protect(request: Request) -> None:
         value = form.get(CSRF_FIELD)
         sent = value if isinstance(value, str) else None
     if not expected or not sent or not hmac.compare_digest(str(expected), sent):
-        raise Forbidden("missing or wrong CSRF token: reload the page and try again")
+        raise Forbidden(N_("missing or wrong CSRF token: reload the page and try again"))
 
 
 def login_session(request: Request, session: Session, user: User) -> None:
@@ -106,7 +107,7 @@ def optional_user(request: Request, session: SessionDep) -> User | None:
     if token is not None:
         user = user_for_token(session, token)
         if user is None:
-            raise NotAuthenticated("invalid or revoked API token")
+            raise NotAuthenticated(N_("invalid or revoked API token"))
     else:
         user = _cookie_user(request, session)
     request.state.user = Viewer(user.id, user.username, user.role) if user else None
@@ -160,14 +161,14 @@ async def require_user(
 ) -> User:
     """A signed-in user (else 401 / the login page), then the CSRF check (else 403)."""
     if user is None:
-        raise NotAuthenticated("log in first")
+        raise NotAuthenticated(N_("log in first"))
     await csrf_protect(request)
     return user
 
 
 def require_admin(user: Annotated[User, Depends(require_user)]) -> User:
     if user.role is not Role.ADMIN:
-        raise Forbidden("admins only")
+        raise Forbidden(N_("admins only"))
     return user
 
 
@@ -184,7 +185,7 @@ def annotatable_project(slug: str, user: UserDep, session: SessionDep) -> Projec
         raise NotFound(f"no project {slug!r}")
     project, allowed = row
     if not allowed:
-        raise Forbidden("this project is open to its members only")
+        raise Forbidden(N_("this project is open to its members only"))
     return project
 
 
@@ -213,7 +214,7 @@ def owned_assignment(assignment_id: RowId, user: UserDep, session: SessionDep) -
         raise NotFound(f"no assignment {assignment_id} of yours")
     assignment, comparison, project, allowed = row
     if not allowed:
-        raise Forbidden("this project is open to its members only")
+        raise Forbidden(N_("this project is open to its members only"))
     return Owned(assignment, comparison, project)
 
 

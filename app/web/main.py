@@ -151,7 +151,7 @@ async def _domain_error(request: Request, exc: DomainError) -> Response:
         return RedirectResponse(target, status_code=303)
     renderer: Renderer = request.app.state.renderer
     return renderer.render(
-        request, "error.html", {"status": exc.status, "message": str(exc)}, status_code=exc.status
+        request, "error.html", {"status": exc.status, "message": exc.text}, status_code=exc.status
     )
 
 

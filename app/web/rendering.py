@@ -168,7 +168,9 @@ def sentence(text: object) -> str:
     if not words:
         return words
     words = words[0].upper() + words[1:]
-    return words if words[-1] in ".!?…:" else words + "."
+    if words[-1] in ".!?…:。！？：":
+        return words
+    return words + ("。" if "\u3000" <= words[-1] <= "\u9fff" else ".")  # Japanese: its stop
 
 
 def is_htmx(request: Request) -> bool:
@@ -243,9 +245,9 @@ def translating(locale: str) -> dict[str, Any]:
         return _format(catalog.ngettext(singular, plural, num), values)
 
     def tr(text: str | None) -> str:
-        """A message the code chose (a notice, an error), translated when the catalog has it;
-        plain text, so the page escapes it."""
-        return catalog.gettext(text) if text else ""
+        """A message the code chose (a notice, an error), translated when the catalog has it
+        (``i18n.Text`` by its id and values); plain text, so the page escapes it."""
+        return i18n.translate(text, locale)
 
     return {
         "locale": locale,
@@ -254,8 +256,10 @@ def translating(locale: str) -> dict[str, Any]:
         "_": gettext,
         "ngettext": ngettext,
         "number": lambda value: i18n.number(value, locale),
+        "decimal": lambda value, digits=1: i18n.decimal(value, locale, digits),
         "percent": lambda share, digits=0: i18n.percent(share, locale, digits),
         "when": lambda moment: i18n.when(moment, locale),
+        "day": lambda moment: i18n.day(moment, locale),
         "languages": i18n.NAMES,
     }
 

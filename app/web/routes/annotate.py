@@ -39,7 +39,7 @@ from app.annotation.progress import (
 from app.annotation.rubric import Aspect, parse_rubric
 from app.annotation.work import Work, load_work
 from app.errors import Conflict, DomainError, NotFound
-from app.i18n import N_
+from app.i18n import N_, Text, translate
 from app.models import Assignment, Project, User
 from app.projects import annotatable_projects
 from app.quality.review import MAX_NOTE, flag
@@ -53,7 +53,7 @@ from app.web.guards import (
     UserDep,
     owned_assignment,
 )
-from app.web.rendering import get_renderer, is_htmx, prerender
+from app.web.rendering import get_renderer, is_htmx, page_locale, prerender, sentence
 from app.web.routes.posted import PostedDep, side_scores
 
 router = APIRouter(include_in_schema=False)
@@ -241,7 +241,7 @@ def post_undo(
             )
     last = last_judged(session, user, project)
     if undo_of is not None and (last is None or last.id != undo_of):
-        return _done(request, session, settings, user, project, "Nothing to undo.")
+        return _done(request, session, settings, user, project, N_("Nothing to undo."))
     undone = undo_last(session, user, project, lease_seconds=settings.lease_seconds)
     if undone is None:
         return _done(request, session, settings, user, project, N_("Nothing to undo."))
@@ -341,13 +341,9 @@ def _by_candidate(
     return {ids[side]: given for side, given in scores.items() if side in ids}
 
 
-def _sentence(exc: Exception) -> str:
-    """A domain message as a page shows it: capitalised, with a full stop."""
-    text = str(exc).strip()
-    if not text:
-        return text
-    text = text[0].upper() + text[1:]
-    return text if text[-1] in ".!?" else text + "."
+def _sentence(exc: DomainError) -> str:
+    """A domain message as the page shows it (translated, capitalised, with a full stop)."""
+    return exc.text
 
 
 def _render(
@@ -429,7 +425,18 @@ def _same_site(request: Request) -> bool:
     return urlparse(source).netloc == request.url.netloc
 
 
-LOGGED_OUT = "Your session had ended when you sent that verdict"
+GONE = N_(
+    "Your session had ended when you sent that verdict, and it can no longer be applied (%(why)s)."
+)
+TOO_LONG = N_(
+    "Your session had ended when you sent that verdict; its rationale was too long to keep: "
+    "please type it again."
+)
+REFUSED = N_(
+    "Your session had ended when you sent that verdict; it was kept, but the project refuses "
+    "it: %(why)s"
+)
+KEPT_BUT = N_("Your session had ended when you sent that verdict; it was kept, but %(why)s.")
 
 
 def _apply_pending(
@@ -441,22 +448,21 @@ def _apply_pending(
         form = VerdictForm.model_validate(pending.get("form") or {})
         owned = owned_assignment(int(pending["assignment"]), user, session)
         if owned.project.id != project.id:
-            raise NotFound("that pair belongs to another project")
+            raise NotFound(N_("that pair belongs to another project"))
     except (DomainError, ValidationError, KeyError, TypeError, ValueError) as exc:
-        error = f"{LOGGED_OUT}, and it can no longer be applied ({exc})."
+        error = Text(GONE, why=str(exc))
         return _view(request, session, settings, user, project, error=error)
     if pending.get("rationale_dropped"):
-        error = f"{LOGGED_OUT}; its rationale was too long to keep: please type it again."
         return _view(request, session, settings, user, project, show=owned.assignment,
-                     error=error, draft=form.draft())  # fmt: skip
+                     error=TOO_LONG, draft=form.draft())  # fmt: skip
     try:
         record_verdict(session, owned.assignment, project, form.given())
     except Invalid as exc:
-        error = f"{LOGGED_OUT}; it was kept, but the project refuses it: {_sentence(exc)}"
+        why = sentence(translate(exc.text, page_locale(request)))
         return _view(request, session, settings, user, project, show=owned.assignment,
-                     error=error, draft=form.draft())  # fmt: skip
+                     error=Text(REFUSED, why=why), draft=form.draft())  # fmt: skip
     except Conflict as exc:
-        error = f"{LOGGED_OUT}; it was kept, but {exc}."
+        error = Text(KEPT_BUT, why=translate(exc.text, page_locale(request)))
         return _view(request, session, settings, user, project, error=error)
     notice = N_("Saved: the verdict you sent while logged out.")
     return _view(request, session, settings, user, project, notice=notice)

@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from app.annotation.answer import RankingIn, SingleIn, record_ranking, record_single
 from app.annotation.judge import Invalid
 from app.errors import Conflict
+from app.i18n import N_
 from app.web.deps import SessionDep, SettingsDep
 from app.web.guards import OwnedAssignmentDep, UserDep
 from app.web.routes.annotate import SKIPPED, Kept, _done, _in, _render, _sentence, _view
@@ -61,7 +62,7 @@ def post_ranking(
 def _rating(value: str) -> bool:
     choice: dict[str, Literal[True, False]] = {"good": True, "bad": False}
     if value not in choice:
-        raise Invalid("rating: choose good or bad", field="rating")
+        raise Invalid(N_("rating: choose good or bad"), field="rating")
     return choice[value]
 
 

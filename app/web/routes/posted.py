@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 
 from app.annotation.judge import Invalid
+from app.i18n import N_
 
 SCORE = "score__"
 PLACE = "place__"
@@ -53,9 +54,9 @@ def ranking_of(posted: dict[str, str], places: dict[int, int]) -> list[int]:
     one has none."""
     fields = [k for k in posted if k.startswith(PLACE)]
     if len(places) < len(fields):
-        raise Invalid("ranking: give every response a place", field="ranking")
+        raise Invalid(N_("ranking: give every response a place"), field="ranking")
     if len(set(places.values())) < len(places):
-        raise Invalid("ranking: two responses have the same place", field="ranking")
+        raise Invalid(N_("ranking: two responses have the same place"), field="ranking")
     return sorted(places, key=lambda cid: places[cid])
 
 

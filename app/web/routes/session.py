@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from app.accounts import throttle
 from app.accounts.auth import password_owner
-from app.i18n import N_
+from app.i18n import N_, ngettext
 from app.web.deps import DatabaseDep, SessionDep, get_settings
 from app.web.guards import csrf_protect, login_session, logout_session
 from app.web.rendering import get_renderer
@@ -21,7 +21,6 @@ router = APIRouter(include_in_schema=False)
 
 BAD_LOGIN = N_("Wrong username or password.")
 INACTIVE = N_("This account is inactive. Ask an admin to reactivate it.")
-TOO_MANY = "Too many failed logins. Try again in {minutes} minute{s}."
 
 
 def _safe_next(target: str | None) -> str:
@@ -86,7 +85,9 @@ def login(
         wait = throttle.reserve(session, username, address)
     if wait is not None:
         minutes = math.ceil(wait / 60)
-        context["error"] = TOO_MANY.format(minutes=minutes, s="" if minutes == 1 else "s")
+        context["error"] = ngettext("Too many failed logins. Try again in %(n)s minute.",
+                                    "Too many failed logins. Try again in %(n)s minutes.",
+                                    minutes)  # fmt: skip
         return _render(request, context, 429, headers={"Retry-After": str(wait)})
     with db.scope() as session:
         user = password_owner(session, username, password)

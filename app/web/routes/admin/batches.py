@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from app import batches
 from app.errors import DomainError
+from app.i18n import N_, Text
 from app.importing import ImportRefused, RowError, import_batch
 from app.importing.mapping import ColumnMap, parse_map
 from app.importing.preview import Preview, preview
@@ -175,4 +176,12 @@ def change_status(
 ) -> Response:
     batch = batches.get_batch(session, project, batch_id)
     batches.set_status(session, batch, status)
-    return _after(request, session, project, f"Batch {batch.name} is now {status.value}.")
+    return _after(request, session, project, Text(NOW[status], name=batch.name))
+
+
+NOW = {
+    BatchStatus.ACTIVE: N_("Batch %(name)s is now active."),
+    BatchStatus.PAUSED: N_("Batch %(name)s is now paused."),
+    BatchStatus.ARCHIVED: N_("Batch %(name)s is now archived."),
+}
+"""What a page says once a batch's status is changed."""

@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from app.i18n import Text
 from app.web.guards import require_admin
 from app.web.rendering import get_renderer, is_htmx
 
@@ -35,7 +36,7 @@ def render(
 
     ``secret``: the page shows something once (a password, a token), so no cache keeps it.
     """
-    context = {"flash": request.session.pop("flash", None), **context}
+    context = {"flash": Text.load(request.session.pop("flash", None)), **context}
     headers = {"Cache-Control": "no-store"} if secret else None
     return get_renderer(request).render(
         request, f"admin/{template}", context, block=block, status_code=status_code,
@@ -46,7 +47,7 @@ def render(
 def done(request: Request, url: str, message: str | None = None) -> RedirectResponse:
     """After a plain form post: remember ``message`` and send the browser back (303)."""
     if message:
-        request.session["flash"] = message
+        request.session["flash"] = message.dump() if isinstance(message, Text) else message
     return RedirectResponse(url, status_code=303)
 
 

@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from app import deletion
 from app.batches import get_batch
 from app.errors import DomainError
+from app.i18n import ngettext
 from app.web.deps import DatabaseDep, SessionDep, SettingsDep, end_transaction
 from app.web.guards import AdminDep
 from app.web.routes.admin.common import admin_router, done, render
@@ -36,14 +37,16 @@ def delete_project(
     try:
         deletion.confirm(confirm, project.name)
     except DomainError as exc:
-        return _page(request, project.slug, doomed, kind="project", error=str(exc), status=422)
+        return _page(request, project.slug, doomed, kind="project", error=exc.text, status=422)
     project_id, who = project.id, admin.username
     end_transaction(session)  # the export reads in transactions of its own
     path = deletion.archive_labels(db, project_id, settings.archive_dir,
                                    secret=settings.resolved_secret_key(), by=who)  # fmt: skip
     deletion.delete_project(session, project_id)
-    return done(request, "/admin", f"project {doomed.name} deleted; its "
-                f"{doomed.judgements:,} judgements were written to {path} first")  # fmt: skip
+    return done(request, "/admin", ngettext(
+        "project %(name)s deleted; its %(n)s judgement was written to %(path)s first",
+        "project %(name)s deleted; its %(n)s judgements were written to %(path)s first",
+        doomed.judgements, name=doomed.name, path=str(path)))  # fmt: skip
 
 
 @router.get("/projects/{slug}/batches/{batch_id}/delete")
@@ -65,14 +68,16 @@ def delete_batch(
         deletion.confirm(confirm, batch.name)
     except DomainError as exc:
         return _page(request, project.slug, doomed, kind="batch", batch_id=batch_id,
-                     error=str(exc), status=422)  # fmt: skip
+                     error=exc.text, status=422)  # fmt: skip
     project_id, slug, name, who = project.id, project.slug, batch.name, admin.username
     end_transaction(session)
     path = deletion.archive_labels(db, project_id, settings.archive_dir, batch=name,
                                    secret=settings.resolved_secret_key(), by=who)  # fmt: skip
     deletion.delete_batch(session, batch_id)
-    return done(request, f"/admin/projects/{slug}", f"batch {name} deleted; its "
-                f"{doomed.judgements:,} judgements were written to {path} first")  # fmt: skip
+    return done(request, f"/admin/projects/{slug}", ngettext(
+        "batch %(name)s deleted; its %(n)s judgement was written to %(path)s first",
+        "batch %(name)s deleted; its %(n)s judgements were written to %(path)s first",
+        doomed.judgements, name=name, path=str(path)))  # fmt: skip
 
 
 def _page(

@@ -16,7 +16,7 @@ from fastapi.responses import Response
 
 from app.batches import list_batches
 from app.exports.pseudonyms import pseudonymizer
-from app.i18n import N_
+from app.i18n import N_, Text
 from app.models import Verdict
 from app.projects import labeller_names
 from app.quality import review
@@ -98,7 +98,11 @@ def adjudicate(
     comparison = review.get_comparison(session, comparison_id, project)
     review.adjudicate(session, comparison, admin, verdict, note)
     url = f"/admin/projects/{project.slug}/items/{comparison.id}"
-    return done(request, url, f"Adjudicated: {verdict.value}. Every export now uses it.")
+    return done(
+        request,
+        url,
+        Text(N_("Adjudicated: %(verdict)s. Every export now uses it."), verdict=verdict.value),
+    )
 
 
 @router.post("/projects/{slug}/items/{comparison_id}/gold")
@@ -109,5 +113,8 @@ def mark_gold(
     comparison = review.get_comparison(session, comparison_id, project)
     answer = Verdict(verdict) if verdict in VERDICTS else None
     set_gold(session, comparison, answer)
-    message = f"Gold answer: {answer.value}." if answer else "No longer a gold pair."
+    message = (
+        Text(N_("Gold answer: %(verdict)s."), verdict=answer.value) if answer
+        else N_("No longer a gold pair.")
+    )  # fmt: skip
     return done(request, f"/admin/projects/{project.slug}/items/{comparison.id}", message)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from app import projects
 from app.accounts.auth import get_user
 from app.accounts.people import get_person
+from app.i18n import N_, Text
 from app.models import Project, User
 from app.web.deps import SessionDep
 from app.web.guards import RowId
@@ -51,7 +52,9 @@ def add_member(
 ) -> Response:
     user = get_user(session, username)
     projects.add_member(session, project, user)
-    return _after(request, session, project, f"Added {user.username}.")
+    return _after(
+        request, session, project, Text(N_("Added %(username)s."), username=user.username)
+    )
 
 
 @router.post("/projects/{slug}/members/{user_id}/remove")
@@ -66,4 +69,6 @@ def remove_member(
     if [m.id for m in members] == [user.id] and confirm != "open":
         return _page(request, session, project, confirm_remove=user, status_code=409)
     projects.remove_member(session, project, user)
-    return _after(request, session, project, f"Removed {user.username}.")
+    return _after(
+        request, session, project, Text(N_("Removed %(username)s."), username=user.username)
+    )

@@ -18,6 +18,8 @@ from starlette.background import BackgroundTask
 
 from app import jobs
 from app.errors import DomainError
+from app.i18n import N_
+from app.i18n import Text as Message
 from app.llm import runs, verdicts
 from app.llm.endpoints import DEFAULT_KEY_ENV
 from app.llm.generate import chosen_batches
@@ -120,9 +122,9 @@ def _start(
             job = runs.start_run(session, project, kind, raw, created_by=admin.id)
     except DomainError as exc:
         forms = {"generate": RunForm(), "judge": RunForm(), kind.value: form}
-        return _page(request, session, project, forms, (kind.value, str(exc)), exc.status)
+        return _page(request, session, project, forms, (kind.value, exc.text), exc.status)
     response = done(request, f"/admin/projects/{project.slug}/models",
-                    f"{kind.value.capitalize()} job #{job.id} queued.")  # fmt: skip
+                    Message(QUEUED[kind], id=str(job.id)))  # fmt: skip
     runner = getattr(request.app.state, "job_runner", None)
     if runner is not None:  # woken after the response, once the job is committed
         response.background = BackgroundTask(runner.wake.set)
@@ -153,3 +155,10 @@ def start_judge(
     form = RunForm(model, batch or [], rubric=rubric, concurrency=concurrency,
                    api_key_env=api_key_env)  # fmt: skip
     return _start(request, session, project, admin, JobKind.JUDGE, form)
+
+
+QUEUED = {
+    JobKind.GENERATE: N_("Generate job #%(id)s queued."),
+    JobKind.JUDGE: N_("Judge job #%(id)s queued."),
+}
+"""What the page says once a run is queued."""

@@ -14,6 +14,7 @@ from app.accounts import people
 from app.accounts.auth import create_user, generate_password
 from app.accounts.sessions import count_sessions, end_all_sessions
 from app.errors import DomainError
+from app.i18n import N_, Text, ngettext
 from app.models import Role, User
 from app.web.deps import SessionDep
 from app.web.guards import AdminDep, RowId
@@ -55,7 +56,7 @@ def add_person(
     try:
         user = create_user(session, username, Role(role), chosen)
     except (DomainError, ValueError) as exc:
-        message = str(exc) if isinstance(exc, DomainError) else "choose admin or annotator"
+        message = exc.text if isinstance(exc, DomainError) else N_("choose admin or annotator")
         form = {"username": username, "role": role}
         return _people(request, session, status_code=422, form=form, error=message)
     created = {"user": user, "password": None if password else chosen}
@@ -92,7 +93,8 @@ def person_page(request: Request, session: SessionDep, user_id: RowId) -> Respon
 def deactivate(request: Request, session: SessionDep, admin: AdminDep, user_id: RowId) -> Response:
     user = people.get_person(session, user_id)
     people.deactivate(session, user, by=admin)
-    message = f"{user.username} is deactivated: logged out, tokens revoked."
+    message = Text(N_("%(username)s is deactivated: logged out, tokens revoked."),
+                   username=user.username)  # fmt: skip
     return _after(request, session, user, message)
 
 
@@ -100,7 +102,9 @@ def deactivate(request: Request, session: SessionDep, admin: AdminDep, user_id: 
 def reactivate(request: Request, session: SessionDep, user_id: RowId) -> Response:
     user = people.get_person(session, user_id)
     people.reactivate(session, user)
-    return _after(request, session, user, f"{user.username} can log in again.")
+    return _after(
+        request, session, user, Text(N_("%(username)s can log in again."), username=user.username)
+    )
 
 
 @router.post("/people/{user_id}/password")
@@ -115,7 +119,9 @@ def end_sessions(request: Request, session: SessionDep, user_id: RowId) -> Respo
     """Log the user out everywhere (their API tokens are left alone)."""
     user = people.get_person(session, user_id)
     ended = end_all_sessions(session, user.id)
-    message = f"{ended} session{'' if ended == 1 else 's'} of {user.username} ended."
+    message = ngettext("%(n)s session of %(username)s ended.",
+                       "%(n)s sessions of %(username)s ended.", ended,
+                       username=user.username)  # fmt: skip
     return _after(request, session, user, message)
 
 
@@ -134,4 +140,4 @@ def revoke_token(
 ) -> Response:
     user = people.get_person(session, user_id)
     people.revoke_token(session, user, token_id)
-    return _after(request, session, user, "Token revoked.")
+    return _after(request, session, user, N_("Token revoked."))

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from app import projects
 from app.annotation.rubric import PRESETS
 from app.errors import DomainError
+from app.i18n import N_, Text
 from app.models import Project, Protocol, RationaleMode, Sampling
 from app.projects import ProjectSettings
 from app.stats.progress import projects_progress
@@ -139,7 +140,11 @@ def _save(request: Request, form: SettingsForm, project: Project | None, save: A
         except DomainError as exc:
             form.errors[exc.field or "name"] = str(exc).removeprefix(f"{exc.field}: ")
         else:
-            return done(request, f"/admin/projects/{saved.slug}", f"Saved {saved.name}.")
+            return done(
+                request,
+                f"/admin/projects/{saved.slug}",
+                Text(N_("Saved %(name)s."), name=saved.name),
+            )
     return _form_page(request, form, project, status_code=422)
 
 

@@ -1,0 +1,188 @@
+"""The pages in Japanese and German hold no English left over: every text and label a person
+reads (outside what the users wrote: prompts, answers, names, code) is checked against the
+catalog's English messages and for English sentences."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from babel.messages.pofile import read_po
+from bs4 import BeautifulSoup
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from app.models import Project
+from tests.clients import browser_login, soup
+from tests.factories import make_annotator
+from tests.factories_admin import admin_client
+from tests.factories_models import simulated_project
+from tests.factories_review import make_review_project
+from tests.paths import REPO
+
+USER_CONTENT = "script, style, pre, code, kbd, bdi, time, [dir=auto], .prose, .spec, .raw"
+"""What the people using the app wrote (or machine text): never translated."""
+READ_ATTRIBUTES = ("aria-label", "title", "placeholder", "alt", "data-label", "data-more",
+                   "data-less")  # fmt: skip
+ENGLISH = frozenset([
+    "the", "and", "of", "is", "are", "this", "that", "with", "your", "you", "not", "has",
+    "have", "for", "yet", "from", "each", "every", "which", "what", "when", "there", "here",
+    "been", "none", "only", "than", "its", "be", "by", "on", "at", "or", "if", "can", "were",
+    "to",
+])  # fmt: skip
+"""Words that no Japanese or German sentence of the interface uses: two of them in one text
+mean an English sentence (German shares "in", "an", "was", "will", "so": left out)."""
+
+
+def english_messages(locale: str) -> set[str]:
+    """The catalog's English messages that the locale writes otherwise."""
+    with (REPO / "locale" / locale / "LC_MESSAGES" / "messages.po").open("rb") as f:
+        catalog = read_po(f, locale=locale)
+    found: set[str] = set()
+    for message in catalog:
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        for english in map(str, ids):
+            if english and re.search("[A-Za-z]{3}", english) and english not in strings:
+                found.add(english.strip())
+    return found
+
+
+def leftovers(html: str, known: set[str]) -> list[str]:
+    """The texts of a page that are still English."""
+    page: BeautifulSoup = soup(html)
+    for element in page.select(USER_CONTENT):
+        element.decompose()
+    texts = [" ".join(s.split()) for s in page.find_all(string=True)]
+    texts += [str(tag[name]) for tag in page.find_all(True) for name in READ_ATTRIBUTES
+              if tag.has_attr(name)]  # fmt: skip
+    found = []
+    for text in texts:
+        words = re.findall(r"[a-z]+", text.lower())
+        if text.strip(" .:·()") in known or sum(word in ENGLISH for word in words) >= 2:
+            found.append(text)
+    return found
+
+
+@pytest.fixture
+def projects(session: Session) -> tuple[Project, Project]:
+    review, _ = make_review_project(session)
+    models = simulated_project(session, prompts=12)
+    session.commit()
+    return review, models
+
+
+@pytest.mark.parametrize("locale", ["ja", "de"])
+def test_no_english_is_left_on_the_admin_pages(
+    client: TestClient, session: Session, projects: tuple[Project, Project], locale: str
+) -> None:
+    review, models = projects
+    admin = admin_client(client, session)
+    item = client.get(f"/admin/projects/{review.slug}/items").text
+    first_item = soup(item).select_one("table.items th a")["href"]  # type: ignore[index]
+    pages = [
+        "/admin", "/admin/people", f"/admin/people/{admin.id}", "/admin/projects/new",
+        f"/admin/projects/{review.slug}", f"/admin/projects/{review.slug}/dashboard",
+        f"/admin/projects/{review.slug}/items", str(first_item),
+        f"/admin/projects/{review.slug}/items?agreement_below=2",
+        f"/admin/projects/{review.slug}/members", f"/admin/projects/{review.slug}/settings",
+        f"/admin/projects/{review.slug}/export", f"/admin/projects/{review.slug}/models",
+        f"/admin/projects/{models.slug}/leaderboard", f"/admin/projects/{models.slug}/dashboard",
+        f"/admin/projects/{review.slug}/leaderboard", "/nope",
+    ]  # fmt: skip
+    known = english_messages(locale)
+    assert "Can these labels be trusted?" in known
+    found = {}
+    for path in pages:
+        response = client.get(path, headers={"Accept-Language": locale})
+        assert response.status_code in (200, 404, 422), path
+        assert soup(response.text).html["lang"] == locale  # type: ignore[index]
+        found[path] = leftovers(response.text, known)
+    assert {path: texts for path, texts in found.items() if texts} == {}
+
+
+@pytest.mark.parametrize("locale", ["ja", "de"])
+def test_no_english_is_left_on_the_labelling_pages(
+    client: TestClient, session: Session, projects: tuple[Project, Project], locale: str
+) -> None:
+    review, _ = projects
+    carol = make_annotator(session, username="carol")
+    session.commit()
+    known = english_messages(locale)
+    login = client.get("/login", headers={"Accept-Language": locale}).text
+    assert leftovers(login, known) == []
+    browser_login(client, carol)
+    headers = {"Accept-Language": locale}
+    labelling = client.get(f"/projects/{review.slug}/annotate", headers=headers).text
+    assert soup(labelling).select_one("#flag-item") is not None, "a pair is on the page"
+    found = {}
+    for path in ("/", f"/projects/{review.slug}/annotate", f"/projects/{review.slug}/history"):
+        response = client.get(path, headers=headers)
+        assert response.status_code == 200, path
+        found[path] = leftovers(response.text, known)
+    assert {path: texts for path, texts in found.items() if texts} == {}
+
+
+def test_the_check_finds_english(client: TestClient) -> None:
+    """The detector itself: the English login page fails it, for either locale's catalog."""
+    english = client.get("/login", headers={"Accept-Language": "en"}).text
+    assert "Log in" in leftovers(english, english_messages("de"))
+    assert leftovers("<p>Nothing is here yet for you.</p>", set()) != []
+    assert leftovers("<p dir='auto'>Nothing is here yet for you.</p>", set()) == []
+
+
+def test_a_message_from_the_code_is_english_for_the_api_and_translated_on_a_page() -> None:
+    from app.errors import Invalid
+    from app.i18n import N_, Text, ngettext, translate
+
+    error = Invalid(N_("rationale: at most %(n)s characters"), field="rationale", n=10000)
+    assert str(error) == "rationale: at most 10,000 characters"  # the API's detail, as before
+    assert translate(error.text, "de") == "Begründung: höchstens 10.000 Zeichen"
+    waited = ngettext("Too many failed logins. Try again in %(n)s minute.",
+                      "Too many failed logins. Try again in %(n)s minutes.", 2)  # fmt: skip
+    assert waited == "Too many failed logins. Try again in 2 minutes."
+    assert translate(waited, "de").endswith("in 2 Minuten erneut.")
+    kept = Text.load(waited.dump())  # through the session cookie
+    assert kept == waited and translate(kept, "ja") == translate(waited, "ja")
+    assert Text.load("Saved.") == "Saved." and Text.load(None) is None
+
+
+def test_a_dashboard_figure_is_written_the_locales_way(
+    client: TestClient, session: Session, projects: tuple[Project, Project]
+) -> None:
+    from app import i18n
+
+    assert (i18n.decimal(29.23, "de"), i18n.decimal(20, "en")) == ("29,2", "20.0")
+    review, _ = projects
+    admin_client(client, session)
+    url = f"/admin/projects/{review.slug}/dashboard"
+    german = soup(client.get(url, headers={"Accept-Language": "de"}).text)
+    english = soup(client.get(url, headers={"Accept-Language": "en"}).text)
+    shown = ((german, "Anteil Unentschieden"), (english, "Tie rate"))
+    tie_rate = [page.find("dt", string=label).find_next("dd").get_text(strip=True)  # type: ignore[union-attr]
+                for page, label in shown]  # fmt: skip
+    assert tie_rate[0] == tie_rate[1].replace(".", ",") and "," in tie_rate[0]
+
+
+@pytest.mark.parametrize("locale", ["ja", "de"])
+def test_a_flashed_message_and_a_refusal_are_shown_translated(
+    client: TestClient, session: Session, projects: tuple[Project, Project], locale: str
+) -> None:
+    review, _ = projects
+    admin_client(client, session)
+    headers = {"Accept-Language": locale}
+    items = soup(client.get(f"/admin/projects/{review.slug}/items").text)
+    url = str(items.select_one("table.items th a")["href"])  # type: ignore[index]
+    done = client.post(f"{url}/adjudication", data={"verdict": "tie"}, headers=headers)
+    notice = soup(done.text).select_one("p.notice").get_text()  # type: ignore[union-attr]
+    assert (
+        notice
+        == {
+            "de": "Entschieden: tie. Jeder Export verwendet das nun.",
+            "ja": "裁定しました：tie。今後のエクスポートはすべてこれを使います。",
+        }[locale]
+    )
+    refused = client.post("/admin/people", data={"username": "x" * 65}, headers=headers)
+    alert = soup(refused.text).select_one("p.alert").get_text()  # type: ignore[union-attr]
+    assert alert == {"de": "Ein Benutzername hat 1 bis 64 Zeichen.",
+                     "ja": "ユーザー名は 1〜64 文字にしてください。"}[locale]  # fmt: skip
