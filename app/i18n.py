@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from functools import cache
 from io import BytesIO
 
-from babel.dates import format_datetime
+from babel.dates import format_date, format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent
@@ -143,6 +143,11 @@ def decimal(value: float, locale: str, digits: int = 1) -> str:
 def percent(share: float, locale: str, digits: int = 0) -> str:
     """A share (0–1) as the locale writes a percentage ("47 %" in German)."""
     return format_percent(round(share, digits + 2), locale=locale, decimal_quantization=False)
+
+
+def day(moment: datetime, locale: str) -> str:
+    """The UTC day of a moment, in the locale's medium date ("03.12.2026" in German)."""
+    return format_date(moment.astimezone(UTC).date(), "medium", locale=locale)
 
 
 def when(moment: datetime, locale: str) -> str:

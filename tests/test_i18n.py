@@ -96,6 +96,7 @@ def test_numbers_and_dates_are_written_the_locales_way() -> None:
     assert i18n.percent(0.473, "de") == "47\xa0%"  # a no-break space, as German writes it
     assert i18n.when(moment, "de").startswith("03.12.2026")
     assert i18n.when(moment, "ja").startswith("2026/12/03")
+    assert (i18n.day(moment, "de"), i18n.day(moment, "ja")) == ("03.12.2026", "2026/12/03")
 
 
 def test_the_login_page_follows_accept_language(client: TestClient) -> None:

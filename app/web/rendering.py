@@ -259,6 +259,7 @@ def translating(locale: str) -> dict[str, Any]:
         "decimal": lambda value, digits=1: i18n.decimal(value, locale, digits),
         "percent": lambda share, digits=0: i18n.percent(share, locale, digits),
         "when": lambda moment: i18n.when(moment, locale),
+        "day": lambda moment: i18n.day(moment, locale),
         "languages": i18n.NAMES,
     }
 
