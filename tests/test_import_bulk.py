@@ -1,15 +1,18 @@
 """The physical side of the import: keys sent to Postgres as one array literal, ids handed
-out in increasing order."""
+out in increasing order. A prompt's batch is its project's
+(one composite key)."""
 
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import Table, text
+from sqlalchemy import Table, func, insert, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.importing.bulk import allocate_ids, array_literal
 from app.importing.ingest import IDS_AHEAD, _Ids
-from app.models import Candidate
+from app.models import Batch, Candidate, Prompt
+from app.projects import create_project
 from tests.conftest import PG_URL
 
 TRICKY = ['plain', 'a "quoted" word', "back\\slash", "\\", '"', "comma, brace } {", "NULL",
@@ -47,3 +50,17 @@ def test_ids_drawn_ahead_are_handed_out_once_each_in_increasing_order(session: S
     # Whatever is drawn next from the sequence is none of them, and nothing is drawn twice.
     later = allocate_ids(session, table, 2) + ids.take(2)
     assert not set(later) & set(taken) and len(set(later)) == 4
+
+
+def test_a_prompt_may_not_name_a_batch_of_another_project(session: Session) -> None:
+    """One composite key checks the batch and its project (migration import_0001)."""
+    mine, other = create_project(session, "Mine"), create_project(session, "Other")
+    theirs = Batch(project_id=other.id, name="theirs")
+    session.add(theirs)
+    session.flush()
+    prompts: Table = Prompt.__table__  # type: ignore[assignment]
+    row = {"project_id": mine.id, "batch_id": theirs.id, "messages": [], "content_hash": "x"}
+    with pytest.raises(IntegrityError), session.begin_nested():
+        session.execute(insert(prompts), row)
+    session.execute(insert(prompts), {**row, "project_id": other.id})  # its own: accepted
+    assert session.scalar(select(func.count()).select_from(prompts)) == 1

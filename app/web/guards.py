@@ -126,7 +126,7 @@ def caller(request: Request, session: Session) -> Viewer | None:
         return request.state.user  # type: ignore[no-any-return]
     found = token_caller(session, token)
     if found is None:
-        raise NotAuthenticated("invalid or revoked API token")
+        raise NotAuthenticated(N_("invalid or revoked API token"))
     user_id, username, role, locale = found
     request.state.user = viewer = Viewer(user_id, username, role)
     request.state.locale = locale
@@ -138,7 +138,7 @@ async def require_caller(request: Request, session: SessionDep) -> Viewer:
     lookup runs on the thread pool, as a synchronous dependency would."""
     viewer = await run_in_threadpool(caller, request, session)
     if viewer is None:
-        raise NotAuthenticated("log in first")
+        raise NotAuthenticated(N_("log in first"))
     await csrf_protect(request)
     return viewer
 

@@ -31,6 +31,7 @@ from app.annotation.judge import (
 from app.annotation.rubric import Aspect, parse_rubric
 from app.annotation.work import Work, load_work
 from app.errors import Forbidden, NotFound, Unprocessable
+from app.i18n import N_
 from app.models import MAX_RANKED, Assignment, Comparison, ComparisonKind, Project, Prompt, utcnow
 from app.settings import Settings
 from app.text import WholeNumber
@@ -239,7 +240,7 @@ def judge(
         raise NotFound(f"no assignment {assignment_id} of yours")
     held, allowed = found
     if not allowed:
-        raise Forbidden("this project is open to its members only")
+        raise Forbidden(N_("this project is open to its members only"))
     judged, created = _judged(session, held, body, viewer.id)
     if next:
         judged["next"] = _leased(session, get_settings(request), viewer.id, held.rules)
@@ -286,7 +287,7 @@ def _rules(session: Session, slug: str, viewer: Viewer) -> Rules:
         raise NotFound(f"no project {slug!r}")
     rules, allowed = found
     if not allowed:
-        raise Forbidden("this project is open to its members only")
+        raise Forbidden(N_("this project is open to its members only"))
     return rules
 
 
