@@ -33,9 +33,9 @@ router = admin_router()
 
 #: The buttons a batch of each status offers: the moves ``batches.TRANSITIONS`` allows.
 ACTION_LABELS = {
-    BatchStatus.PAUSED: "Pause",
-    BatchStatus.ACTIVE: "Resume",
-    BatchStatus.ARCHIVED: "Archive",
+    BatchStatus.PAUSED: N_("Pause"),
+    BatchStatus.ACTIVE: N_("Resume"),
+    BatchStatus.ARCHIVED: N_("Archive"),
 }
 ACTIONS = {
     status: [(target, ACTION_LABELS[target]) for target in ACTION_LABELS if target in allowed]
