@@ -16,7 +16,7 @@ from io import BytesIO
 from babel.dates import format_date, format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal, format_percent
+from babel.numbers import format_decimal, format_percent, format_scientific
 from babel.support import Translations
 
 from app import RESOURCES
@@ -138,6 +138,14 @@ def number(value: float | int, locale: str) -> str:
 def decimal(value: float, locale: str, digits: int = 1) -> str:
     """A figure with ``digits`` places always shown ("30.0" in English, "30,0" in German)."""
     return format_decimal(value, format="#,##0." + "0" * digits, locale=locale)
+
+
+def significant(value: float, locale: str, digits: int = 3) -> str:
+    """A figure to ``digits`` significant places, as ``%.3g`` writes it but in the locale's
+    way ("0,0123" in German); a very small one in scientific notation ("1,2E-5")."""
+    if value != 0 and abs(value) < 1e-4:
+        return format_scientific(value, format="0." + "#" * (digits - 1) + "E0", locale=locale)
+    return format_decimal(float(f"{value:.{digits}g}"), locale=locale, decimal_quantization=False)
 
 
 def percent(share: float, locale: str, digits: int = 0) -> str:

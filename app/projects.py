@@ -125,8 +125,10 @@ def _refuse_anothers_slug(session: Session, name: str, project: Project | None =
     other = session.scalar(select(Project).where(Project.slug == name))
     if other is not None and (project is None or other.id != project.id):
         raise Conflict(
-            f"name: {name!r} is the slug of project {other.name!r}; choose another name",
+            N_("name: %(name)s is the slug of project %(other)s; choose another name"),
             field="name",
+            name=repr(name),
+            other=repr(other.name),
         )
 
 

@@ -186,3 +186,61 @@ def test_a_flashed_message_and_a_refusal_are_shown_translated(
     alert = soup(refused.text).select_one("p.alert").get_text()  # type: ignore[union-attr]
     assert alert == {"de": "Ein Benutzername hat 1 bis 64 Zeichen.",
                      "ja": "ユーザー名は 1〜64 文字にしてください。"}[locale]  # fmt: skip
+
+
+@pytest.mark.parametrize("locale", ["ja", "de"])
+def test_a_refused_settings_form_says_why_in_the_pages_language(
+    client: TestClient, session: Session, projects: tuple[Project, Project], locale: str
+) -> None:
+    review, models = projects
+    admin_client(client, session)
+    headers = {"Accept-Language": locale}
+
+    def refusal(url: str, field: str, **data: str) -> str:
+        response = client.post(url, data={"overlap": "1", **data}, headers=headers)
+        assert response.status_code == 422
+        return soup(response.text).select_one(f"#{field}-error").get_text()  # type: ignore[union-attr]
+
+    taken = refusal("/admin/projects", "name", name=review.name)
+    assert taken == {"de": f"Projekt {review.name!r} gibt es schon.",
+                     "ja": f"プロジェクト {review.name!r} はすでにあります。"}[locale]  # fmt: skip
+    assert models.slug != models.name
+    slug = refusal("/admin/projects", "name", name=models.slug)
+    assert (
+        slug
+        == {
+            "de": f"{models.slug!r} ist das Kürzel des Projekts {models.name!r}; wählen Sie einen "
+            "anderen Namen.",
+            "ja": f"{models.slug!r} はプロジェクト {models.name!r} の短縮名です。"
+            "別の名前を選んでください。",
+        }[locale]
+    )
+    fixed = refusal(f"/admin/projects/{review.slug}/settings", "protocol", name=review.name,
+                    protocol="rating")  # fmt: skip
+    assert fixed.startswith({"de": "Steht fest, sobald ein Batch importiert ist",
+                             "ja": "バッチを取り込んだ後は変更できません"}[locale])  # fmt: skip
+
+
+def test_the_agreement_figures_are_written_the_locales_way(
+    client: TestClient, session: Session, projects: tuple[Project, Project]
+) -> None:
+    from app import i18n
+
+    assert (i18n.significant(0.0123456, "de"), i18n.significant(1.234e-7, "de")) == (
+        "0,0123", "1,23E-7"
+    )  # fmt: skip
+    assert i18n.significant(0.0123456, "en") == f"{0.0123456:.3g}"
+    review, _ = projects
+    admin_client(client, session)
+    url = f"/admin/projects/{review.slug}/dashboard"
+    figures = {}
+    for locale in ("de", "ja", "en"):
+        page = soup(client.get(url, headers={"Accept-Language": locale}).text)
+        alpha = page.select("section.trust dl.figures dd")[0].get_text(strip=True)
+        rows = page.select("table.annotators tbody tr")
+        p_values = [row.select("td")[6].get_text(strip=True) for row in rows]
+        figures[locale] = [alpha, *p_values]
+    alpha, *p_values = figures["en"]
+    assert re.fullmatch(r"-?[01]\.[0-9]{3}", alpha) and any("." in p for p in p_values)
+    assert figures["ja"] == figures["en"]
+    assert figures["de"] == [figure.replace(".", ",") for figure in figures["en"]]

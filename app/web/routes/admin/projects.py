@@ -12,7 +12,7 @@ from fastapi import Depends, Form, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 
-from app import projects
+from app import i18n, projects
 from app.annotation.rubric import PRESETS
 from app.errors import DomainError
 from app.i18n import N_, Text
@@ -20,7 +20,7 @@ from app.models import Project, Protocol, RationaleMode, Sampling
 from app.projects import ProjectSettings
 from app.stats.progress import projects_progress
 from app.web.deps import SessionDep
-from app.web.rendering import render_markdown
+from app.web.rendering import page_locale, render_markdown
 from app.web.routes.admin.common import admin_router, done, render
 from app.web.routes.loaders import ProjectDep
 
@@ -138,7 +138,7 @@ def _save(request: Request, form: SettingsForm, project: Project | None, save: A
         try:
             saved: Project = save(settings)
         except DomainError as exc:
-            form.errors[exc.field or "name"] = str(exc).removeprefix(f"{exc.field}: ")
+            form.errors[exc.field or "name"] = _refusal(request, exc)
         else:
             return done(
                 request,
@@ -146,6 +146,15 @@ def _save(request: Request, form: SettingsForm, project: Project | None, save: A
                 Text(N_("Saved %(name)s."), name=saved.name),
             )
     return _form_page(request, form, project, status_code=422)
+
+
+def _refusal(request: Request, exc: DomainError) -> str:
+    """The refusal in the page's language, without the field's name in front where the
+    message starts with it (the form shows the message at the field)."""
+    shown = i18n.translate(exc.text, page_locale(request))
+    if exc.field and str(exc).startswith(f"{exc.field}: "):
+        shown = re.split(r": |：", shown, maxsplit=1)[-1]
+    return shown
 
 
 @router.get("/projects/new")
