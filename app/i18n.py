@@ -54,14 +54,17 @@ class Text(str):
         return self
 
     def dump(self) -> list[object]:
-        """As JSON can keep it (a flashed message in the session cookie)."""
-        return [self.msgid, self.plural, self.values]
+        """As JSON can keep it (a flashed message in the session cookie); a value that is a
+        message itself is kept as one."""
+        values = {k: v.dump() if isinstance(v, Text) else v for k, v in self.values.items()}
+        return [self.msgid, self.plural, values]
 
     @classmethod
     def load(cls, kept: object) -> str | None:
         """Back from ``dump`` (or a plain string kept as it was)."""
         if isinstance(kept, list) and len(kept) == 3 and isinstance(kept[2], dict):
-            return cls(str(kept[0]), plural=kept[1], **kept[2])
+            values = {k: cls.load(v) if isinstance(v, list) else v for k, v in kept[2].items()}
+            return cls(str(kept[0]), plural=kept[1], **values)
         return kept if isinstance(kept, str) else None
 
 
@@ -72,9 +75,10 @@ def ngettext(singular: str, plural: str, n: int, /, **values: object) -> Text:
 
 
 def _written(values: dict[str, object], locale: str) -> dict[str, object]:
-    """The values of a message, numbers written the locale's way."""
+    """The values of a message, numbers written the locale's way, messages in its language."""
     return {
         key: number(value, locale) if isinstance(value, int | float) and not isinstance(value, bool)
+        else translate(value, locale) if isinstance(value, Text) and locale != DEFAULT
         else value
         for key, value in values.items()
     }  # fmt: skip

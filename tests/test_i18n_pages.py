@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from app.models import Project
 from tests.clients import browser_login, soup
 from tests.factories import make_annotator
-from tests.factories_admin import admin_client
+from tests.factories_admin import HX, admin_client
 from tests.factories_models import simulated_project
 from tests.factories_review import make_review_project
 from tests.paths import REPO
@@ -244,3 +244,62 @@ def test_the_agreement_figures_are_written_the_locales_way(
     assert re.fullmatch(r"-?[01]\.[0-9]{3}", alpha) and any("." in p for p in p_values)
     assert figures["ja"] == figures["en"]
     assert figures["de"] == [figure.replace(".", ",") for figure in figures["en"]]
+
+
+@pytest.mark.parametrize("locale", ["ja", "de"])
+def test_an_imports_summary_and_refusals_are_shown_in_the_pages_language(
+    client: TestClient, session: Session, locale: str
+) -> None:
+    from tests.factories import jsonl, make_project, native_rows
+
+    project = make_project(session)
+    admin_client(client, session)
+    headers = {"Accept-Language": locale}
+    url = f"/admin/projects/{project.slug}/batches"
+    rows = jsonl(native_rows(3, candidates=3))
+    files = {"file": ("batch.jsonl", rows, "application/jsonl")}
+    done = client.post(url, files=files, headers={**headers, **HX})
+    notice = soup(done.text).select_one("#import-result").get_text()  # type: ignore[union-attr]
+    said = {
+        "de": "Batch.jsonl: 3 Zeilen gelesen: 3 Prompts, 9 Kandidaten, 9 Vergleiche hinzugefügt.",
+        "ja": "Batch.jsonl：3 行を読み込み、プロンプト 3 件、候補 9 件、比較 9 件を追加しました。",
+    }
+    assert notice == said[locale]
+    again = client.post(url, files=files, headers={**headers, **HX})
+    notice = soup(again.text).select_one("#import-result").get_text()  # type: ignore[union-attr]
+    assert notice.endswith({"de": "nichts hinzugefügt.", "ja": "何も追加していません。"}[locale])
+    refused = client.post(url, data={"name": "x"}, headers=headers)
+    errors = soup(refused.text).select_one("#import-errors").get_text(" ")  # type: ignore[union-attr]
+    assert {"de": "wählen Sie eine Datei zum Hochladen",
+            "ja": "アップロードするファイルを選んでください"}[locale] in errors  # fmt: skip
+    shown = client.post(f"{url}/preview", data={"name": "x"}, headers=headers)
+    listed = soup(shown.text).select_one(".error-list")
+    problems = listed.get_text(strip=True)  # type: ignore[union-attr]
+    none_chosen = {"de": "Zeile 1: file: wählen Sie eine Datei für die Vorschau",
+                   "ja": "1 行目：file：プレビューするファイルを選んでください"}  # fmt: skip
+    assert problems == none_chosen[locale]
+    bad = jsonl([*native_rows(1), ["not", "an", "object"]])
+    files = {"file": ("bad.jsonl", bad, "application/jsonl")}
+    shown = client.post(f"{url}/preview", files=files, headers=headers)
+    listed = soup(shown.text).select_one(".error-list")
+    problems = listed.get_text(strip=True)  # type: ignore[union-attr]
+    assert problems == {"de": "Zeile 2: row: ein JSON-Objekt erwartet",
+                        "ja": "2 行目：row：JSON オブジェクトが必要です"}[locale]  # fmt: skip
+
+
+def test_the_import_summary_stays_english_for_the_api_and_command_line() -> None:
+    from app.i18n import Text, translate
+    from app.importing import ImportResult
+    from app.importing.ingest import Counts
+
+    counts = Counts(rows=2, prompts=1, candidates=2, comparisons=1, duplicates=1)
+    result = ImportResult(1, None, counts, "", 0)
+    assert result.summary() == (
+        "2 rows read: 1 prompt, 2 candidates, 1 comparison added, 1 row already present."
+    )
+    assert result.shown() == result.summary()
+    kept = Text.load(Text("%(file)s: %(summary)s", file="f", summary=result.shown()).dump())
+    assert translate(kept, "de") == (
+        "f: 2 Zeilen gelesen: 1 Prompt, 2 Kandidaten, 1 Vergleich hinzugefügt, 1 Zeile schon "
+        "vorhanden."
+    )

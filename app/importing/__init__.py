@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from app.annotation import active
 from app.annotation.work import add_work
+from app.i18n import N_, Text, ngettext
 from app.importing.bulk import unprepared
 from app.importing.containers import Container, open_rows
 from app.importing.ingest import ChunkWriter, Counts, RowHook
@@ -104,6 +105,32 @@ class ImportResult:
             f"{_count(c.candidates, 'candidate')}, "
             f"{_count(c.comparisons, 'comparison')} added{dup}.{skipped}"
         )
+
+    def shown(self) -> Text:
+        """The summary as a page shows it, in the reader's language (``summary`` is the
+        English the API and the command line print, unchanged)."""
+        c = self.counts
+        n = self.skipped.rows
+        skipped = ngettext(" %(n)s invalid row skipped.", " %(n)s invalid rows skipped.", n)
+        rows = ngettext("%(n)s row", "%(n)s rows", c.rows)
+        if self.added_nothing:
+            return Text(
+                N_("%(rows)s read: all were already in the project; nothing added.%(skipped)s"),
+                rows=rows,
+                skipped=skipped if n else "",
+            )
+        duplicates = ngettext(", %(n)s row already present", ", %(n)s rows already present",
+                              c.duplicates)  # fmt: skip
+        return Text(
+            N_("%(rows)s read: %(prompts)s, %(candidates)s, %(comparisons)s added"
+               "%(duplicates)s.%(skipped)s"),
+            rows=rows,
+            prompts=ngettext("%(n)s prompt", "%(n)s prompts", c.prompts),
+            candidates=ngettext("%(n)s candidate", "%(n)s candidates", c.candidates),
+            comparisons=ngettext("%(n)s comparison", "%(n)s comparisons", c.comparisons),
+            duplicates=duplicates if c.duplicates else "",
+            skipped=skipped if n else "",
+        )  # fmt: skip
 
 
 def _count(n: int, noun: str) -> str:

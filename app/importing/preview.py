@@ -13,6 +13,7 @@ from typing import Any, BinaryIO
 
 import orjson
 
+from app.i18n import N_, Text
 from app.importing.containers import Container, open_rows
 from app.importing.mapping import FIELDS, ColumnMap, prepare
 from app.importing.pipeline import single_refused
@@ -74,13 +75,18 @@ def preview(
         raw: list[tuple[int, dict[str, Any]]] = []
         for line, value in opened.rows:
             if isinstance(value, Problem):
-                found.problems.append(f"line {line}: {value.field}: {value.message}")
+                found.problems.append(
+                    Text(N_("line %(line)s: %(field)s: %(message)s"), line=str(line),
+                         field=value.field, message=value.message)
+                )  # fmt: skip
                 if value.field == "file":
                     break
             elif isinstance(value, dict):
                 raw.append((line, value))
             else:
-                found.problems.append(f"line {line}: row: expected a JSON object")
+                found.problems.append(
+                    Text(N_("line %(line)s: row: expected a JSON object"), line=str(line))
+                )
             if len(raw) + len(found.problems) >= rows:
                 break
     except FileTooLarge as exc:

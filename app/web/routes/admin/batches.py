@@ -108,10 +108,10 @@ def upload_batch(
     try:
         mapping = parse_map(map_ or [])
     except DomainError as exc:
-        refused = ImportRefused([RowError(1, "map", str(exc).removeprefix("map: "))], 1)
+        refused = ImportRefused([RowError(1, "map", _without_map(exc))], 1)
     else:
         if file is None or not file.filename:
-            refused = ImportRefused([RowError(1, "file", "choose a file to upload")], 1)
+            refused = ImportRefused([RowError(1, "file", N_("choose a file to upload"))], 1)
         else:
             try:
                 result = import_batch(
@@ -122,7 +122,8 @@ def upload_batch(
             except ImportRefused as exc:
                 refused = exc
             else:
-                message = f"{file.filename}: {result.summary()}"
+                message = Text(N_("%(file)s: %(summary)s"), file=file.filename,
+                               summary=result.shown())  # fmt: skip
                 if result.skipped.rows:
                     # The skipped rows are listed on the page itself (no redirect to lose them).
                     return _batches(request, session, project, message=message,
@@ -132,6 +133,13 @@ def upload_batch(
         request, session, project, status_code=422, errors=refused.errors,
         error_count=refused.error_count, filename=file.filename if file else "", **kept,
     )  # fmt: skip
+
+
+def _without_map(exc: DomainError) -> str:
+    """A refused ``map`` as a row error shows it (the field is named beside it)."""
+    if isinstance(exc.text, Text) and exc.text.msgid.startswith("map: "):
+        return Text(exc.text.msgid.removeprefix("map: "), exc.text.plural, **exc.text.values)
+    return str(exc).removeprefix("map: ")
 
 
 @router.post("/projects/{slug}/batches/preview")
@@ -156,11 +164,11 @@ def preview_batch(
 
 def _preview(project: Project, file: UploadFile | None, items: list[str], limit: int) -> Preview:
     if file is None or not file.filename:
-        return Preview(problems=["line 1: file: choose a file to preview"])
+        return Preview(problems=[N_("line 1: file: choose a file to preview")])
     try:
         mapping = parse_map(items)
     except DomainError as exc:
-        return Preview(problems=[str(exc)])
+        return Preview(problems=[exc.text])
     allow_single = project.rate_singletons or project.protocol is Protocol.RATING
     return preview(file.file, file.filename, mapping or ColumnMap(), max_bytes=limit,
                    allow_single=allow_single)  # fmt: skip
