@@ -303,3 +303,37 @@ def test_the_import_summary_stays_english_for_the_api_and_command_line() -> None
         "f: 2 Zeilen gelesen: 1 Prompt, 2 Kandidaten, 1 Vergleich hinzugefügt, 1 Zeile schon "
         "vorhanden."
     )
+
+
+@pytest.mark.parametrize("locale", ["ja", "de"])
+def test_a_refused_files_row_errors_are_shown_in_the_pages_language(
+    client: TestClient, session: Session, locale: str
+) -> None:
+    from tests.factories import jsonl, make_project, native_rows
+
+    project = make_project(session)
+    admin_client(client, session)
+    rows = [
+        *native_rows(1),
+        {"prompt": "x", "candidates": ["only one"]},
+        {"prompt": "y", "oops": 1},
+    ]
+    files = {"file": ("bad.jsonl", jsonl(rows), "application/jsonl")}
+    refused = client.post(f"/admin/projects/{project.slug}/batches", files=files,
+                          headers={"Accept-Language": locale})  # fmt: skip
+    assert refused.status_code == 422
+    listed = soup(refused.text).select("#import-errors li")
+    shown = {li.select_one("code").get_text(): li.select_one("[dir=auto]").get_text()  # type: ignore[union-attr]
+             for li in listed}  # fmt: skip
+    assert (
+        shown["candidates"]
+        == {
+            "de": "mindestens 2 nötig (1 ist nur in Projekten erlaubt, die einzelne Antworten "
+            "bewerten)",
+            "ja": "2 件以上必要です（1 件は、単独の回答を評価するプロジェクトでのみ使えます）",
+        }[locale]
+    )
+    unknown = {"de": "unbekanntes Feld (zusätzliche Daten gehören in meta)",
+               "ja": "不明なフィールドです（追加のデータは meta に入れてください）"}  # fmt: skip
+    assert shown["oops"] == unknown[locale]
+    assert leftovers(refused.text, english_messages(locale)) == []

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 import orjson
 from pydantic import BaseModel, ConfigDict, StrictInt, StrictStr, ValidationError
 
+from app.i18n import N_
 from app.quality.gold import parse_gold
 
 MAX_CANDIDATES = 16
@@ -370,11 +371,11 @@ def _plain(loc: Loc, error: Any) -> tuple[str, str]:
     where = _field_path(loc)
     kind = error["type"]
     if loc[:1] == ("pairs",) and len(loc) >= 2:
-        return _field_path(loc[:2]), "must be a pair of two indexes"
+        return _field_path(loc[:2]), N_("must be a pair of two indexes")
     if kind == "missing":
-        return where, "required"
+        return where, N_("required")
     if kind == "extra_forbidden":
-        return where, "unknown field (extra data belongs in meta)"
+        return where, N_("unknown field (extra data belongs in meta)")
     if kind in _TYPE_WORDS:
         return where, f"must be {_TYPE_WORDS[kind]}"
     return where, str(error["msg"]).split(",")[0].lower()
@@ -404,7 +405,7 @@ def text_of(
     texts = []
     for part in content:
         if part.get("type") != "text" or not isinstance(part.get("text"), str):
-            problems.append((where, "only text content is supported"))
+            problems.append((where, N_("only text content is supported")))
             return ""
         texts.append(part["text"])
     return "\n".join(texts)
@@ -425,19 +426,19 @@ def conversation(
         _cap(content, f"{at}.content", problems)
         if role == "system":
             if i != 0:
-                problems.append((f"{at}.role", "a system message may only come first"))
+                problems.append((f"{at}.role", N_("a system message may only come first")))
             elif system is not None:
-                problems.append((f"{at}.role", "system is given twice (field and message)"))
+                problems.append((f"{at}.role", N_("system is given twice (field and message)")))
             else:
                 system = content
             continue
         if not content.strip():
-            problems.append((f"{at}.content", "must not be empty"))
+            problems.append((f"{at}.content", N_("must not be empty")))
         turns.append({"role": role, "content": content})
     if not turns:
-        problems.append((where, "at least one user message is required"))
+        problems.append((where, N_("at least one user message is required")))
     elif turns[-1]["role"] != "user":
-        problems.append((where, "must end with a user turn"))
+        problems.append((where, N_("must end with a user turn")))
     if system is not None:
         _cap(system, "system", problems)
     return system, turns
@@ -455,8 +456,9 @@ def check_candidates(
     names: tuple[str, ...] | None = None,
 ) -> None:
     if len(candidates) < minimum:
-        hint = "" if minimum == 1 else " (1 is allowed only in projects that rate single responses)"
-        problems.append(("candidates", f"at least {minimum} required{hint}"))
+        one = N_("at least 1 required")
+        two = N_("at least 2 required (1 is allowed only in projects that rate single responses)")
+        problems.append(("candidates", one if minimum == 1 else two))
     if len(candidates) > MAX_CANDIDATES:
         problems.append(("candidates", f"at most {MAX_CANDIDATES} allowed (got {len(candidates)})"))
     seen: dict[str, int] = {}
@@ -464,7 +466,7 @@ def check_candidates(
         at = names[i] if names else f"candidates[{i}]"
         content_at = at if names else f"{at}.content"
         if not candidate.content.strip():
-            problems.append((content_at, "must not be empty"))
+            problems.append((content_at, N_("must not be empty")))
         if len(candidate.content) > MAX_CANDIDATE_CHARS:
             problems.append(
                 (
@@ -487,11 +489,11 @@ def _check_pairs(
         if not (0 <= i < n and 0 <= j < n):
             problems.append((f"pairs[{k}]", f"index out of range ({n} candidates)"))
         elif i == j:
-            problems.append((f"pairs[{k}]", "a candidate cannot be compared with itself"))
+            problems.append((f"pairs[{k}]", N_("a candidate cannot be compared with itself")))
         else:
             result.add((min(i, j), max(i, j)))
     if not pairs:
-        problems.append(("pairs", "must not be empty when given"))
+        problems.append(("pairs", N_("must not be empty when given")))
     return sorted(result)
 
 
@@ -506,7 +508,7 @@ def _sample_pairs(
     names a model), all of them when there are no more. The draw is seeded by the row's
     content, so importing the same row again draws the same pairs and adds nothing."""
     if k < 1:
-        problems.append(("pairs.sample", "must be at least 1"))
+        problems.append(("pairs.sample", N_("must be at least 1")))
         return []
     n = len(candidates)
     everything = [(i, j) for i in range(n) for j in range(i + 1, n)]
@@ -514,7 +516,7 @@ def _sample_pairs(
     pool = [(i, j) for i, j in everything
             if not named or candidates[i].model != candidates[j].model]  # fmt: skip
     if not pool:
-        problems.append(("pairs.sample", "no two candidates of different models"))
+        problems.append(("pairs.sample", N_("no two candidates of different models")))
         return []
     key = [system, turns, sorted(c.content_hash for c in candidates)]
     seed = hashlib.sha256(orjson.dumps(key)).digest()
@@ -523,7 +525,7 @@ def _sample_pairs(
 
 def _native(row: NativeRowIn, problems: list[tuple[str, str]], allow_single: bool) -> PromptRow:
     if (row.prompt is None) == (row.messages is None):
-        problems.append(("messages", "give either prompt or messages (exactly one)"))
+        problems.append(("messages", N_("give either prompt or messages (exactly one)")))
         messages: list[MessageIn] = []
     else:
         messages = row.messages or [
@@ -547,7 +549,7 @@ def _native(row: NativeRowIn, problems: list[tuple[str, str]], allow_single: boo
         pairs = _check_pairs(row.pairs, len(candidates), problems)
     external_id = None if row.id is None else str(row.id)
     if external_id is not None and not external_id.strip():
-        problems.append(("id", "must not be empty"))
+        problems.append(("id", N_("must not be empty")))
     gold = None
     try:
         gold = parse_gold(row.gold, len(candidates))
@@ -571,7 +573,7 @@ def single_assistant(
     if isinstance(output, str):
         return output
     if len(output) != 1 or output[0].role != "assistant":
-        problems.append((where, "must hold exactly one assistant message"))
+        problems.append((where, N_("must hold exactly one assistant message")))
         return ""
     return text_of(output[0].content, f"{where}[0].content", problems)
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, StrictBool, StrictInt, StrictStr
 
+from app.i18n import N_
 from app.importing.rows import (
     CandidateRow,
     MessageIn,
@@ -128,7 +129,7 @@ def parse_row(value: Any, kind: RowKind, *, allow_single: bool = False) -> Promp
     """Validate one decoded row of a file of shape ``kind``; raise ``RowInvalid`` naming
     every broken rule, each against its field."""
     if not isinstance(value, dict):
-        raise RowInvalid([("row", "expected a JSON object")])
+        raise RowInvalid([("row", N_("expected a JSON object"))])
     check_depth(value, ("meta", "tools", "input", "candidates", "messages", "chosen", "rejected"))
     if kind in (RowKind.NATIVE, RowKind.PROMPTS):
         return _native(value, allow_single)
@@ -152,7 +153,7 @@ def _native(value: dict[str, Any], allow_single: bool) -> PromptRow:
     if "model" not in value:
         return native_row(validate(NativeRowIn, value), allow_single)
     if model is not None and not isinstance(model, str):
-        raise RowInvalid([("model", "must be a string")])
+        raise RowInvalid([("model", N_("must be a string"))])
     row = native_row(validate(NativeRowIn, {k: v for k, v in value.items() if k != "model"}),
                      allow_single)  # fmt: skip
     candidates = [CandidateRow(c.content, c.model or model, c.meta) for c in row.candidates]
@@ -203,11 +204,11 @@ def _check_prompt_in(
             m.content.strip() for m in history if m.role == "user" and isinstance(m.content, str)
         ]
         if prompt.strip() not in said:
-            problems.append(("prompt", "not one of the user turns of chosen"))
+            problems.append(("prompt", N_("not one of the user turns of chosen")))
     elif [(m.role, m.content) for m in prompt] != [
         (m.role, m.content) for m in history[: len(prompt)]
     ]:
-        problems.append(("prompt", "not the start of the conversation in chosen"))
+        problems.append(("prompt", N_("not the start of the conversation in chosen")))
 
 
 def _split_pair(
@@ -217,7 +218,7 @@ def _split_pair(
     sides = {"chosen": chosen, "rejected": rejected}
     for name, side in sides.items():
         if not isinstance(side, list) or not side:
-            problems.append((name, "must be a whole conversation, like the other side"))
+            problems.append((name, N_("must be a whole conversation, like the other side")))
     if problems:
         return [], "", ""
     assert isinstance(chosen, list) and isinstance(rejected, list)
@@ -230,7 +231,7 @@ def _split_pair(
         shared += 1
     rests = (chosen[shared:], rejected[shared:])
     if not all(rests):
-        problems.append(("rejected", "the same conversation as chosen: no answer to compare"))
+        problems.append(("rejected", N_("the same conversation as chosen: no answer to compare")))
         return [], "", ""
     if len(rests[0]) != 1 or len(rests[1]) != 1:
         problems.append(("rejected", f"differs from chosen before the last turn (turn {shared})"))
@@ -238,7 +239,7 @@ def _split_pair(
     answers = []
     for name, rest in zip(("chosen", "rejected"), rests, strict=True):
         if rest[0].role != "assistant":
-            problems.append((f"{name}[{shared}].role", "the last turn must be the assistant's"))
+            problems.append((f"{name}[{shared}].role", N_("the last turn must be the assistant's")))
         answers.append(text_of(rest[0].content, f"{name}[{shared}].content", problems))
     return chosen[:shared], answers[0], answers[1]
 
@@ -250,7 +251,7 @@ def _same(a: MessageIn, b: MessageIn) -> bool:
 def _no_double_assistant(turns: list[MessageIn], where: str, problems: Problems) -> None:
     for i in range(1, len(turns)):
         if turns[i].role == turns[i - 1].role == "assistant":
-            problems.append((f"{where}[{i}]", "two assistant turns in a row"))
+            problems.append((f"{where}[{i}]", N_("two assistant turns in a row")))
             return
 
 
@@ -276,21 +277,21 @@ def _hh_turns(side: str | list[MessageIn], where: str, problems: Problems) -> li
         return side
     parts = _HH_MARKER.split(side)
     if parts[0].strip():
-        problems.append((where, "a transcript must start with 'Human:' (HH-RLHF)"))
+        problems.append((where, N_("a transcript must start with 'Human:' (HH-RLHF)")))
         return []
     turns = [
         MessageIn.model_construct(role=_HH_ROLES[parts[i]], content=parts[i + 1].strip())
         for i in range(1, len(parts) - 1, 2)
     ]
     if not turns:
-        problems.append((where, "no 'Human:' or 'Assistant:' turns found"))
+        problems.append((where, N_("no 'Human:' or 'Assistant:' turns found")))
     return turns
 
 
 def _sft(row: SftIn, problems: Problems) -> PromptRow:
     """OpenAI chat fine-tuning: the final assistant message is the candidate to rate."""
     if not row.messages or row.messages[-1].role != "assistant":
-        problems.append(("messages", "must end with an assistant message (the answer to rate)"))
+        problems.append(("messages", N_("must end with an assistant message (the answer to rate)")))
         return PromptRow(None, [], [])
     *history, answer = row.messages
     _no_double_assistant(row.messages, "messages", problems)
@@ -317,7 +318,7 @@ def _kto(row: KtoIn, problems: Problems) -> PromptRow:
     candidates = [CandidateRow(content, row.model)]
     check_candidates(candidates, problems, 1, ("completion",))
     if row.label is None:
-        problems.append(("label", "required"))
+        problems.append(("label", N_("required")))
     return PromptRow(
         system=system or None, messages=turns, candidates=candidates,
         external_id=_external_id(row.id, problems), meta=row.meta, label=row.label,
@@ -329,7 +330,7 @@ def _external_id(value: str | int | None, problems: Problems) -> str | None:
         return None
     text = str(value)
     if not text.strip():
-        problems.append(("id", "must not be empty"))
+        problems.append(("id", N_("must not be empty")))
     return text
 
 
