@@ -147,3 +147,28 @@ def test_the_history_page_lists_pair_verdicts_only(
     assert history.status_code == 200
     assert "1 verdict, newest first" in history.text  # the single's rating is not a verdict
     assert "Alone?" not in history.text
+
+
+@pytest.mark.parametrize("locale", ["ja", "de"])
+def test_a_refused_score_is_explained_in_the_pages_language(
+    client: TestClient, session: Session, ann: User, locale: str
+) -> None:
+    project = make_project(session, name="Rate", protocol=Protocol.RATING, rubric=RUBRIC)
+    import_rows(session, project, native_rows(1, candidates=1))
+    csrf = login(client, session, ann)
+    headers = {"Accept-Language": locale}
+    page = client.get("/projects/rate/annotate", headers=headers).text
+    radio = soup(page).select_one("input[name^='score__'][type=radio]")
+    name = str(radio["name"])  # type: ignore[index]
+    action = form_action(page, "rating-form")
+    missing = client.post(action, data={"csrf_token": csrf, "rating": "good"}, headers=headers)
+    outside = client.post(action, data={"csrf_token": csrf, "rating": "good", name: "9"},
+                          headers=headers)  # fmt: skip
+    alerts = [soup(r.text).select_one("[role=alert]") for r in (missing, outside)]
+    said = [alert.get_text(" ", strip=True) for alert in alerts]  # type: ignore[union-attr]
+    assert [r.status_code for r in (missing, outside)] == [422, 422]
+    expected = {
+        "de": ["Scores.helpfulness: fehlt.", "Scores.helpfulness: 9 liegt außerhalb von 0–4."],
+        "ja": ["Scores.helpfulness：ありません。", "Scores.helpfulness：9 は 0〜4 の範囲外です。"],
+    }
+    assert said == expected[locale]

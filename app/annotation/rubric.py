@@ -74,16 +74,22 @@ def check_scores(
     otherwise ``Invalid`` naming the field (``scores.left.helpfulness``)."""
     if not aspects:
         if given:
-            raise Invalid(f"{where}: this project has no rubric", field=where)
+            raise Invalid(N_("%(where)s: this project has no rubric"), field=where, where=where)
         return {}
     unknown = [str(k) for k in given if k not in shown]
     if unknown:
-        raise Invalid(f"{where}.{unknown[0]}: not a response shown", field=where)
+        raise Invalid(
+            N_("%(where)s: not a response shown"), field=where, where=f"{where}.{unknown[0]}"
+        )
     scores: dict[int, dict[str, int]] = {}
     for key, candidate_id in shown.items():
         mine = given.get(key)
         if mine is None:
-            raise Invalid(f"{where}.{key}: every response needs its scores", field=where)
+            raise Invalid(
+                N_("%(where)s: every response needs its scores"),
+                field=where,
+                where=f"{where}.{key}",
+            )
         scores[candidate_id] = _one(aspects, mine, f"{where}.{key}")
     return scores
 
@@ -103,16 +109,22 @@ def _one(aspects: list[Aspect], given: Mapping[str, int], where: str) -> dict[st
     names = {a.name for a in aspects}
     extra = sorted(set(given) - names)
     if extra:
-        raise Invalid(f"{where}.{extra[0]}: not an aspect of this rubric", field=where)
+        raise Invalid(
+            N_("%(where)s: not an aspect of this rubric"), field=where, where=f"{where}.{extra[0]}"
+        )
     out: dict[str, int] = {}
     for aspect in aspects:
         value = given.get(aspect.name)
         if value is None:
-            raise Invalid(f"{where}.{aspect.name}: missing", field=where)
+            raise Invalid(N_("%(where)s: missing"), field=where, where=f"{where}.{aspect.name}")
         if isinstance(value, bool) or not isinstance(value, int) or value not in aspect.values:
             raise Invalid(
-                f"{where}.{aspect.name}: {value!r} is outside {aspect.min}–{aspect.max}",
+                N_("%(where)s: %(value)s is outside %(min)s–%(max)s"),
                 field=where,
+                where=f"{where}.{aspect.name}",
+                value=repr(value),
+                min=str(aspect.min),
+                max=str(aspect.max),
             )
         out[aspect.name] = value
     return out
