@@ -66,7 +66,7 @@ class Load:
 
 
 FULL = Load(warmup=2.0, duration=10.0, prompts=8_000)
-QUICK = Load(warmup=0.5, duration=1.5, prompts=300)
+QUICK = Load(warmup=0.5, duration=1.5, prompts=2_000)  # enough that no client runs out
 
 
 def free_port() -> int:

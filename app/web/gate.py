@@ -32,7 +32,7 @@ from app.accounts.sessions import role_for_session
 from app.models import Role
 from app.settings import Settings
 from app.text import problem
-from app.web.guards import require_admin, require_user
+from app.web.guards import require_admin, require_caller, require_user
 from app.web.limits import Limit, declared_length, within_limit
 
 logger = logging.getLogger(__name__)
@@ -147,7 +147,9 @@ def _needs(root: Dependant) -> Needs:
         pending.extend(dependant.dependencies)
     upload = any(isinstance(f.field_info, params.File) for f in root.body_params)
     admin = require_admin in calls
-    return Needs(user=admin or require_user in calls, admin=admin, upload=upload)
+    return Needs(
+        user=admin or bool(calls & {require_user, require_caller}), admin=admin, upload=upload
+    )
 
 
 def _header(scope: Scope, name: bytes) -> bytes | None:
