@@ -242,7 +242,7 @@ def test_a_slow_upload_shows_its_progress_then_the_import(page: Any) -> None:
     status = page.locator("[data-upload-text]")
     expect(status).to_contain_text("Uploading…")
     expect(page.get_by_role("button", name="Upload and import")).to_be_disabled()
-    expect(page.locator("#import-result")).to_contain_text("2000 prompts", timeout=60_000)
+    expect(page.locator("#import-result")).to_contain_text("2,000 prompts", timeout=60_000)
 
 
 ARGILLA = [
