@@ -44,7 +44,7 @@ from sqlalchemy.orm import Session, aliased
 
 from app.annotation import tallies
 from app.annotation.assign import _claim_template, _live_leases, _lock_user, next_assignment
-from app.annotation.judge import ScreenVerdict, VerdictIn, check
+from app.annotation.judge import VerdictIn, check, in_candidate_terms
 from app.models import (
     MAX_RANKED,
     Assignment,
@@ -60,7 +60,6 @@ from app.models import (
     Sampling,
     User,
     UTCDateTime,
-    Verdict,
     utcnow,
 )
 from app.projects import may_annotate_clause
@@ -383,7 +382,8 @@ def record(
     conn = session.connection()
     values = {
         "comparison_id": held.comparison_id, "user_id": user_id,
-        "verdict": _candidate_terms(given.verdict, held), "strength": given.strength,
+        "verdict": in_candidate_terms(given.verdict, held.left_candidate_id, held.candidate_a_id),
+        "strength": given.strength,
         "rationale": given.rationale, "left_id": held.left_candidate_id,
         "duration_ms": max(0, int((now - held.leased_at).total_seconds() * 1000)), "now": now,
     }  # fmt: skip
@@ -396,15 +396,6 @@ def record(
     tallies.bump(conn, held.comparison_id, +1)
     conn.execute(_release(), {"assignment_id": held.id, "now": now})
     return made[0], given
-
-
-def _candidate_terms(given: ScreenVerdict, held: Held) -> Verdict:
-    if given is ScreenVerdict.TIE:
-        return Verdict.TIE
-    if given is ScreenVerdict.BOTH_BAD:
-        return Verdict.BOTH_BAD
-    left_is_a = held.left_candidate_id == held.candidate_a_id
-    return Verdict.A if (given is ScreenVerdict.LEFT) == left_is_a else Verdict.B
 
 
 @cache

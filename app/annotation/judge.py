@@ -193,11 +193,18 @@ def _pair_scores(
 def to_candidate_terms(
     given: ScreenVerdict, assignment: Assignment, comparison: Comparison
 ) -> Verdict:
+    return in_candidate_terms(given, assignment.left_candidate_id, comparison.candidate_a_id)
+
+
+def in_candidate_terms(
+    given: ScreenVerdict, left_candidate_id: int, candidate_a_id: int | None
+) -> Verdict:
+    """The side shown on the left turned into the comparison's own terms (A or B)."""
     if given is ScreenVerdict.TIE:
         return Verdict.TIE
     if given is ScreenVerdict.BOTH_BAD:
         return Verdict.BOTH_BAD
-    left_is_a = assignment.left_candidate_id == comparison.candidate_a_id
+    left_is_a = left_candidate_id == candidate_a_id
     return Verdict.A if (given is ScreenVerdict.LEFT) == left_is_a else Verdict.B
 
 
