@@ -111,3 +111,18 @@ def test_a_batch_is_deleted_alone_after_its_labels_are_archived(
     assert len(archived_rows(archive)) == 2
     assert (count(session, Batch), count(session, Comparison), count(session, Judgement)) == (
         1, 3, 3)  # fmt: skip
+
+
+def test_the_breadcrumb_names_the_project_by_its_name_not_its_slug(
+    client: TestClient, session: Session, project: Project
+) -> None:
+    admin_client(client, session)
+    second = session.scalar(select(Batch.id).where(Batch.name == "second"))
+    session.commit()
+    batch = f"/admin/projects/doomed/batches/{second}/delete"
+    for path in ("/admin/projects/doomed/delete", batch):
+        crumbs = soup(client.get(path).text).select(".crumbs a")
+        assert [(a["href"], a.get_text(strip=True)) for a in crumbs] == [
+            ("/admin", "Projects"), ("/admin/projects/doomed", "Doomed")]  # fmt: skip
+    refused = client.post("/admin/projects/doomed/delete", data={"confirm": "doomed"})
+    assert soup(refused.text).select(".crumbs a")[1].get_text(strip=True) == "Doomed"

@@ -104,3 +104,24 @@ def test_the_export_page_describes_every_format(client: TestClient, session: Ses
     described = {dt.get_text(strip=True) for dt in page.select(".formats-help dt")}
     assert described == set(FORMATS)
     assert "README" not in page.select_one(".formats-help").get_text()  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(("method", "path", "status"), [
+    ("get", "/nope", 404),
+    ("get", "/projects/pairs/annotate/1/verdict", 405),
+    ("get", "/projects/no-such/annotate", 404),  # a route that found nothing
+])  # fmt: skip
+def test_an_error_page_keeps_the_signed_in_header(
+    client: TestClient, session: Session, method: str, path: str, status: int
+) -> None:
+    make_annotator(session, username="ann")
+    session.commit()
+    anonymous = soup(getattr(client, method)(path).text)
+    assert anonymous.select_one(".who") is None and anonymous.select_one(".nav-links") is None
+    assert login(client, "ann") == 303
+    response = getattr(client, method)(path)
+    assert response.status_code == status
+    page = soup(response.text)
+    assert page.select_one(".who").get_text() == "ann"  # type: ignore[union-attr]
+    assert page.select_one("form[action='/logout'] input[name=csrf_token]")["value"]  # type: ignore[index]
+    assert [a["href"] for a in page.select(".nav-links a")] == ["/"]

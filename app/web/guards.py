@@ -156,6 +156,17 @@ def _cookie_user(request: Request, session: Session) -> User | None:
     return user
 
 
+def page_viewer(request: Request) -> None:
+    """Who is signed in, for a page rendered where no route ran (Starlette's 404 and 405): the
+    header then shows them, and the page speaks their language, as every other page does."""
+    if hasattr(request.state, "user") or session_key(request) is None:
+        return
+    with request.app.state.db.scope() as session:
+        user = _cookie_user(request, session)
+        request.state.user = Viewer(user.id, user.username, user.role) if user else None
+        request.state.locale = user.locale if user else None
+
+
 async def require_user(
     request: Request, user: Annotated[User | None, Depends(optional_user)]
 ) -> User:

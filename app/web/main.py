@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -29,6 +30,7 @@ from app.settings import Settings
 from app.web import openapi
 from app.web.deps import clean_input
 from app.web.gate import Gate
+from app.web.guards import page_viewer
 from app.web.rendering import Renderer, is_htmx
 from app.web.routes import (
     admin,
@@ -149,6 +151,7 @@ async def _domain_error(request: Request, exc: DomainError) -> Response:
         if is_htmx(request):
             return Response(status_code=204, headers={"HX-Redirect": target})
         return RedirectResponse(target, status_code=303)
+    await run_in_threadpool(page_viewer, request)  # a path that named nothing ran no route
     renderer: Renderer = request.app.state.renderer
     return renderer.render(
         request, "error.html", {"status": exc.status, "message": exc.text}, status_code=exc.status
@@ -182,6 +185,7 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> Response
         )
     if exc.status_code in PAGE_ERRORS and not wants_json(request):
         headers = dict(exc.headers) if exc.headers else None
+        await run_in_threadpool(page_viewer, request)
         return _error_page(request, exc.status_code, PAGE_ERRORS[exc.status_code], headers)
     return await http_exception_handler(request, exc)
 

@@ -13,6 +13,7 @@ from app import deletion
 from app.batches import get_batch
 from app.errors import DomainError
 from app.i18n import ngettext
+from app.models import Project
 from app.web.deps import DatabaseDep, SessionDep, SettingsDep, end_transaction
 from app.web.guards import AdminDep
 from app.web.routes.admin.common import admin_router, done, render
@@ -25,7 +26,7 @@ PAGE = "delete.html"
 @router.get("/projects/{slug}/delete")
 def delete_project_page(request: Request, session: SessionDep, project: ProjectDep) -> Response:
     doomed = deletion.project_counts(session, project)
-    return _page(request, project.slug, doomed, kind="project")
+    return _page(request, project, doomed, kind="project")
 
 
 @router.post("/projects/{slug}/delete")
@@ -37,7 +38,7 @@ def delete_project(
     try:
         deletion.confirm(confirm, project.name)
     except DomainError as exc:
-        return _page(request, project.slug, doomed, kind="project", error=exc.text, status=422)
+        return _page(request, project, doomed, kind="project", error=exc.text, status=422)
     project_id, who = project.id, admin.username
     end_transaction(session)  # the export reads in transactions of its own
     path = deletion.archive_labels(db, project_id, settings.archive_dir,
@@ -54,7 +55,7 @@ def delete_batch_page(
     request: Request, session: SessionDep, project: ProjectDep, batch_id: int
 ) -> Response:
     doomed = deletion.batch_counts(session, get_batch(session, project, batch_id))
-    return _page(request, project.slug, doomed, kind="batch", batch_id=batch_id)
+    return _page(request, project, doomed, kind="batch", batch_id=batch_id)
 
 
 @router.post("/projects/{slug}/batches/{batch_id}/delete")
@@ -67,7 +68,7 @@ def delete_batch(
     try:
         deletion.confirm(confirm, batch.name)
     except DomainError as exc:
-        return _page(request, project.slug, doomed, kind="batch", batch_id=batch_id,
+        return _page(request, project, doomed, kind="batch", batch_id=batch_id,
                      error=exc.text, status=422)  # fmt: skip
     project_id, slug, name, who = project.id, project.slug, batch.name, admin.username
     end_transaction(session)
@@ -81,13 +82,15 @@ def delete_batch(
 
 
 def _page(
-    request: Request, slug: str, doomed: deletion.Doomed, *, kind: str,
+    request: Request, project: Project, doomed: deletion.Doomed, *, kind: str,
     batch_id: int | None = None, error: str | None = None, status: int = 200,
 ) -> Response:  # fmt: skip
+    slug = project.slug
     base = f"/admin/projects/{slug}" + (f"/batches/{batch_id}" if batch_id else "")
     download = f"/admin/projects/{slug}/export/download?format=judgements"
     if kind == "batch":
         download += "&batch=" + quote(doomed.name)
     context = {"doomed": doomed, "kind": kind, "action": f"{base}/delete", "slug": slug,
+               "project_name": project.name,
                "download": download, "error": error}  # fmt: skip
     return render(request, PAGE, context, status_code=status)
