@@ -146,11 +146,16 @@ document.addEventListener("change", function (event) {
       .map(function (s) { return s.closest("[data-candidate]"); });
   }
 
+  // The order built so far, in the page's language (the names come from the page), and the save
+  // button shown off until every response has a place (the server refuses a partial order too).
   function show(f) {
     const built = document.getElementById("order-built");
     if (!built) return;
-    const names = order(f).map(function (c) { return "Response " + c.dataset.number; });
-    built.textContent = names.length ? names.join(" › ") : "none yet";
+    const ranked = order(f);
+    const names = ranked.map(function (c) { return c.dataset.name; });
+    built.textContent = names.length ? names.join(" › ") : built.dataset.none;
+    const save = document.getElementById("save-ranking");
+    if (save) save.setAttribute("aria-disabled", String(ranked.length < Number(f.dataset.count)));
     f.querySelectorAll("[data-candidate]").forEach(function (c) {
       const s = c.querySelector("select[data-place]");
       c.dataset.place = s && s.value ? s.value : "";
@@ -185,6 +190,14 @@ document.addEventListener("change", function (event) {
       const save = document.getElementById("save-ranking");
       if (save) save.click();
     }
+  }, true);
+
+  // A click on a button shown off does nothing (Enter clicks the save button too).
+  document.addEventListener("click", function (event) {
+    const off = event.target instanceof Element && event.target.closest("button[aria-disabled=true]");
+    if (!off) return;
+    event.preventDefault();
+    event.stopImmediatePropagation();
   }, true);
 
   document.addEventListener("change", function (event) {

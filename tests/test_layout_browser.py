@@ -1,7 +1,8 @@
-"""Layout in Chromium: admin tables on a phone (Japanese headers, key figures in view, row names
-that stay while a table scrolls), the dashboard's charts at a phone's and a desktop's width
-(each chart is drawn at three widths and CSS shows one), and right-to-left content on the
-labelling page."""
+"""Layout in Chromium: the dashboard's charts at a phone's and a desktop's width (each chart is
+drawn at three widths and CSS shows one), right-to-left content on the labelling page, the
+labelling page's controls in each protocol (pair, ranking, rating) on a phone and a desktop,
+and admin tables on a phone (Japanese headers, key figures in view, row names that stay in
+view while a table scrolls)."""
 
 from __future__ import annotations
 
@@ -14,10 +15,11 @@ import pytest
 
 from app.db import Database
 from app.demo import seed_demo
+from app.models import Protocol
 from app.settings import Settings
 from tests.browsing import BROWSER_MARKS, chromium
 from tests.conftest import TEST_SECRET
-from tests.factories import PASSWORD, import_rows, make_annotator, make_project
+from tests.factories import PASSWORD, import_rows, make_annotator, make_project, native_rows
 from tests.live import live_server
 
 pytestmark = BROWSER_MARKS
@@ -44,6 +46,10 @@ def site(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
         project = make_project(session, name="RTL")
         import_rows(session, project, [{"id": "rtl", "prompt": "ما هي عاصمة فرنسا؟",
                                         "candidates": [ARABIC, HEBREW]}])  # fmt: skip
+        ranking = make_project(session, name="Rank", protocol=Protocol.RANKING)
+        import_rows(session, ranking, native_rows(3, candidates=4))
+        rating = make_project(session, name="Rate", protocol=Protocol.RATING)
+        import_rows(session, rating, native_rows(3, candidates=1))
         make_annotator(session, username="ann")
     db.dispose()
     with live_server(settings) as url:
@@ -59,6 +65,19 @@ def logged_in(chromium: Any, url: str, username: str, password: str, viewport: A
     page.locator("input[name=password]").press("Enter")
     expect(page.locator("form[action='/logout'] button")).to_be_visible()
     return page
+
+
+# Each word of an element's text (outside its key badges) with the number of lines it takes.
+WORD_LINES = (
+    "b => { const out = [];"
+    " const walk = document.createTreeWalker(b, NodeFilter.SHOW_TEXT);"
+    " while (walk.nextNode()) { const node = walk.currentNode;"
+    "  if (node.parentElement.closest('kbd')) continue;"
+    "  for (const m of node.data.matchAll(/\\S+/g)) { const r = document.createRange();"
+    "   r.setStart(node, m.index); r.setEnd(node, m.index + m[0].length);"
+    "   out.push([m[0], r.getClientRects().length]); } }"
+    " return out; }"
+)
 
 
 def shown_charts(page: Any) -> list[dict[str, Any]]:
@@ -139,16 +158,7 @@ def test_on_a_phone_in_german_a_verdict_button_breaks_between_words_only(
     page.goto("/projects/rtl/annotate")
     expect(page.locator("html")).to_have_attribute("lang", "de")
     for button in page.locator(".verdicts button").all():
-        words = button.evaluate(
-            "b => { const out = [];"
-            " const walk = document.createTreeWalker(b, NodeFilter.SHOW_TEXT);"
-            " while (walk.nextNode()) { const node = walk.currentNode;"
-            "  if (node.parentElement.closest('kbd')) continue;"
-            "  for (const m of node.data.matchAll(/\\S+/g)) { const r = document.createRange();"
-            "   r.setStart(node, m.index); r.setEnd(node, m.index + m[0].length);"
-            "   out.push([m[0], r.getClientRects().length]); } }"
-            " return out; }"
-        )
+        words = button.evaluate(WORD_LINES)
         assert words, button.inner_text()
         assert all(lines == 1 for _, lines in words), words
     page.context.close()
@@ -256,4 +266,128 @@ def test_on_a_phone_a_tables_row_names_stay_in_view_while_it_scrolls(
         box = cell.bounding_box()
         assert box is not None and abs(box["x"] - start) <= 1, box
     expect(scroller.locator("tbody th").first).to_be_visible()
+    page.context.close()
+
+
+def test_on_a_phone_in_german_the_ranking_buttons_break_between_words_only(
+    chromium: Any, site: Any
+) -> None:
+    url, _ = site
+    page = logged_in(chromium, url, "ann", PASSWORD, PHONE, locale="de-DE")
+    page.goto("/projects/rank/annotate")
+    save = page.locator("#save-ranking")
+    expect(save).to_contain_text("Diese Reihenfolge speichern")
+    for button in page.locator(".verdicts button").all():
+        words = button.evaluate(WORD_LINES)
+        assert words and all(lines == 1 for _, lines in words), words
+        assert button.evaluate("b => b.scrollWidth <= b.clientWidth"), "nothing sticks out"
+    page.keyboard.press("2")
+    expect(page.locator("#order-built")).to_have_text("Antwort 2")  # the page's language
+    page.context.close()
+
+
+def test_on_a_phone_long_guidelines_are_shown_whole_and_scroll_by_keyboard_on_a_desktop(
+    chromium: Any, site: Any
+) -> None:
+    url, _ = site
+    for viewport in (PHONE, DESKTOP):
+        page = logged_in(chromium, url, "ann", PASSWORD, viewport)
+        page.goto("/projects/demo/annotate")
+        prose = page.locator("#guidelines .prose")
+        expect(prose).to_contain_text("Keys:")
+        keys = prose.locator("p", has_text="Keys:")
+        box, line = prose.bounding_box(), keys.bounding_box()
+        if viewport is PHONE:
+            assert prose.evaluate("el => el.scrollHeight <= el.clientHeight + 1"), "not cut off"
+            assert line["y"] + line["height"] <= box["y"] + box["height"] + 1, "the last line shows"
+            assert keys.evaluate("el => el.scrollWidth <= el.clientWidth"), "it wraps"
+        else:
+            assert prose.get_attribute("tabindex") == "0", "a keyboard can scroll it"
+            assert prose.get_attribute("aria-label") == "Guidelines"
+        page.context.close()
+
+
+FLAG_LOOK = (
+    "el => { const s = getComputedStyle(el); return [s.display, s.borderTopStyle,"
+    " s.borderTopWidth, s.borderRadius, s.backgroundColor, s.paddingLeft, s.minHeight,"
+    " s.textDecorationLine, Math.round(el.getBoundingClientRect().height)]; }"
+)
+
+
+def test_the_flag_is_the_same_button_like_toggle_for_a_pair_a_ranking_and_a_rating(
+    chromium: Any, site: Any
+) -> None:
+    url, _ = site
+    page = logged_in(chromium, url, "ann", PASSWORD, DESKTOP)
+    looks = {}
+    for slug in ("demo", "rank", "rate"):
+        page.goto(f"/projects/{slug}/annotate")
+        flag = page.locator("#flag-item > summary")
+        expect(flag).to_be_visible()
+        looks[slug] = flag.evaluate(FLAG_LOOK)
+        skip = page.locator("button[data-key=s]").evaluate(FLAG_LOOK)
+        assert looks[slug][:7] == skip[:7], (slug, looks[slug], skip)  # drawn as the skip button
+        assert looks[slug][7] == "none", "not an underlined link"
+    assert looks["demo"] == looks["rank"] == looks["rate"], looks
+    page.context.close()
+
+
+def test_tab_goes_from_skip_to_undo_to_flag_in_the_order_they_are_shown(
+    chromium: Any, site: Any
+) -> None:
+    url, _ = site
+    page = logged_in(chromium, url, "ann", PASSWORD, DESKTOP)
+    page.goto("/projects/rate/annotate")
+    page.keyboard.press("s")  # a skip to undo: the undo button is on
+    expect(page.locator(".flash")).to_have_text("Skipped.")
+    skip, undo = page.locator("button[data-key=s]"), page.locator("button[data-key=u]")
+    flag = page.locator("#flag-item > summary")
+    expect(undo).to_be_enabled()
+    s, u, f = skip.bounding_box(), undo.bounding_box(), flag.bounding_box()
+    assert abs(s["y"] - u["y"]) <= 1 and u["x"] > s["x"] and f["y"] > s["y"], "skip, undo; flag"
+    skip.focus()
+    page.keyboard.press("Tab")
+    expect(undo).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(flag).to_be_focused()
+    page.keyboard.press("Shift+Tab")
+    expect(undo).to_be_focused()
+    page.context.close()
+
+
+def test_on_a_desktop_the_rating_card_fills_the_work_area(chromium: Any, site: Any) -> None:
+    url, _ = site
+    page = logged_in(chromium, url, "ann", PASSWORD, DESKTOP)
+    page.goto("/projects/rate/annotate")
+    card = page.locator("#rating-form .candidate").bounding_box()
+    area = page.locator("#rating-form .candidates").bounding_box()
+    verdicts = page.locator("#rating-form .verdicts").bounding_box()
+    assert abs(card["width"] - area["width"]) <= 1, (card, area)
+    assert abs(card["x"] - verdicts["x"]) <= 1 and abs(card["width"] - verdicts["width"]) <= 1
+    page.context.close()
+
+
+def test_the_save_order_button_is_off_until_every_response_has_a_place(
+    chromium: Any, site: Any
+) -> None:
+    url, _ = site
+    page = logged_in(chromium, url, "ann", PASSWORD, DESKTOP)
+    page.goto("/projects/rank/annotate")
+    work, save = page.locator("#work"), page.locator("#save-ranking")
+    expect(save).to_have_attribute("aria-disabled", "true")
+    assert save.evaluate("b => getComputedStyle(b).opacity") != "1", "it looks off"
+    for key in "312":
+        page.keyboard.press(key)
+        expect(save).to_have_attribute("aria-disabled", "true")
+    clicked = "b => !b.dispatchEvent(new MouseEvent('click', {bubbles: true, cancelable: true}))"
+    assert save.evaluate(clicked), "a click on it is refused in the page"
+    expect(work).to_have_attribute("data-judged", "0")
+    page.keyboard.press("4")
+    expect(save).to_have_attribute("aria-disabled", "false")
+    assert save.evaluate("b => getComputedStyle(b).opacity") == "1"
+    page.keyboard.press("Backspace")
+    expect(save).to_have_attribute("aria-disabled", "true")
+    page.keyboard.press("4")
+    page.keyboard.press("Enter")
+    expect(work).to_have_attribute("data-judged", "1")
     page.context.close()

@@ -172,3 +172,24 @@ def test_a_refused_score_is_explained_in_the_pages_language(
         "ja": ["Scores.helpfulness：ありません。", "Scores.helpfulness：9 は 0〜4 の範囲外です。"],
     }
     assert said == expected[locale]
+
+
+def test_without_javascript_an_incomplete_order_is_refused_and_the_save_button_is_on(
+    client: TestClient, session: Session, ann: User
+) -> None:
+    """The script shows the save button off until the order is whole; the page without it
+    leaves the button on, and the server refuses a partial order with its reason."""
+    project = make_project(session, name="Rank", protocol=Protocol.RANKING)
+    import_rows(session, project, native_rows(1, candidates=3))
+    csrf = login(client, session, ann)
+    page = client.get("/projects/rank/annotate").text
+    save = soup(page).select_one("#save-ranking")
+    assert save is not None and not save.has_attr("disabled") and not save.has_attr("aria-disabled")
+    names = [str(s["name"]) for s in soup(page).select("#ranking-form select[data-place]")]
+    action = form_action(page, "ranking-form")
+    partial = {"csrf_token": csrf, "action": "rank", names[0]: "1", names[1]: "2"}
+    refused = client.post(action, data=partial)
+    assert refused.status_code == 422
+    alert = soup(refused.text).select_one("[role=alert]")
+    assert alert is not None and alert.get_text(strip=True)
+    assert read(session, select(Judgement)) == []
