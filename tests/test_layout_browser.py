@@ -1,6 +1,8 @@
 """Layout in Chromium: the dashboard's charts at a phone's and a desktop's width (each chart is
-drawn at three widths and CSS shows one), right-to-left content on the labelling page, and the
-labelling page's controls in each protocol (pair, ranking, rating) on a phone and a desktop."""
+drawn at three widths and CSS shows one), right-to-left content on the labelling page, the
+labelling page's controls in each protocol (pair, ranking, rating) on a phone and a desktop,
+and admin tables on a phone (Japanese headers, key figures in view, row names that stay in
+view while a table scrolls)."""
 
 from __future__ import annotations
 
@@ -191,6 +193,79 @@ def test_on_a_phone_a_wide_table_scrolls_in_its_card_with_a_shadow_at_the_edge(
     assert sizes["image"].count("radial-gradient") == 2, "a shadow for each edge"
     assert sizes["attach"].startswith("local, local, scroll, scroll"), "covers move, shadows stay"
     assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
+    page.context.close()
+
+
+LINES = (
+    "el => { const lines = new Map();"
+    " const walk = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);"
+    " while (walk.nextNode()) { const node = walk.currentNode;"
+    "  for (let i = 0; i < node.data.length; i++) { if (!node.data[i].trim()) continue;"
+    "   const r = document.createRange(); r.setStart(node, i); r.setEnd(node, i + 1);"
+    "   const top = Math.round(r.getBoundingClientRect().top);"
+    "   lines.set(top, (lines.get(top) || '') + node.data[i]); } }"
+    " return [...lines.values()]; }"
+)
+"""An element's text as it is laid out, line by line (blanks left out)."""
+
+
+@pytest.mark.parametrize("path", [
+    "/admin", "/admin/projects/demo-labelled", "/admin/projects/demo-labelled/dashboard",
+    "/admin/people",
+])  # fmt: skip
+def test_on_a_phone_in_japanese_table_headers_keep_their_words_whole(
+    chromium: Any, site: Any, path: str
+) -> None:
+    url, logins = site
+    page = logged_in(chromium, url, "admin", logins["admin"], PHONE, locale="ja-JP")
+    page.goto(path)
+    expect(page.locator("html")).to_have_attribute("lang", "ja")
+    heads = page.locator(".table-scroll thead th:visible").all()
+    assert len(heads) >= 4
+    for head in heads:
+        lines = head.evaluate(LINES)
+        assert min(len(line) for line in lines) >= 2, (path, lines)  # never one character alone
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
+    page.context.close()
+
+
+@pytest.mark.parametrize(("locale", "battles", "wins"), [
+    ("en-US", "Battles", "Wins"), ("de-DE", "Duelle", "Siege"), ("ja-JP", "対戦", "勝ち"),
+])  # fmt: skip
+def test_on_a_phone_the_leaderboard_shows_each_models_figures_without_scrolling(
+    chromium: Any, site: Any, locale: str, battles: str, wins: str
+) -> None:
+    url, logins = site
+    page = logged_in(chromium, url, "admin", logins["admin"], PHONE, locale=locale)
+    page.goto("/admin/projects/demo-labelled/leaderboard")
+    ratings = page.locator("table.ratings")
+    edge = page.locator(".table-scroll", has=ratings).evaluate(
+        "el => el.getBoundingClientRect().left + el.clientWidth"
+    )
+    for name in (battles, wins):
+        head = ratings.locator("thead th", has_text=name).bounding_box()
+        assert head is not None and head["x"] + head["width"] <= edge, (name, head, edge)
+    first = ratings.locator("tbody tr").first
+    rank = first.locator("th").evaluate("th => getComputedStyle(th, '::before').content")
+    assert rank == '"1. "', "the rank, before the model's name"
+    expect(first.locator("td:visible").first).to_contain_text("–")  # the interval under the rating
+    page.context.close()
+
+
+def test_on_a_phone_a_tables_row_names_stay_in_view_while_it_scrolls(
+    chromium: Any, site: Any
+) -> None:
+    url, logins = site
+    page = logged_in(chromium, url, "admin", logins["admin"], PHONE)
+    page.goto("/admin/people")
+    scroller = page.locator(".table-scroll", has=page.locator("table")).first
+    start = scroller.evaluate("el => el.getBoundingClientRect().left")
+    scroller.evaluate("el => { el.scrollLeft = el.scrollWidth; }")
+    assert scroller.evaluate("el => el.scrollLeft") > 0
+    for cell in (scroller.locator("thead th").first, scroller.locator("tbody th").first):
+        box = cell.bounding_box()
+        assert box is not None and abs(box["x"] - start) <= 1, box
+    expect(scroller.locator("tbody th").first).to_be_visible()
     page.context.close()
 
 

@@ -28,6 +28,8 @@ LEVEL = 1
 """zlib's fastest level: on export JSONL it costs about a third of level 6's CPU (which was a
 third of an openai-dpo export's whole time) for ~1.5× the stored bytes. Any level inflates
 the same way, so files kept at another level read back unchanged."""
+INFLATE_BYTES = 64 * 1024
+"""Compressed bytes given to zlib at a time when a kept file is read back."""
 QUEUED = 4
 """Chunks waiting for a background ``Keeper``'s worker, at most."""
 
@@ -137,28 +139,74 @@ def _copy_in(connection: Any, export_id: int, file: IO[bytes], size: int) -> Non
         copy.write(struct.pack("!h", -1))
 
 
-def stored_file(session: Session, project: Project, export_id: int) -> tuple[str, Iterable[bytes]]:
-    """The file name and the bytes of one of the project's past exports, decompressed as they
-    are read; NotFound when the export is not the project's or kept no file (recorded before
-    files were kept)."""
+def stored_name(session: Session, project: Project, export_id: int) -> str:
+    """The file name of one of the project's past exports; NotFound when the export is not
+    the project's or kept no file (recorded before files were kept)."""
     stmt = (
-        select(Export.manifest, ExportFile.content)
+        select(Export.manifest)
         .join(ExportFile, ExportFile.export_id == Export.id)
         .where(Export.id == export_id, Export.project_id == project.id)
     )
-    row = session.execute(stmt).first()
-    if row is None:
+    manifest = session.scalar(stmt)
+    if manifest is None:
         raise NotFound(f"no stored file for export {export_id} of this project")
-    manifest, content = row
-    return str(manifest.get("file") or f"export-{export_id}.jsonl"), _inflate(content)
+    return str(manifest.get("file") or f"export-{export_id}.jsonl")
+
+
+def stored_file(session: Session, project: Project, export_id: int) -> tuple[str, Iterator[bytes]]:
+    """The file name and the bytes of one of the project's past exports, read from the
+    database and decompressed a piece at a time as they are iterated (``stored_bytes``)."""
+    return stored_name(session, project, export_id), stored_bytes(session, export_id)
+
+
+_PIECE_SQL = "SELECT substring(content FROM %s FOR %s) FROM export_files WHERE export_id = %s"
+"""One piece of a kept file on Postgres. The compressed bytes do not compress again, so the
+value is kept out of line uncompressed and ``substring`` fetches only the chunks it covers."""
+
+
+def stored_bytes(session: Session, export_id: int) -> Iterator[bytes]:
+    """An export's kept file, decompressed: read ``READ_BYTES`` of compressed bytes at a time
+    (Postgres: ``substring`` of the bytea; SQLite: incremental blob reads), so memory holds a
+    piece and its inflated bytes, whatever the size of the file."""
+    return _inflated(_pieces(session, export_id))
+
+
+def _pieces(session: Session, export_id: int) -> Iterator[bytes]:
+    connection: Any = session.connection().connection.driver_connection
+    if session.get_bind().dialect.name != "postgresql":
+        with connection.blobopen("export_files", "content", export_id, readonly=True) as blob:
+            while piece := blob.read(READ_BYTES):
+                yield piece
+        return
+    size = session.scalar(
+        select(func.length(ExportFile.content)).where(ExportFile.export_id == export_id)
+    )
+    with connection.cursor() as cursor:
+        for start in range(0, size or 0, READ_BYTES):
+            cursor.execute(_PIECE_SQL, (start + 1, READ_BYTES, export_id))  # 1-based
+            yield cursor.fetchone()[0]
 
 
 def _inflate(content: bytes) -> Iterator[bytes]:
+    return _inflated(content[start : start + READ_BYTES]
+                     for start in range(0, len(content), READ_BYTES))  # fmt: skip
+
+
+def _inflated(pieces: Iterable[bytes]) -> Iterator[bytes]:
+    """The decompressed bytes of ``pieces``. Each piece is fed to zlib ``INFLATE_BYTES`` at a
+    time (zero-copy slices) and each output is at most ``READ_BYTES``: JSONL inflates several
+    times over, so a whole piece at once would come out several megabytes long."""
     inflater = zlib.decompressobj()
-    for start in range(0, len(content), READ_BYTES):
-        out = inflater.decompress(content[start : start + READ_BYTES])
-        if out:
-            yield out
+    for piece in pieces:
+        view = memoryview(piece)
+        for start in range(0, len(view), INFLATE_BYTES):
+            data: bytes | memoryview = view[start : start + INFLATE_BYTES]
+            while data:
+                out = inflater.decompress(data, READ_BYTES)
+                if out:
+                    yield out
+                data = inflater.unconsumed_tail
+        del piece, view  # before the next piece is read: one in memory at a time
     rest = inflater.flush()
     if rest:
         yield rest

@@ -15,7 +15,7 @@ from starlette.types import Message, Receive, Scope, Send
 from app import exports
 from app.db import Database
 from app.exports.run import ExportPlan
-from app.exports.stored import stored_file
+from app.exports.stored import stored_bytes, stored_name
 from app.models import Project, User, utcnow
 from app.web.deps import end_transaction
 
@@ -70,10 +70,18 @@ def download(session: Session, db: Database, plan: ExportPlan, admin: User) -> C
     return ClosingStream(body, media_type="application/jsonl", headers=headers)
 
 
-def stored(session: Session, project: Project, export_id: int) -> StreamingResponse:
-    """A past export's stored file, as it was first handed out (app/exports/stored.py),
-    decompressed as it is sent (the compressed bytes are read before the stream starts)."""
-    name, body = stored_file(session, project, export_id)
+def stored(session: Session, db: Database, project: Project, export_id: int) -> ClosingStream:
+    """A past export's stored file, as it was first handed out (app/exports/stored.py), read
+    from the database and decompressed a piece at a time as it is sent, in a snapshot of its
+    own (the request's transaction ends before the body is sent). Starlette runs each step of
+    the generator in its thread pool, so neither the reads nor zlib hold up the event loop."""
+    name = stored_name(session, project, export_id)
     safe = "".join(c for c in name if c.isalnum() or c in "._-") or "export.jsonl"
     headers = {"Content-Disposition": f'attachment; filename="{safe}"'}
-    return StreamingResponse(iter(body), media_type="application/jsonl", headers=headers)
+    return ClosingStream(_stored_body(db, export_id), media_type="application/jsonl",
+                         headers=headers)  # fmt: skip
+
+
+def _stored_body(db: Database, export_id: int) -> Generator[bytes]:
+    with db.read_only() as session:
+        yield from stored_bytes(session, export_id)

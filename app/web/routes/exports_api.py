@@ -49,7 +49,11 @@ def history(
 
 @router.get("/exports/{export_id}/file", response_class=Response)
 def past_file(
-    export_id: RowId, project: AdminProjectDep, admin: AdminDep, session: SessionDep
+    export_id: RowId,
+    project: AdminProjectDep,
+    admin: AdminDep,
+    session: SessionDep,
+    db: DatabaseDep,
 ) -> Response:
     """A past export's file again: the same bytes (its sha256 is the manifest's)."""
-    return streaming.stored(session, project, export_id)
+    return streaming.stored(session, db, project, export_id)

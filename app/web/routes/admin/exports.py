@@ -197,6 +197,8 @@ def export_download(
 
 
 @router.get("/projects/{slug}/exports/{export_id}/file")
-def past_export_file(session: SessionDep, project: ProjectDep, export_id: RowId) -> Response:
+def past_export_file(
+    session: SessionDep, db: DatabaseDep, project: ProjectDep, export_id: RowId
+) -> Response:
     """Download a past export again (its stored file)."""
-    return streaming.stored(session, project, export_id)
+    return streaming.stored(session, db, project, export_id)
