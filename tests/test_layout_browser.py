@@ -391,3 +391,42 @@ def test_the_save_order_button_is_off_until_every_response_has_a_place(
     page.keyboard.press("Enter")
     expect(work).to_have_attribute("data-judged", "1")
     page.context.close()
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_the_keys_list_opens_at_its_title_with_close_in_view(
+    chromium: Any, site: Any, viewport: Any
+) -> None:
+    url, _ = site
+    page = logged_in(chromium, url, "ann", PASSWORD, viewport, locale="de-DE")
+    page.goto("/projects/demo/annotate")  # rates single responses too: a long list
+    page.keyboard.press("?")
+    dialog = page.get_by_role("dialog", name="Tastenkürzel")
+    expect(dialog).to_be_visible()
+    close = dialog.get_by_role("button", name="Schließen")
+    expect(close).to_be_focused()
+    box = dialog.bounding_box()
+    title = dialog.get_by_role("heading").bounding_box()
+    shown = close.bounding_box()
+    if viewport is PHONE:
+        assert dialog.evaluate("d => d.scrollHeight > d.clientHeight"), "taller than the screen"
+    assert title["y"] >= box["y"], "the title is in view, not scrolled away"
+    assert shown["y"] + shown["height"] <= box["y"] + box["height"], "and so is Close"
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    page.context.close()
+
+
+def test_on_a_narrow_screen_the_key_badges_go_with_the_keys_line(chromium: Any, site: Any) -> None:
+    url, _ = site
+    for viewport, shown in ((PHONE, False), (DESKTOP, True)):
+        page = logged_in(chromium, url, "ann", PASSWORD, viewport, locale="de-DE")
+        page.goto("/projects/demo/annotate")
+        expect(page.locator(".verdicts button").first).to_be_visible()
+        badges = page.locator(".verdicts kbd, .more-actions kbd")
+        assert badges.count() >= 6
+        for badge in badges.all():
+            assert badge.is_visible() is shown, (viewport, badge.inner_text())
+        assert page.locator(".keys").is_visible() is shown
+        expect(page.get_by_role("button", name="Tasten")).to_be_visible()  # the list stays
+        page.context.close()
