@@ -490,3 +490,77 @@ def test_import_problems_keep_their_english_for_the_api_and_command_line() -> No
     with pytest.raises(MappingInvalid) as caught:
         parse_map(["x"])
     assert str(caught.value) == "map: 'x' is not FIELD=COLUMN"
+
+
+@pytest.mark.parametrize("locale", ["ja", "de"])
+def test_the_settings_forms_refusals_and_a_malformed_form_are_in_the_pages_language(
+    client: TestClient, session: Session, projects: tuple[Project, Project], locale: str
+) -> None:
+    review, _ = projects
+    admin_client(client, session)
+    headers = {"Accept-Language": locale}
+    url = f"/admin/projects/{review.slug}/settings"
+
+    def refused(field: str, **data: str) -> str:
+        response = client.post(url, data={"name": review.name, **data}, headers=headers)
+        assert response.status_code == 422
+        return soup(response.text).select_one(f"#{field}-error").get_text()  # type: ignore[union-attr]
+
+    said = {
+        "de": ["A: max muss größer als min sein.",
+               "Kein JSON: Expecting property name enclosed in double quotes: line 1 column 3 "
+               "(char 2).",
+               "Sollte höchstens 10 sein.", "Sollte mindestens 1 sein.",
+               "Eine Zahl wird erwartet, kein Text und kein true/false.",
+               "Sollte eines von 'pairwise', 'rating', 'ranking' sein.",
+               "Status: erforderlich.",
+               "Status: sollte eines von 'active', 'paused', 'archived' sein."],
+        "ja": ["A：max は min より大きくする必要があります。",
+               "JSON ではありません：Expecting property name enclosed in double quotes: line 1 "
+               "column 3 (char 2).",
+               "10 以下にしてください。", "1 以上にしてください。",
+               "テキストや true/false ではなく数値が必要です。",
+               "'pairwise', 'rating', 'ranking' のいずれかにしてください。",
+               "Status：必須です。",
+               "Status：'active', 'paused', 'archived' のいずれかにしてください。"],
+    }  # fmt: skip
+    shown = [
+        refused("rubric", rubric='[{"name": "a", "min": 3, "max": 1}]'),
+        refused("rubric", rubric="[{"),
+        refused("rubric", rubric='[{"name": "a", "min": 1, "max": 30}]'),
+        refused("overlap", overlap="0"),
+        refused("overlap", overlap="x"),
+        refused("protocol", protocol="x"),
+    ]
+    status = f"/admin/projects/{review.slug}/batches/1/status"
+    for data in ({}, {"status": "x"}):
+        page = client.post(status, data=data, headers=headers)
+        assert page.status_code == 422
+        shown.append(soup(page.text).select_one("main p").get_text())  # type: ignore[union-attr]
+    assert shown == said[locale]
+    english = client.post(status, data={"status": "x"}, headers={"Accept-Language": "en"})
+    assert soup(english.text).select_one("main p").get_text() == (  # type: ignore[union-attr]
+        "Status: Input should be 'active', 'paused' or 'archived'."
+    )
+
+
+def test_a_validation_message_keeps_pydantics_english() -> None:
+    from pydantic import ValidationError
+
+    from app.i18n import translate, validation_error
+    from app.projects import ProjectSettings
+
+    rubric = [{"name": "a", "min": 3, "max": 1}]
+    with pytest.raises(ValidationError) as caught:
+        ProjectSettings.model_validate({"name": " ", "overlap": 0, "rubric": rubric})
+    errors = {str(e["loc"][0]): e for e in caught.value.errors()}
+    assert errors["rubric"]["msg"] == "Value error, a: max must be above min"
+    messages = {where: validation_error(error) for where, error in errors.items()}
+    assert messages == {"name": "a project needs a name", "overlap":
+                        "Input should be greater than or equal to 1",
+                        "rubric": "a: max must be above min"}  # fmt: skip
+    assert [translate(m, "de") for m in messages.values()] == [
+        "ein Projekt braucht einen Namen", "sollte mindestens 1 sein",
+        "a: max muss größer als min sein",
+    ]  # fmt: skip
+    assert translate(messages["overlap"], "en") == "Input should be greater than or equal to 1"
