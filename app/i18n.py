@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import gettext
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import cache
 from io import BytesIO
 from typing import Any
@@ -173,13 +173,19 @@ def percent(share: float, locale: str, digits: int = 0) -> str:
     return format_percent(round(share, digits + 2), locale=locale, decimal_quantization=False)
 
 
-def day(moment: datetime, locale: str) -> str:
-    """The UTC day of a moment, in the locale's medium date ("03.12.2026" in German)."""
-    return format_date(moment.astimezone(UTC).date(), "medium", locale=locale)
+def day(moment: datetime | date, locale: str) -> str:
+    """The UTC day of a moment (or a day), in the locale's medium date ("03.12.2026" in
+    German): every page writes days this way."""
+    if isinstance(moment, datetime):
+        moment = moment.astimezone(UTC).date()
+    return format_date(moment, "medium", locale=locale)
 
 
-def when(moment: datetime, locale: str) -> str:
-    """A moment in UTC, in the locale's medium date and short time."""
+def when(moment: datetime | str, locale: str) -> str:
+    """A moment in UTC (or an ISO 8601 timestamp, as a manifest keeps it), in the locale's
+    medium date and time: every page writes moments this way."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
     return format_datetime(moment.astimezone(UTC), "medium", tzinfo=UTC, locale=locale)
 
 

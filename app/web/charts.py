@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any
 
 from app import i18n
-from app.i18n import N_, Text
+from app.i18n import N_
 
 SERIES_COLOURS = 8
 LABEL_CHARS = 16
@@ -76,15 +76,14 @@ def _y_ticks(frame: Frame, top: int, locale: str) -> list[Tick]:
     return [Tick(frame.y1 - frame.inner_height * v / top, i18n.number(v, locale)) for v in values]
 
 
-def _on_day(value: str, day: date, locale: str) -> str:
-    """``1,234 on 2026-12-03``, in the locale's words."""
-    return i18n.translate(Text(N_("%(value)s on %(day)s"), value=value, day=day.isoformat()),
-                          locale)  # fmt: skip
-
-
-def _day_ticks(days: Sequence[date], xs: Sequence[float]) -> list[Tick]:
+def _day_ticks(days: Sequence[date], xs: Sequence[float], locale: str) -> list[Tick]:
     picks = sorted({0, len(days) // 2, len(days) - 1}) if days else []
-    return [Tick(xs[i], days[i].isoformat()) for i in picks]
+    return [Tick(xs[i], i18n.day(days[i], locale)) for i in picks]
+
+
+def _on_day(count: int, day: date, locale: str) -> str:
+    return i18n.translate(i18n.Text(N_("%(count)s on %(day)s"), count=count,
+                                    day=i18n.day(day, locale)), locale)  # fmt: skip
 
 
 def short(label: str) -> str:
@@ -121,12 +120,10 @@ def line_chart(
     line = " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(xs, ys, strict=True))
     area = f"{xs[0]:.1f},{frame.y1} {line} {xs[-1]:.1f},{frame.y1}" if xs else ""
     target_y = frame.y1 - frame.inner_height * target / top
-    last = (
-        Tick(ys[-1], _on_day(i18n.number(values[-1], locale), days[-1], locale)) if values else None
-    )
+    last = Tick(ys[-1], _on_day(values[-1], days[-1], locale)) if values else None
     x_last = xs[-1] if xs else 0.0
-    y_ticks = _y_ticks(frame, top, locale)
-    return LineChart(frame, line, area, target_y, y_ticks, _day_ticks(days, xs), last, x_last)
+    return LineChart(frame, line, area, target_y, _y_ticks(frame, top, locale),
+                     _day_ticks(days, xs, locale), last, x_last)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -168,10 +165,11 @@ def stacked_bars(
             if n:
                 h = frame.inner_height * n / top
                 base -= h
-                title = f"{names[s]}: {_on_day(i18n.number(n, locale), day, locale)}"
+                title = f"{names[s]}: {_on_day(n, day, locale)}"
                 rects.append(Rect(x, base, slot * 0.7, h, s % SERIES_COLOURS, title))
     legend = [(s % SERIES_COLOURS, name) for s, name in enumerate(names)]
-    return BarChart(frame, rects, _y_ticks(frame, top, locale), _day_ticks(days, centres), legend)
+    y_ticks = _y_ticks(frame, top, locale)
+    return BarChart(frame, rects, y_ticks, _day_ticks(days, centres, locale), legend)
 
 
 @dataclass(frozen=True)
