@@ -9,9 +9,11 @@ babel.cfg); they are compiled in memory when first used, so no binary file is ke
 from __future__ import annotations
 
 import gettext
-from datetime import UTC, datetime
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
 from functools import cache
 from io import BytesIO
+from typing import Any
 
 from babel.dates import format_date, format_datetime
 from babel.messages.mofile import write_mo
@@ -68,6 +70,14 @@ class Text(str):
         return kept if isinstance(kept, str) else None
 
 
+def kept(english: str, msgid: str, /, **values: object) -> Text:
+    """A message whose English is written elsewhere (pydantic's, FastAPI's) and stays exactly
+    as it is, with an id and values of ours to translate it by."""
+    self = str.__new__(Text, english)
+    self.msgid, self.plural, self.values = msgid, None, values
+    return self
+
+
 def ngettext(singular: str, plural: str, n: int, /, **values: object) -> Text:
     """A message with a count (``%(n)s``), in English now and translated by the page in the
     reader's plural forms; named so extraction takes it as a plural entry."""
@@ -89,6 +99,8 @@ def translate(text: str | None, locale: str) -> str:
     way), a plain string when the catalog has it as it stands; else as it is."""
     if not text:
         return ""
+    if locale == DEFAULT and isinstance(text, Text):
+        return str(text)  # as written (a ``kept`` message's English is someone else's)
     catalog = translations(locale)
     if not isinstance(text, Text):
         return catalog.gettext(text)
@@ -157,13 +169,19 @@ def percent(share: float, locale: str, digits: int = 0) -> str:
     return format_percent(round(share, digits + 2), locale=locale, decimal_quantization=False)
 
 
-def day(moment: datetime, locale: str) -> str:
-    """The UTC day of a moment, in the locale's medium date ("03.12.2026" in German)."""
-    return format_date(moment.astimezone(UTC).date(), "medium", locale=locale)
+def day(moment: datetime | date, locale: str) -> str:
+    """The UTC day of a moment (or a day), in the locale's medium date ("03.12.2026" in
+    German): every page writes days this way."""
+    if isinstance(moment, datetime):
+        moment = moment.astimezone(UTC).date()
+    return format_date(moment, "medium", locale=locale)
 
 
-def when(moment: datetime, locale: str) -> str:
-    """A moment in UTC, in the locale's medium date and short time."""
+def when(moment: datetime | str, locale: str) -> str:
+    """A moment in UTC (or an ISO 8601 timestamp, as a manifest keeps it), in the locale's
+    medium date and time: every page writes moments this way."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
     return format_datetime(moment.astimezone(UTC), "medium", tzinfo=UTC, locale=locale)
 
 
@@ -173,3 +191,60 @@ WORDS = (
 )  # fmt: skip
 """Values of the app's own states (a job's status and kind, a batch's status) that pages show
 through ``tr``: marked here so the catalogs hold them."""
+
+
+VALIDATION = {
+    "missing": N_("required"),
+    "string_too_short": N_("should have at least %(min_length)s characters"),
+    "string_too_long": N_("should have at most %(max_length)s characters"),
+    "too_short": N_("should have at least %(min_length)s items"),
+    "too_long": N_("should have at most %(max_length)s items"),
+    "greater_than_equal": N_("should be at least %(ge)s"),
+    "less_than_equal": N_("should be at most %(le)s"),
+    "greater_than": N_("should be more than %(gt)s"),
+    "less_than": N_("should be less than %(lt)s"),
+    "int_parsing": N_("should be a whole number"),
+    "int_type": N_("should be a whole number"),
+    "int_from_float": N_("should be a whole number"),
+    "float_parsing": N_("should be a number"),
+    "float_type": N_("should be a number"),
+    "finite_number": N_("should be a number"),
+    "bool_parsing": N_("should be true or false"),
+    "bool_type": N_("should be true or false"),
+    "string_type": N_("should be text"),
+    "list_type": N_("should be a list"),
+    "dict_type": N_("should be an object"),
+    "model_type": N_("should be an object"),
+    "enum": N_("should be one of %(expected)s"),
+    "literal_error": N_("should be one of %(expected)s"),
+    "string_pattern_mismatch": N_("should match the pattern %(pattern)s"),
+    "json_invalid": N_("should be valid JSON"),
+    "extra_forbidden": N_("is not expected here"),
+}
+"""pydantic's kinds of error, in words of ours that the catalogs translate (the English a
+person reads stays pydantic's own)."""
+
+
+def validation_error(error: Mapping[str, Any]) -> Text:
+    """One of pydantic's errors as a message: its English (``msg``, without pydantic's
+    "Value error, " in front of a validator's own message) exactly as pydantic wrote it,
+    translated by the validator's own message (``ValueError(Text(...))`` or ``N_``), else by
+    the kind of error, else a general one."""
+    english = str(error["msg"])
+    context = error.get("ctx") or {}
+    cause = context.get("error")
+    if error["type"] == "value_error" and isinstance(cause, ValueError) and cause.args:
+        message = cause.args[0]
+        if isinstance(message, Text):
+            return message
+        return kept(english.removeprefix("Value error, "), str(message))
+    msgid = VALIDATION.get(str(error["type"]))
+    if msgid is None:
+        return kept(english, N_("is not valid"))
+    values = {key: value if isinstance(value, int | float) else str(value)
+              for key, value in context.items()}  # fmt: skip
+    if "expected" in values:
+        values["expected"] = str(values["expected"]).replace(" or ", ", ")
+    if "pattern" in values:
+        values["pattern"] = repr(values["pattern"])
+    return kept(english, msgid, **values)

@@ -78,7 +78,7 @@ class ProjectSettings(BaseModel):
     @classmethod
     def _stripped(cls, value: str) -> str:
         if not value.strip():
-            raise ValueError("a project needs a name")
+            raise ValueError(N_("a project needs a name"))
         return value.strip()
 
     @field_validator("rubric", mode="before")

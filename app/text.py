@@ -17,6 +17,7 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator
 
 from app.errors import Unprocessable
+from app.i18n import N_
 
 NAME_LENGTH = 200
 """Names of projects, batches and the like (their columns are VARCHAR(200))."""
@@ -85,7 +86,7 @@ def _a_number(value: Any) -> Any:
     """A count sent as text ("3") or as a switch (true) is a mistake to report, not to coerce
     (2.0 is still two; pydantic refuses 2.5)."""
     if isinstance(value, str | bool):
-        raise ValueError("a number is expected, not text or true/false")
+        raise ValueError(N_("a number is expected, not text or true/false"))
     return value
 
 
@@ -99,7 +100,7 @@ _NUMERIC = re.compile(r"\s*[-+]?[0-9]+(\.[0-9]*)?\s*")
 def _a_moment(value: Any) -> Any:
     """A number is not a date: pydantic would read ``-3548`` as seconds since 1970."""
     if isinstance(value, int | float) or (isinstance(value, str) and _NUMERIC.fullmatch(value)):
-        raise ValueError("a date and time is expected, e.g. 2026-12-03T09:00:00Z")
+        raise ValueError(N_("a date and time is expected, e.g. 2026-12-03T09:00:00Z"))
     return value
 
 

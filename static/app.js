@@ -104,7 +104,10 @@ document.addEventListener("change", function (event) {
     const opener = target && target.closest("[data-open-dialog]");
     if (opener) {
       const dialog = document.getElementById(opener.dataset.openDialog);
-      if (dialog && !dialog.open) dialog.showModal();
+      if (dialog && !dialog.open) {
+        dialog.showModal();
+        dialog.scrollTop = 0; // focus went to Close, at the foot: show the list from its title
+      }
       return;
     }
     const expand = target && target.closest("[data-expand]");

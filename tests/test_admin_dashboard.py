@@ -37,12 +37,12 @@ def test_the_full_page_draws_each_chart_and_tabulates_its_numbers(
     assert len(charts) == 4  # progress, per day, position bias, majority agreement
     assert all(svg.get("role") == "img" and svg.get("aria-label") for svg in charts)
     assert page.select_one("svg.chart polyline")["points"].count(",") == 3  # three days
-    assert page.select_one("svg.chart circle.dot title").get_text() == "9 on 2026-11-03"
+    assert page.select_one("svg.chart circle.dot title").get_text() == "9 on Nov 3, 2026"
     # judgements per annotator per day: the table under the stacked bars
     activity = page.find("table", class_="activity")
     heads = [th.get_text(strip=True) for th in activity.find("thead").find_all("th")]
     assert heads == ["Day", "ann", "bob", "cy", "Total"]
-    nov3 = activity.find("time", string="2026-11-03").find_parent("tr")
+    nov3 = activity.find("time", attrs={"datetime": "2026-11-03"}).find_parent("tr")
     assert [td.get_text() for td in nov3.find_all("td")] == ["2", "3", "2", "7"]
     # the annotators table: judgements, median, tie, both bad, left share, decisive, ...
     assert _row(page, "ann")[:6] == ["5", "30.0 s", "20.0 %", "20.0 %", "33.3 %", "3"]
@@ -98,7 +98,7 @@ def test_one_day_of_progress_is_drawn_as_a_marked_point() -> None:
 
     chart = line_chart([date(2026, 11, 3)], [7], target=20)
     assert chart.points.count(",") == 1  # a polyline of one point draws nothing ...
-    assert chart.last is not None and chart.last.label == "7 on 2026-11-03"  # ... the dot does
+    assert chart.last is not None and chart.last.label == "7 on Nov 3, 2026"  # ... the dot does
     assert chart.frame.top < chart.last.pos < chart.frame.y1
     assert chart.frame.left < chart.last_x < chart.frame.x1
 
@@ -110,4 +110,21 @@ def test_every_chart_is_drawn_at_three_widths_with_the_same_data() -> None:
 
     chart = responsive(lambda w: line_chart([date(2026, 11, 2), date(2026, 11, 3)], [3, 9], 20, w))
     assert [(size, drawn.frame.width) for size, drawn in chart.variants] == list(WIDTHS.items())
-    assert {drawn.last.label for _, drawn in chart.variants} == {"9 on 2026-11-03"}
+    assert {drawn.last.label for _, drawn in chart.variants} == {"9 on Nov 3, 2026"}
+
+
+def test_days_are_written_the_pages_way_in_the_tables_and_the_charts(
+    client: TestClient,
+    session: Session,
+    fixture: Project,
+) -> None:
+    admin_client(client, session)
+    url = f"/admin/projects/{fixture.slug}/dashboard"
+    page = soup(client.get(url, headers={"Accept-Language": "de"}).text)
+    days = {t.get_text() for t in page.select("table time[datetime='2026-11-03']")}
+    assert days == {"03.11.2026"}, "the timeline and the activity table, as the item page does"
+    assert page.select_one("svg.chart circle.dot title").get_text() == "9 am 03.11.2026"
+    ticks = {t.get_text() for t in page.select("svg.chart-l text.tick")}
+    assert "03.11.2026" in ticks and "2026-11-03" not in ticks
+    bars = [t.get_text() for t in page.select("svg.chart-l rect title")]
+    assert "ann: 2 am 03.11.2026" in bars

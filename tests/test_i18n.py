@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -125,3 +125,11 @@ def test_a_persons_setting_wins_over_the_browser(client: TestClient, session: Se
     client.post("/language", data={"locale": "", "next": "/", "csrf_token": csrf})
     back = soup(client.get("/", headers={"Accept-Language": "de"}).text)
     assert back.html["lang"] == "de", "no setting: the browser's language again"  # type: ignore[index]
+
+
+def test_a_day_and_a_kept_timestamp_are_written_as_every_page_writes_them() -> None:
+    moment = datetime(2026, 11, 3, 23, 30, tzinfo=UTC)
+    assert i18n.day(date(2026, 11, 3), "de") == i18n.day(moment, "de") == "03.11.2026"
+    assert i18n.day(date(2026, 11, 3), "ja") == "2026/11/03"
+    kept = "2026-11-03T23:30:00.000000Z"  # as an export's manifest keeps it
+    assert i18n.when(kept, "en") == i18n.when(moment, "en") == "Nov 3, 2026, 11:30:00\u202fPM"

@@ -337,3 +337,230 @@ def test_a_refused_files_row_errors_are_shown_in_the_pages_language(
                "ja": "不明なフィールドです（追加のデータは meta に入れてください）"}  # fmt: skip
     assert shown["oops"] == unknown[locale]
     assert leftovers(refused.text, english_messages(locale)) == []
+
+
+def _listed(html: str, where: str) -> dict[str, str]:
+    """``field: message`` of the problems a page lists under ``where``."""
+    found = {}
+    for li in soup(html).select(f"{where} li"):
+        field = li.select_one("code")
+        text = li.select_one("[dir=auto]") if field else li
+        found[field.get_text() if field else str(len(found))] = text.get_text()  # type: ignore[union-attr]
+    return found
+
+
+ROW_ERRORS = {
+    "de": {
+        "messages[0].role": "muss system, user oder assistant sein ('bot' erhalten)",
+        "candidates[0].model": "länger als 200 Zeichen (201)",
+        "candidates[0]": "muss ein Objekt oder eine Zeichenkette sein",
+        "candidates[0].content": "länger als 200.000 Zeichen (200.001)",
+        "candidates[1]": "derselbe Text wie candidates[0]",
+        "gold": 'der Index des besseren Kandidaten (0 oder 1), "tie" oder "both_bad"',
+    },
+    "ja": {
+        "messages[0].role": "system、user、assistant のいずれかである必要があります"
+        "（'bot' でした）",
+        "candidates[0].model": "200 文字を超えています（201 文字）",
+        "candidates[0]": "オブジェクトまたは文字列である必要があります",
+        "candidates[0].content": "200,000 文字を超えています（200,001 文字）",
+        "candidates[1]": "candidates[0] と同じテキストです",
+        "gold": '良い方の候補のインデックス（0 か 1）、"tie" または "both_bad" にしてください',
+    },
+}
+CELLS = {"de": "3 Zellen, aber die Kopfzeile nennt 2",
+         "ja": "セルが 3 個ありますが、ヘッダーの列は 2 個です"}  # fmt: skip
+UNKNOWN_FIELD = {"de": "unbekanntes Feld 'nope' (eines von ", "ja": "不明な項目 'nope' です（"}
+FILE_PROBLEMS = {
+    "x.jsonl.gz": (b"{}", {"de": "Zeile 1: file: heißt .jsonl.gz, ist aber nicht mit gzip "
+                                 "komprimiert",
+                           "ja": "1 行目：file：名前は .jsonl.gz ですが gzip で"
+                                 "圧縮されていません"}),
+    "x.csv": (b'{"a": 1}\n', {"de": "Zeile 1: file: heißt .csv, enthält aber JSON: nennen Sie "
+                                    "sie .jsonl oder .json",
+                              "ja": "1 行目：file：名前は .csv ですが中身は JSON です。.jsonl か "
+                                    ".json という名前にしてください"}),
+    "x.txt": (b"hello", {"de": "Zeile 1: file: JSON Lines (ein Objekt pro Zeile) oder ein "
+                               "JSON-Array erwartet; andere Dateien werden nach ihrer Endung "
+                               "gelesen (.jsonl, .json, .csv, .tsv oder .parquet, wahlweise mit "
+                               "gzip (.gz))",
+                         "ja": "1 行目：file：JSON Lines（1 行に 1 オブジェクト）か JSON 配列が必要"
+                               "です。その他のファイルは拡張子で判断します（.jsonl、.json、.csv、"
+                               ".tsv、.parquet。gzip 圧縮（.gz）も可）"}),
+    "x.jsonl": (b'{"prompt": \n', {"de": "Zeile 1: row: ungültiges JSON (unexpected end of data)",
+                                   "ja": "1 行目：row：不正な JSON です"
+                                         "（unexpected end of data）"}),
+    "x.json": (b'[{"prompt": "p"} {}]', {"de": "Zeile 1: file: nach einer Zeile wird ',' oder ']' "
+                                              "erwartet",
+                                        "ja": "1 行目：file：行の後には ',' か ']' が必要です"}),
+    "y.jsonl.gz": (b"\x1f\x8b\x08\x00broken", {
+        "de": "Zeile 1: file: der gzip-Datenstrom ist beschädigt oder abgeschnitten",
+        "ja": "1 行目：file：gzip のデータが壊れているか途中で切れています"}),
+}  # fmt: skip
+
+
+def _listed(html: str, where: str) -> dict[str, str]:
+    """``field: message`` of the problems a page lists under ``where`` (a preview's whole
+    lines, by position)."""
+    found = {}
+    for li in soup(html).select(f"{where} li"):
+        field = li.select_one("code")
+        text = li.select_one("[dir=auto]") if field else li
+        found[field.get_text() if field else str(len(found))] = text.get_text()  # type: ignore[union-attr]
+    return found
+
+
+@pytest.mark.parametrize("locale", ["ja", "de"])
+def test_row_errors_with_values_are_shown_in_the_pages_language(
+    client: TestClient, session: Session, locale: str
+) -> None:
+    from tests.factories import jsonl, make_project
+
+    project = make_project(session)
+    admin_client(client, session)
+    headers = {"Accept-Language": locale}
+    url = f"/admin/projects/{project.slug}/batches"
+    rows = [
+        {"messages": [{"role": "bot", "content": "x"}], "candidates": ["a", "b"]},
+        {"prompt": "p", "candidates": [{"content": "a", "model": "m" * 201}, "b"]},
+        {"prompt": "o", "candidates": [5, "b"]},
+        {"prompt": "s", "candidates": ["x" * 200_001, "b"]},
+        {"prompt": "q", "candidates": ["same", "same"]},
+        {"prompt": "r", "candidates": ["a", "b"], "gold": 7},
+    ]
+    files = {"file": ("bad.jsonl", jsonl(rows), "application/jsonl")}
+    refused = client.post(url, files=files, headers=headers)
+    assert refused.status_code == 422
+    shown = _listed(refused.text, "#import-errors")
+    assert {field: shown.get(field) for field in ROW_ERRORS[locale]} == ROW_ERRORS[locale]
+    csv = b'prompt,candidates\nhi,"[""a"",""b""]"\nx,y,z\n'
+    files = {"file": ("bad.csv", csv, "text/csv")}
+    shown = _listed(client.post(url, files=files, headers=headers).text, "#import-errors")
+    assert shown == {"row": CELLS[locale]}
+    skipped = client.post(url, files=files, data={"skip_invalid": "true"}, headers=headers)
+    assert _listed(skipped.text, "#import-skipped") == {"row": CELLS[locale]}
+    mapped = client.post(url, files=files, data={"map": ["nope=x"]}, headers=headers)
+    assert _listed(mapped.text, "#import-errors")["map"].startswith(UNKNOWN_FIELD[locale])
+    for name, (body, said) in FILE_PROBLEMS.items():
+        files = {"file": (name, body, "application/octet-stream")}
+        shown = _listed(client.post(f"{url}/preview", files=files, headers=headers).text,
+                        ".error-list")  # fmt: skip
+        assert shown == {"0": said[locale]}, name
+    shown = client.post(f"{url}/preview", files=files, data={"map": ["prompt"]}, headers=headers)
+    assert _listed(shown.text, ".error-list") == {
+        "0": {"de": "map: 'prompt' hat nicht die Form FELD=SPALTE",
+              "ja": "map：'prompt' は 項目=列 の形ではありません"}[locale]
+    }  # fmt: skip
+
+
+def test_import_problems_keep_their_english_for_the_api_and_command_line() -> None:
+    """The English of each problem built with values, byte for byte as before (the API's
+    detail, the CLI's lines and --rejects print it)."""
+    from app.i18n import translate
+    from app.importing.containers import _cells, _header_problem
+    from app.importing.mapping import MappingInvalid, parse_map
+    from app.importing.pipeline import single_refused
+    from app.importing.reader import FileTooLarge, invalid_json
+    from app.importing.rows import RowKind, _must_be, too_long
+
+    assert _cells(1234, 2) == "1234 cells, but the header names 2"
+    assert _header_problem(["a", ""]) == "column 2 of the header has no name"
+    assert _header_problem(["a", "a"]) == "the header names column 'a' twice"
+    assert str(FileTooLarge(1024 << 20)) == "larger than the 1024 MB upload limit"
+    assert invalid_json("unexpected end of data") == "invalid JSON (unexpected end of data)"
+    assert too_long(200, 1201, grouped=False) == "longer than 200 characters (1,201)"
+    assert too_long(200_000, 200_001) == "longer than 200,000 characters (200,001)"
+    kinds = _must_be(["a string", "a list of messages", "an object"])
+    assert kinds == "must be a string or a list of messages or an object"
+    assert (
+        translate(kinds, "de")
+        == "muss eine Zeichenkette oder eine Liste von Nachrichten oder ein Objekt sein"
+    )
+    refused = single_refused(RowKind.KTO)
+    assert refused == (
+        "these rows hold one response each (TRL unpaired preference (prompt, completion, "
+        "label)): import them into a project that rates single responses (protocol rating, "
+        "or rate_singletons)"
+    )
+    assert "TRL-Präferenz ohne Paare" in translate(refused, "de")
+    with pytest.raises(MappingInvalid) as caught:
+        parse_map(["prompt=a", "prompt=b"])
+    assert str(caught.value) == "map: prompt is mapped twice"
+    assert translate(caught.value.text, "de") == "map: prompt ist zweimal zugeordnet"
+    with pytest.raises(MappingInvalid) as caught:
+        parse_map(["x"])
+    assert str(caught.value) == "map: 'x' is not FIELD=COLUMN"
+
+
+@pytest.mark.parametrize("locale", ["ja", "de"])
+def test_the_settings_forms_refusals_and_a_malformed_form_are_in_the_pages_language(
+    client: TestClient, session: Session, projects: tuple[Project, Project], locale: str
+) -> None:
+    review, _ = projects
+    admin_client(client, session)
+    headers = {"Accept-Language": locale}
+    url = f"/admin/projects/{review.slug}/settings"
+
+    def refused(field: str, **data: str) -> str:
+        response = client.post(url, data={"name": review.name, **data}, headers=headers)
+        assert response.status_code == 422
+        return soup(response.text).select_one(f"#{field}-error").get_text()  # type: ignore[union-attr]
+
+    said = {
+        "de": ["A: max muss größer als min sein.",
+               "Kein JSON: Expecting property name enclosed in double quotes: line 1 column 3 "
+               "(char 2).",
+               "Sollte höchstens 10 sein.", "Sollte mindestens 1 sein.",
+               "Eine Zahl wird erwartet, kein Text und kein true/false.",
+               "Sollte eines von 'pairwise', 'rating', 'ranking' sein.",
+               "Status: erforderlich.",
+               "Status: sollte eines von 'active', 'paused', 'archived' sein."],
+        "ja": ["A：max は min より大きくする必要があります。",
+               "JSON ではありません：Expecting property name enclosed in double quotes: line 1 "
+               "column 3 (char 2).",
+               "10 以下にしてください。", "1 以上にしてください。",
+               "テキストや true/false ではなく数値が必要です。",
+               "'pairwise', 'rating', 'ranking' のいずれかにしてください。",
+               "Status：必須です。",
+               "Status：'active', 'paused', 'archived' のいずれかにしてください。"],
+    }  # fmt: skip
+    shown = [
+        refused("rubric", rubric='[{"name": "a", "min": 3, "max": 1}]'),
+        refused("rubric", rubric="[{"),
+        refused("rubric", rubric='[{"name": "a", "min": 1, "max": 30}]'),
+        refused("overlap", overlap="0"),
+        refused("overlap", overlap="x"),
+        refused("protocol", protocol="x"),
+    ]
+    status = f"/admin/projects/{review.slug}/batches/1/status"
+    for data in ({}, {"status": "x"}):
+        page = client.post(status, data=data, headers=headers)
+        assert page.status_code == 422
+        shown.append(soup(page.text).select_one("main p").get_text())  # type: ignore[union-attr]
+    assert shown == said[locale]
+    english = client.post(status, data={"status": "x"}, headers={"Accept-Language": "en"})
+    assert soup(english.text).select_one("main p").get_text() == (  # type: ignore[union-attr]
+        "Status: Input should be 'active', 'paused' or 'archived'."
+    )
+
+
+def test_a_validation_message_keeps_pydantics_english() -> None:
+    from pydantic import ValidationError
+
+    from app.i18n import translate, validation_error
+    from app.projects import ProjectSettings
+
+    rubric = [{"name": "a", "min": 3, "max": 1}]
+    with pytest.raises(ValidationError) as caught:
+        ProjectSettings.model_validate({"name": " ", "overlap": 0, "rubric": rubric})
+    errors = {str(e["loc"][0]): e for e in caught.value.errors()}
+    assert errors["rubric"]["msg"] == "Value error, a: max must be above min"
+    messages = {where: validation_error(error) for where, error in errors.items()}
+    assert messages == {"name": "a project needs a name", "overlap":
+                        "Input should be greater than or equal to 1",
+                        "rubric": "a: max must be above min"}  # fmt: skip
+    assert [translate(m, "de") for m in messages.values()] == [
+        "ein Projekt braucht einen Namen", "sollte mindestens 1 sein",
+        "a: max muss größer als min sein",
+    ]  # fmt: skip
+    assert translate(messages["overlap"], "en") == "Input should be greater than or equal to 1"

@@ -1,6 +1,8 @@
 """Layout in Chromium: the dashboard's charts at a phone's and a desktop's width (each chart is
-drawn at three widths and CSS shows one), right-to-left content on the labelling page, and the
-labelling page's controls in each protocol (pair, ranking, rating) on a phone and a desktop."""
+drawn at three widths and CSS shows one), right-to-left content on the labelling page, the
+labelling page's controls in each protocol (pair, ranking, rating) on a phone and a desktop,
+and admin tables on a phone (Japanese headers, key figures in view, row names that stay in
+view while a table scrolls)."""
 
 from __future__ import annotations
 
@@ -194,6 +196,79 @@ def test_on_a_phone_a_wide_table_scrolls_in_its_card_with_a_shadow_at_the_edge(
     page.context.close()
 
 
+LINES = (
+    "el => { const lines = new Map();"
+    " const walk = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);"
+    " while (walk.nextNode()) { const node = walk.currentNode;"
+    "  for (let i = 0; i < node.data.length; i++) { if (!node.data[i].trim()) continue;"
+    "   const r = document.createRange(); r.setStart(node, i); r.setEnd(node, i + 1);"
+    "   const top = Math.round(r.getBoundingClientRect().top);"
+    "   lines.set(top, (lines.get(top) || '') + node.data[i]); } }"
+    " return [...lines.values()]; }"
+)
+"""An element's text as it is laid out, line by line (blanks left out)."""
+
+
+@pytest.mark.parametrize("path", [
+    "/admin", "/admin/projects/demo-labelled", "/admin/projects/demo-labelled/dashboard",
+    "/admin/people",
+])  # fmt: skip
+def test_on_a_phone_in_japanese_table_headers_keep_their_words_whole(
+    chromium: Any, site: Any, path: str
+) -> None:
+    url, logins = site
+    page = logged_in(chromium, url, "admin", logins["admin"], PHONE, locale="ja-JP")
+    page.goto(path)
+    expect(page.locator("html")).to_have_attribute("lang", "ja")
+    heads = page.locator(".table-scroll thead th:visible").all()
+    assert len(heads) >= 4
+    for head in heads:
+        lines = head.evaluate(LINES)
+        assert min(len(line) for line in lines) >= 2, (path, lines)  # never one character alone
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
+    page.context.close()
+
+
+@pytest.mark.parametrize(("locale", "battles", "wins"), [
+    ("en-US", "Battles", "Wins"), ("de-DE", "Duelle", "Siege"), ("ja-JP", "対戦", "勝ち"),
+])  # fmt: skip
+def test_on_a_phone_the_leaderboard_shows_each_models_figures_without_scrolling(
+    chromium: Any, site: Any, locale: str, battles: str, wins: str
+) -> None:
+    url, logins = site
+    page = logged_in(chromium, url, "admin", logins["admin"], PHONE, locale=locale)
+    page.goto("/admin/projects/demo-labelled/leaderboard")
+    ratings = page.locator("table.ratings")
+    edge = page.locator(".table-scroll", has=ratings).evaluate(
+        "el => el.getBoundingClientRect().left + el.clientWidth"
+    )
+    for name in (battles, wins):
+        head = ratings.locator("thead th", has_text=name).bounding_box()
+        assert head is not None and head["x"] + head["width"] <= edge, (name, head, edge)
+    first = ratings.locator("tbody tr").first
+    rank = first.locator("th").evaluate("th => getComputedStyle(th, '::before').content")
+    assert rank == '"1. "', "the rank, before the model's name"
+    expect(first.locator("td:visible").first).to_contain_text("–")  # the interval under the rating
+    page.context.close()
+
+
+def test_on_a_phone_a_tables_row_names_stay_in_view_while_it_scrolls(
+    chromium: Any, site: Any
+) -> None:
+    url, logins = site
+    page = logged_in(chromium, url, "admin", logins["admin"], PHONE)
+    page.goto("/admin/people")
+    scroller = page.locator(".table-scroll", has=page.locator("table")).first
+    start = scroller.evaluate("el => el.getBoundingClientRect().left")
+    scroller.evaluate("el => { el.scrollLeft = el.scrollWidth; }")
+    assert scroller.evaluate("el => el.scrollLeft") > 0
+    for cell in (scroller.locator("thead th").first, scroller.locator("tbody th").first):
+        box = cell.bounding_box()
+        assert box is not None and abs(box["x"] - start) <= 1, box
+    expect(scroller.locator("tbody th").first).to_be_visible()
+    page.context.close()
+
+
 def test_on_a_phone_in_german_the_ranking_buttons_break_between_words_only(
     chromium: Any, site: Any
 ) -> None:
@@ -316,3 +391,42 @@ def test_the_save_order_button_is_off_until_every_response_has_a_place(
     page.keyboard.press("Enter")
     expect(work).to_have_attribute("data-judged", "1")
     page.context.close()
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_the_keys_list_opens_at_its_title_with_close_in_view(
+    chromium: Any, site: Any, viewport: Any
+) -> None:
+    url, _ = site
+    page = logged_in(chromium, url, "ann", PASSWORD, viewport, locale="de-DE")
+    page.goto("/projects/demo/annotate")  # rates single responses too: a long list
+    page.keyboard.press("?")
+    dialog = page.get_by_role("dialog", name="Tastenkürzel")
+    expect(dialog).to_be_visible()
+    close = dialog.get_by_role("button", name="Schließen")
+    expect(close).to_be_focused()
+    box = dialog.bounding_box()
+    title = dialog.get_by_role("heading").bounding_box()
+    shown = close.bounding_box()
+    if viewport is PHONE:
+        assert dialog.evaluate("d => d.scrollHeight > d.clientHeight"), "taller than the screen"
+    assert title["y"] >= box["y"], "the title is in view, not scrolled away"
+    assert shown["y"] + shown["height"] <= box["y"] + box["height"], "and so is Close"
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    page.context.close()
+
+
+def test_on_a_narrow_screen_the_key_badges_go_with_the_keys_line(chromium: Any, site: Any) -> None:
+    url, _ = site
+    for viewport, shown in ((PHONE, False), (DESKTOP, True)):
+        page = logged_in(chromium, url, "ann", PASSWORD, viewport, locale="de-DE")
+        page.goto("/projects/demo/annotate")
+        expect(page.locator(".verdicts button").first).to_be_visible()
+        badges = page.locator(".verdicts kbd, .more-actions kbd")
+        assert badges.count() >= 6
+        for badge in badges.all():
+            assert badge.is_visible() is shown, (viewport, badge.inner_text())
+        assert page.locator(".keys").is_visible() is shown
+        expect(page.get_by_role("button", name="Tasten")).to_be_visible()  # the list stays
+        page.context.close()

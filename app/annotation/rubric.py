@@ -13,7 +13,7 @@ from typing import Any, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.errors import Invalid
-from app.i18n import N_
+from app.i18n import N_, Text
 
 MAX_ASPECTS = 10
 MAX_SPAN = 10
@@ -35,14 +35,24 @@ class Aspect(BaseModel):
     @model_validator(mode="after")
     def _scale(self) -> Self:
         if self.max <= self.min:
-            raise ValueError(f"{self.name}: max must be above min")
+            raise ValueError(Text(N_("%(name)s: max must be above min"), name=self.name))
         if self.max - self.min > MAX_SPAN:
-            raise ValueError(f"{self.name}: a scale has at most {MAX_SPAN + 1} values")
+            raise ValueError(
+                Text(
+                    N_("%(name)s: a scale has at most %(n)s values"), name=self.name, n=MAX_SPAN + 1
+                )
+            )
         if self.name in RESERVED:
-            raise ValueError(f"{self.name}: a reserved name (one of {', '.join(sorted(RESERVED))})")
+            raise ValueError(
+                Text(N_("%(name)s: a reserved name (one of %(names)s)"), name=self.name,
+                     names=", ".join(sorted(RESERVED)))
+            )  # fmt: skip
         outside = [v for v in self.labels if not self.min <= v <= self.max]
         if outside:
-            raise ValueError(f"{self.name}: label for {outside[0]}, outside {self.min}–{self.max}")
+            raise ValueError(
+                Text(N_("%(name)s: label for %(value)s, outside %(low)s–%(high)s"),
+                     name=self.name, value=str(outside[0]), low=str(self.min), high=str(self.max))
+            )  # fmt: skip
         return self
 
     @property
@@ -55,13 +65,13 @@ def parse_rubric(value: Any) -> list[Aspect]:
     if value is None:
         return []
     if not isinstance(value, list):
-        raise ValueError("a rubric is a list of aspects")
+        raise ValueError(N_("a rubric is a list of aspects"))
     aspects = [a if isinstance(a, Aspect) else Aspect.model_validate(a) for a in value]
     if len(aspects) > MAX_ASPECTS:
-        raise ValueError(f"a rubric has at most {MAX_ASPECTS} aspects")
+        raise ValueError(Text(N_("a rubric has at most %(n)s aspects"), n=MAX_ASPECTS))
     names = [a.name for a in aspects]
     if len(set(names)) != len(names):
-        raise ValueError("each aspect needs its own name")
+        raise ValueError(N_("each aspect needs its own name"))
     return aspects
 
 

@@ -8,6 +8,7 @@ from typing import Any, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from app.exports.registry import FORMATS
+from app.i18n import N_, Text
 from app.text import Moment
 
 Split = Literal["train", "validation"]
@@ -50,7 +51,10 @@ class ExportParams(BaseModel):
     @classmethod
     def _known_format(cls, value: str) -> str:
         if value not in FORMATS:
-            raise ValueError(f"unknown format {value!r}; one of: {', '.join(FORMATS)}")
+            raise ValueError(
+                Text(N_("unknown format %(name)s; one of: %(names)s"), name=repr(value),
+                     names=", ".join(FORMATS))
+            )  # fmt: skip
         return value
 
     @field_validator("since", "until")
@@ -63,13 +67,13 @@ class ExportParams(BaseModel):
     @model_validator(mode="after")
     def _consistent(self) -> Self:
         if self.derive and self.format != "kto":
-            raise ValueError("derive=pairs applies to the kto format only")
+            raise ValueError(N_("derive=pairs applies to the kto format only"))
         if self.keep_reserved and self.format != "nova-dpo":
-            raise ValueError("keep_reserved applies to the nova-dpo format only")
+            raise ValueError(N_("keep_reserved applies to the nova-dpo format only"))
         if self.split and self.validation_fraction is None:
-            raise ValueError("split needs a validation_fraction")
+            raise ValueError(N_("split needs a validation_fraction"))
         if self.since and self.until and self.since >= self.until:
-            raise ValueError("since must be before until")
+            raise ValueError(N_("since must be before until"))
         return self
 
     def one_file(self) -> ExportParams:

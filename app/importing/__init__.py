@@ -233,7 +233,7 @@ def import_batch(
         with unprepared(session):
             kind = _stream(counting, project, writer, errors, read)
     except FileTooLarge as exc:
-        errors.add(1, "file", str(exc))
+        errors.add(1, "file", exc.text)
         kind = None
     if errors.count and (not skip_invalid or errors.fatal or not writer.counts.rows):
         savepoint.rollback()
@@ -275,7 +275,7 @@ def _refuse_if_too_large(source: BinaryIO, max_bytes: int) -> None:
         return
     if size > max_bytes:
         exc = FileTooLarge(max_bytes)
-        raise ImportRefused([RowError(1, "file", str(exc))], 1)
+        raise ImportRefused([RowError(1, "file", exc.text)], 1)
 
 
 def _default_batch_name(filename: str | None) -> str:
@@ -316,7 +316,7 @@ def _stream(
             else:
                 _flush(writer, chunk.rows, errors)
     if kind is None and not errors.count:
-        errors.add(1, "file", "no rows found")
+        errors.add(1, "file", N_("no rows found"))
     return kind
 
 
@@ -327,7 +327,7 @@ def _too_many(
     most = writer.max_candidates
     if most is None:
         return []
-    message = f"a ranking shows at most {most} candidates"
+    message = Text(N_("a ranking shows at most %(most)s candidates"), most=most)
     return [(line, "candidates", message) for line, row in chunk if len(row.candidates) > most]
 
 

@@ -28,15 +28,16 @@ from dataclasses import dataclass
 from pathlib import PurePath
 from typing import IO, Any
 
-from app.importing.reader import MAX_ROW_BYTES, CountingReader, Problem, iter_rows
+from app.i18n import N_, Text
+from app.importing.reader import MAX_ROW_BYTES, NOT_UTF8, CountingReader, Problem, iter_rows
 
 GZIP_MAGIC = b"\x1f\x8b"
 PARQUET_MAGIC = b"PAR1"
 #: Rows taken from a Parquet file at a time (within one row group).
 PARQUET_BATCH_ROWS = 1000
 BUFFER_BYTES = 1 << 20
-GZIP_DAMAGED = "the gzip stream is damaged or cut short"
-SUPPORTED = ".jsonl, .json, .csv, .tsv or .parquet, optionally gzipped (.gz)"
+GZIP_DAMAGED = N_("the gzip stream is damaged or cut short")
+SUPPORTED = N_(".jsonl, .json, .csv, .tsv or .parquet, optionally gzipped (.gz)")
 
 # A candidate may be 200,000 characters; the csv module's default cell limit is 131,072.
 csv.field_size_limit(MAX_ROW_BYTES)
@@ -108,7 +109,11 @@ def open_rows(counting: CountingReader, filename: str | None) -> Opened:
     stream = io.BufferedReader(counting, BUFFER_BYTES)
     gzipped = stream.peek(2)[:2] == GZIP_MAGIC
     if name.gzipped and not gzipped:
-        return _refused(name.container, False, f"named {name.extension} but not gzip-compressed")
+        return _refused(
+            name.container,
+            False,
+            Text(N_("named %(extension)s but not gzip-compressed"), extension=name.extension),
+        )
     body: io.BufferedReader[Any] = stream
     if gzipped:
         body = io.BufferedReader(gzip.GzipFile(fileobj=stream, mode="rb"), BUFFER_BYTES)
@@ -138,14 +143,27 @@ def _container(body: io.BufferedReader[Any], name: Named) -> Container | Problem
     if parquet:
         return Container.PARQUET
     if name.container is Container.PARQUET:
-        return Problem("file", f"named {name.extension} but not a Parquet file")
+        return Problem(
+            "file", Text(N_("named %(extension)s but not a Parquet file"), extension=name.extension)
+        )
     if name.container in (Container.CSV, Container.TSV) and first in (b"{", b"["):
-        return Problem("file", f"named {name.extension} but holds JSON: name it .jsonl or .json")
+        return Problem(
+            "file",
+            Text(
+                N_("named %(extension)s but holds JSON: name it .jsonl or .json"),
+                extension=name.extension,
+            ),
+        )
     if name.container is None and first not in (b"{", b"[", b""):
         return Problem(
             "file",
-            "expected JSON Lines (one object per line) or a JSON array; other files are read"
-            f" by their extension ({SUPPORTED})",
+            Text(
+                N_(
+                    "expected JSON Lines (one object per line) or a JSON array; other files are"
+                    " read by their extension (%(supported)s)"
+                ),
+                supported=Text(SUPPORTED),
+            ),
         )
     return name.container or Container.JSON
 
@@ -160,9 +178,14 @@ def _guarded(rows: Iterator[tuple[int, Any]]) -> Iterator[tuple[int, Any]]:
     except (EOFError, zlib.error, gzip.BadGzipFile):
         yield line, Problem("file", GZIP_DAMAGED)
     except UnicodeDecodeError:
-        yield line, Problem("file", "not valid UTF-8")
+        yield line, Problem("file", NOT_UTF8)
     except _ParquetError as exc:
-        yield line, Problem("file", f"not a readable Parquet file ({exc.reason})")
+        yield (
+            line,
+            Problem(
+                "file", Text(N_("not a readable Parquet file (%(reason)s)"), reason=exc.reason)
+            ),
+        )
 
 
 # --- CSV and TSV ------------------------------------------------------------------------------
@@ -174,7 +197,12 @@ def _delimited(body: io.BufferedReader[Any], delimiter: str) -> Iterator[tuple[i
     try:
         header = next(reader, None)
     except csv.Error as exc:
-        yield 1, Problem("file", f"the header row cannot be read ({exc})")
+        yield (
+            1,
+            Problem(
+                "file", Text(N_("the header row cannot be read (%(reason)s)"), reason=str(exc))
+            ),
+        )
         return
     if header is None:
         return
@@ -191,25 +219,35 @@ def _delimited(body: io.BufferedReader[Any], delimiter: str) -> Iterator[tuple[i
         except StopIteration:
             return
         except csv.Error as exc:
-            yield number, Problem("row", f"cannot be read as CSV ({exc})")
+            yield (
+                number,
+                Problem("row", Text(N_("cannot be read as CSV (%(reason)s)"), reason=str(exc))),
+            )
             continue
         if not any(cells):
             continue
         if len(cells) > len(columns):
-            yield number, Problem("row", f"{len(cells)} cells, but the header names {len(columns)}")
+            yield number, Problem("row", _cells(len(cells), len(columns)))
             continue
         yield number, dict(zip(columns, cells, strict=False))
 
 
+def _cells(cells: int, named: int) -> Text:
+    """A row with more cells than the header names (the counts written as digits only, as
+    the command line always has)."""
+    return Text(N_("%(cells)s cells, but the header names %(named)s"), cells=str(cells),
+                named=str(named))  # fmt: skip
+
+
 def _header_problem(columns: list[str]) -> str | None:
     if not any(columns):
-        return "the first row must name the columns"
+        return N_("the first row must name the columns")
     if "" in columns:
-        return f"column {columns.index('') + 1} of the header has no name"
+        return Text(N_("column %(n)s of the header has no name"), n=str(columns.index("") + 1))
     seen: set[str] = set()
     for column in columns:
         if column in seen:
-            return f"the header names column {column!r} twice"
+            return Text(N_("the header names column %(column)s twice"), column=repr(column))
         seen.add(column)
     return None
 

@@ -15,6 +15,7 @@ from sqlalchemy import Table, union_all
 from sqlalchemy.orm import Session
 
 from app.annotation import tallies
+from app.i18n import N_, Text
 from app.importing.bulk import allocate_ids, json_encoder, keys, probe, write_rows
 from app.importing.rows import CandidateRow, PromptRow
 from app.models import Candidate, Comparison, Prompt
@@ -167,15 +168,20 @@ class ChunkWriter:
         by_ext = known_ext.get(row.external_id) if row.external_id is not None else None
         by_hash = known.get(row.content_hash)
         if by_ext is not None and by_ext.content_hash != row.content_hash:
-            return by_ext, f"{row.external_id!r} already names a different prompt in this project"
+            return by_ext, Text(
+                N_("%(id)s already names a different prompt in this project"),
+                id=repr(row.external_id),
+            )
         if (
             by_hash is not None
             and by_hash.external_id != row.external_id
             and row.external_id is not None
             and by_ext is None
         ):
-            where = f"as id {by_hash.external_id!r}" if by_hash.external_id else "without id"
-            return by_hash, f"this prompt is already in the project {where}"
+            if by_hash.external_id:
+                return by_hash, Text(N_("this prompt is already in the project as id %(id)s"),
+                                     id=repr(by_hash.external_id))  # fmt: skip
+            return by_hash, N_("this prompt is already in the project without id")
         target = by_ext or by_hash
         if target is None:
             target = _Target(row.content_hash, row.external_id, new=True, row=row)

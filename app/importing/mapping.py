@@ -21,6 +21,7 @@ from typing import Any
 import orjson
 
 from app.errors import Unprocessable
+from app.i18n import N_, Text
 from app.importing.rows import RowInvalid
 
 #: The fields a column may be mapped to (the issue's list, in the order the page shows them).
@@ -42,8 +43,11 @@ _FALSE = ("false", "0", "no", "bad", "n", "f")
 class MappingInvalid(Unprocessable):
     """A ``--map`` argument that cannot be used (an unknown field, a field given twice)."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message, field="map")
+    def __init__(self, problem: str, **values: object) -> None:
+        self.problem = Text(problem, None, **values)
+        """What is wrong, without the ``map:`` the message starts with (a form shows it
+        beside the field)."""
+        super().__init__(N_("map: %(problem)s"), field="map", problem=self.problem)
 
 
 @dataclass(frozen=True)
@@ -72,11 +76,12 @@ def parse_map(items: Iterable[str]) -> ColumnMap:
         name, sep, column = item.partition("=")
         name = name.strip()
         if not sep or not column.strip():
-            raise MappingInvalid(f"map: {item!r} is not FIELD=COLUMN")
+            raise MappingInvalid(N_("%(item)s is not FIELD=COLUMN"), item=repr(item))
         if name not in FIELDS:
-            raise MappingInvalid(f"map: unknown field {name!r} (one of {', '.join(FIELDS)})")
+            raise MappingInvalid(N_("unknown field %(name)s (one of %(fields)s)"), name=repr(name),
+                                 fields=", ".join(FIELDS))  # fmt: skip
         if name in fields:
-            raise MappingInvalid(f"map: {name} is mapped twice")
+            raise MappingInvalid(N_("%(name)s is mapped twice"), name=name)
         columns = (
             tuple(c.strip() for c in column.split(","))
             if name == "candidates"
@@ -115,7 +120,12 @@ def _mapped(value: dict[str, Any], mapping: ColumnMap) -> tuple[dict[str, Any], 
         elif columns[0] in value:
             out[name] = value[columns[0]]
         elif name not in _OPTIONAL:
-            problems.append((name, f"column {columns[0]!r} is missing from this row"))
+            problems.append(
+                (
+                    name,
+                    Text(N_("column %(column)s is missing from this row"), column=repr(columns[0])),
+                )
+            )
     if problems:
         raise RowInvalid(problems)
     sources = mapping.sources
@@ -149,7 +159,7 @@ def _read_cells(value: dict[str, Any]) -> dict[str, Any]:
             try:
                 out[column] = orjson.loads(cell)
             except orjson.JSONDecodeError:
-                problems.append((column, "the cell must hold JSON (a list or an object)"))
+                problems.append((column, N_("the cell must hold JSON (a list or an object)")))
         elif column in _MAYBE_CONVERSATION:
             out[column] = _conversation_or_text(cell)
         elif column == "label":

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+from app.i18n import N_, Text
 from app.importing.mapping import ColumnMap, prepare
 from app.importing.reader import Problem
 from app.importing.rows import PromptRow, RowInvalid, RowKind
@@ -76,11 +77,12 @@ def parse_chunks(
     yield chunk
 
 
-def single_refused(kind: RowKind) -> str:
-    return (
-        f"these rows hold one response each ({kind.description}): import them into a project that"
-        " rates single responses (protocol rating, or rate_singletons)"
-    )
+def single_refused(kind: RowKind) -> Text:
+    return Text(
+        N_("these rows hold one response each (%(shape)s): import them into a project that"
+           " rates single responses (protocol rating, or rate_singletons)"),
+        shape=Text(kind.description),
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)

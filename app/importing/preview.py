@@ -75,10 +75,7 @@ def preview(
         raw: list[tuple[int, dict[str, Any]]] = []
         for line, value in opened.rows:
             if isinstance(value, Problem):
-                found.problems.append(
-                    Text(N_("line %(line)s: %(field)s: %(message)s"), line=str(line),
-                         field=value.field, message=value.message)
-                )  # fmt: skip
+                found.problems.append(_problem(line, value.field, value.message))
                 if value.field == "file":
                     break
             elif isinstance(value, dict):
@@ -90,7 +87,7 @@ def preview(
             if len(raw) + len(found.problems) >= rows:
                 break
     except FileTooLarge as exc:
-        found.problems.append(f"line 1: file: {exc}")
+        found.problems.append(_problem(1, "file", exc.text))
         return found
     found.columns = list(dict.fromkeys(k for _, value in raw for k in value))
     found.rows = [PreviewRow(line, {k: _cell(v) for k, v in value.items()}) for line, value in raw]
@@ -114,11 +111,18 @@ def _check(
             if found.kind is None:
                 found.kind = detect_kind(row)
                 if found.kind.single and not allow_single:
-                    found.problems.append(f"line {line}: file: {single_refused(found.kind)}")
+                    found.problems.append(_problem(line, "file", single_refused(found.kind)))
                     return
             parse_row(row, found.kind, allow_single=allow_single)
         except RowInvalid as exc:
-            found.problems.extend(f"line {line}: {f}: {m}" for f, m in exc.problems)
+            found.problems.extend(_problem(line, f, m) for f, m in exc.problems)
+
+
+def _problem(line: int, field: str, message: str) -> Text:
+    """``line 3: candidates: at least 2 required``, the message a value of its own."""
+    shown = message if isinstance(message, Text) else Text(message)
+    return Text(N_("line %(line)s: %(field)s: %(message)s"), line=str(line), field=field,
+                message=shown)  # fmt: skip
 
 
 def _guess(columns: list[str]) -> ColumnMap:

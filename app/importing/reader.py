@@ -18,6 +18,8 @@ from typing import Any, BinaryIO
 
 import orjson
 
+from app.i18n import N_, Text
+
 CHUNK_BYTES = 1 << 20
 #: A row may hold 16 candidates of 200,000 characters plus its conversation.
 MAX_ROW_BYTES = 16 << 20
@@ -35,7 +37,8 @@ class Problem:
 
 class FileTooLarge(Exception):
     def __init__(self, limit_bytes: int) -> None:
-        super().__init__(f"larger than the {limit_bytes // (1 << 20)} MB upload limit")
+        self.text = Text(N_("larger than the %(mb)s MB upload limit"), mb=str(limit_bytes >> 20))
+        super().__init__(self.text)
         self.limit_bytes = limit_bytes
 
 
@@ -96,7 +99,7 @@ def _iter_lines(stream: io.BufferedIOBase) -> Iterator[tuple[int, Any]]:
         number += 1
         if len(line) > MAX_ROW_BYTES and not line.endswith(b"\n"):
             _skip_to_newline(stream)
-            yield number, Problem("row", f"longer than {MAX_ROW_BYTES >> 20} MB")
+            yield number, Problem("row", Text(N_("longer than %(mb)s MB"), mb=MAX_ROW_BYTES >> 20))
             continue
         if not line.strip():
             continue
@@ -117,10 +120,19 @@ def _skip_to_newline(stream: io.BufferedIOBase) -> None:
 
 def _json_reason(message: str) -> str:
     if "utf-8" in message.lower() or "surrogate" in message.lower():
-        return "not valid UTF-8"
+        return NOT_UTF8
     if "recursion" in message.lower() or "depth" in message.lower():
-        return "invalid JSON (nested too deeply)"
-    return f"invalid JSON ({message.split(':')[0]})"
+        return TOO_DEEP
+    return invalid_json(message.split(":")[0])
+
+
+NOT_UTF8 = N_("not valid UTF-8")
+TOO_DEEP = N_("invalid JSON (nested too deeply)")
+
+
+def invalid_json(reason: str) -> Text:
+    """JSON a row or the file does not parse as; ``reason`` is the parser's own (English)."""
+    return Text(N_("invalid JSON (%(reason)s)"), reason=reason)
 
 
 class _ArrayScanner:
@@ -158,11 +170,11 @@ class _ArrayScanner:
                 value, end = self.decoder.raw_decode(self.buf, self.pos)
             except json.JSONDecodeError as exc:
                 if self.eof:
-                    raise _ArrayError(self._line_at(exc.pos), f"invalid JSON ({exc.msg})") from None
+                    raise _ArrayError(self._line_at(exc.pos), invalid_json(exc.msg)) from None
             except RecursionError:
-                raise _ArrayError(self.line, "invalid JSON (nested too deeply)") from None
+                raise _ArrayError(self.line, TOO_DEEP) from None
             except ValueError as exc:  # a number too long to convert, NaN or Infinity
-                raise _ArrayError(self.line, f"invalid JSON ({str(exc).split(';')[0]})") from None
+                raise _ArrayError(self.line, invalid_json(str(exc).split(";")[0])) from None
             else:
                 if end < len(self.buf) or self.eof:
                     _refuse_lone_surrogates(self.buf, self.pos, end, self.line)
@@ -171,7 +183,9 @@ class _ArrayScanner:
                     return value
             pending = len(self.buf) - self.pos
             if pending > MAX_ROW_BYTES:
-                raise _ArrayError(self.line, f"row longer than {MAX_ROW_BYTES >> 20} MB")
+                raise _ArrayError(
+                    self.line, Text(N_("row longer than %(mb)s MB"), mb=MAX_ROW_BYTES >> 20)
+                )
             self._more(pending)
 
     def _line_at(self, pos: int) -> int:
@@ -194,7 +208,7 @@ def _refuse_lone_surrogates(buf: str, start: int, end: int, line: int) -> None:
     try:
         orjson.loads(buf[start:end])
     except orjson.JSONDecodeError:
-        raise _ArrayError(line, "invalid JSON (a lone surrogate)") from None
+        raise _ArrayError(line, N_("invalid JSON (a lone surrogate)")) from None
 
 
 class _ArrayError(Exception):
@@ -220,10 +234,10 @@ def _iter_array(text: io.TextIOBase) -> Iterator[tuple[int, Any]]:
                 if sep == "]":
                     break
                 if sep != ",":
-                    raise _ArrayError(scanner.line, "expected ',' or ']' after a row")
+                    raise _ArrayError(scanner.line, N_("expected ',' or ']' after a row"))
         if scanner.peek():
-            raise _ArrayError(scanner.line, "unexpected data after the closing ']'")
+            raise _ArrayError(scanner.line, N_("unexpected data after the closing ']'"))
     except _ArrayError as exc:
         yield exc.line, Problem("file", exc.message)
     except UnicodeDecodeError:
-        yield scanner.line, Problem("file", "not valid UTF-8")
+        yield scanner.line, Problem("file", NOT_UTF8)

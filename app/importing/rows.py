@@ -21,6 +21,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, StrictInt, StrictStr, ValidationError
 
 from app.i18n import N_
+from app.i18n import Text as Message
 from app.quality.gold import parse_gold
 
 MAX_CANDIDATES = 16
@@ -31,7 +32,7 @@ MAX_PROMPT_CHARS = 200_000
 MAX_JSON_DEPTH = 64
 #: External ids and model names: the length of their columns.
 MAX_NAME_CHARS = 200
-NUL_REFUSED = "contains a NUL character (\\u0000), which cannot be stored"
+NUL_REFUSED = N_("contains a NUL character (\\u0000), which cannot be stored")
 ROLES = ("system", "user", "assistant")
 M = TypeVar("M", bound="BaseModel")
 
@@ -67,15 +68,15 @@ class RowKind(enum.StrEnum):
 
 
 KIND_TITLES = {
-    RowKind.NATIVE: "Arbiter rows (prompt or messages, candidates)",
-    RowKind.OPENAI_DPO: "OpenAI DPO (input, preferred_output, non_preferred_output)",
-    RowKind.TRL: "TRL preference, explicit prompt (prompt, chosen, rejected)",
-    RowKind.TRL_IMPLICIT: "TRL preference, implicit prompt (chosen, rejected conversations)",
-    RowKind.ULTRAFEEDBACK: "prompt with whole conversations (UltraFeedback-binarized)",
-    RowKind.HH: "Human/Assistant transcripts (Anthropic HH-RLHF)",
-    RowKind.OPENAI_SFT: "OpenAI chat fine-tuning (messages ending in an assistant answer)",
-    RowKind.KTO: "TRL unpaired preference (prompt, completion, label)",
-    RowKind.PROMPTS: "prompts only (waiting for candidates)",
+    RowKind.NATIVE: N_("Arbiter rows (prompt or messages, candidates)"),
+    RowKind.OPENAI_DPO: N_("OpenAI DPO (input, preferred_output, non_preferred_output)"),
+    RowKind.TRL: N_("TRL preference, explicit prompt (prompt, chosen, rejected)"),
+    RowKind.TRL_IMPLICIT: N_("TRL preference, implicit prompt (chosen, rejected conversations)"),
+    RowKind.ULTRAFEEDBACK: N_("prompt with whole conversations (UltraFeedback-binarized)"),
+    RowKind.HH: N_("Human/Assistant transcripts (Anthropic HH-RLHF)"),
+    RowKind.OPENAI_SFT: N_("OpenAI chat fine-tuning (messages ending in an assistant answer)"),
+    RowKind.KTO: N_("TRL unpaired preference (prompt, completion, label)"),
+    RowKind.PROMPTS: N_("prompts only (waiting for candidates)"),
 }
 
 
@@ -194,8 +195,8 @@ class TrlRowIn(BaseModel):
 
 
 def check_depth(value: dict[str, Any], keys: tuple[str, ...]) -> None:
-    too_deep = [
-        (key, f"nested more than {MAX_JSON_DEPTH} levels deep")
+    too_deep: list[tuple[str, str]] = [
+        (key, Message(N_("nested more than %(n)s levels deep"), n=MAX_JSON_DEPTH))
         for key in keys
         if isinstance(value.get(key), dict | list) and _depth(value[key]) > MAX_JSON_DEPTH
     ]
@@ -254,7 +255,7 @@ def check_storable(row: PromptRow, problems: list[tuple[str, str]]) -> None:
     names += [(f"candidates[{i}].model", c.model) for i, c in enumerate(row.candidates)]
     for where, name in names:
         if name is not None and len(name) > MAX_NAME_CHARS:
-            problems.append((where, f"longer than {MAX_NAME_CHARS} characters ({len(name):,})"))
+            problems.append((where, too_long(MAX_NAME_CHARS, len(name), grouped=False)))
 
 
 def _suspect(row: PromptRow) -> bool:
@@ -300,22 +301,22 @@ def _depth(value: Any) -> int:
 
 
 _TYPE_WORDS = {
-    "string_type": "a string",
-    "int_type": "an integer",
-    "bool_type": "true or false",
-    "float_type": "a number",
-    "list_type": "a list",
-    "tuple_type": "a pair of indexes",
-    "dict_type": "an object",
-    "model_type": "an object",
-    "model_attributes_type": "an object",
+    "string_type": N_("a string"),
+    "int_type": N_("an integer"),
+    "bool_type": N_("true or false"),
+    "float_type": N_("a number"),
+    "list_type": N_("a list"),
+    "tuple_type": N_("a pair of indexes"),
+    "dict_type": N_("an object"),
+    "model_type": N_("an object"),
+    "model_attributes_type": N_("an object"),
 }
 _BRANCH_WORDS = {
-    "str": "a string",
-    "int": "an integer",
-    "bool": "true or false",
-    "list[MessageIn]": "a list of messages",
-    "list[dict[str,any]]": "a list of text parts",
+    "str": N_("a string"),
+    "int": N_("an integer"),
+    "bool": N_("true or false"),
+    "list[MessageIn]": N_("a list of messages"),
+    "list[dict[str,any]]": N_("a list of text parts"),
 }
 #: How pydantic names the branch of a union it tried (a type, never a field of ours).
 _BRANCH = re.compile(r"^(str|int|bool|float|none|[a-z]+\[.*\]|function-[a-z-]+\[.*\]|[A-Z]\w*In)$")
@@ -353,7 +354,7 @@ def _collapse(errors: list[tuple[Loc, Any]], base: Loc) -> list[tuple[str, str]]
             problems.extend(_collapse(rests, base + prefix))
         else:
             words = list(dict.fromkeys(_branch_word(branch) for branch, _, _ in tried))
-            problems.append((_field_path(base + prefix), "must be " + " or ".join(words)))
+            problems.append((_field_path(base + prefix), _must_be(words)))
     return problems
 
 
@@ -364,7 +365,22 @@ def _is_branch(part: Any) -> bool:
 def _branch_word(branch: str) -> str:
     if branch in _BRANCH_WORDS:
         return _BRANCH_WORDS[branch]
-    return "a list" if branch.startswith("list[") else "an object"
+    return N_("a list") if branch.startswith("list[") else N_("an object")
+
+
+def _must_be(words: list[str]) -> Message:
+    """``must be a string or a list of messages``: each kind a message of its own."""
+    kinds: Message = Message(words[0])
+    for word in words[1:]:
+        kinds = Message(N_("%(kinds)s or %(kind)s"), kinds=kinds, kind=Message(word))
+    return Message(N_("must be %(kinds)s"), kinds=kinds)
+
+
+def too_long(most: int, length: int, *, grouped: bool = True) -> Message:
+    """``longer than 200,000 characters (200,001)``; ``grouped=False`` writes the limit
+    without a thousands separator (a name's 200), as it always was."""
+    return Message(N_("longer than %(most)s characters (%(length)s)"),
+                most=most if grouped else str(most), length=length)  # fmt: skip
 
 
 def _plain(loc: Loc, error: Any) -> tuple[str, str]:
@@ -377,7 +393,7 @@ def _plain(loc: Loc, error: Any) -> tuple[str, str]:
     if kind == "extra_forbidden":
         return where, N_("unknown field (extra data belongs in meta)")
     if kind in _TYPE_WORDS:
-        return where, f"must be {_TYPE_WORDS[kind]}"
+        return where, _must_be([_TYPE_WORDS[kind]])
     return where, str(error["msg"]).split(",")[0].lower()
 
 
@@ -420,7 +436,14 @@ def conversation(
         at = f"{where}[{i}]"
         role = "system" if message.role == "developer" else message.role
         if role not in ROLES:
-            problems.append((f"{at}.role", f"must be system, user or assistant (got {role!r})"))
+            problems.append(
+                (
+                    f"{at}.role",
+                    Message(
+                        N_("must be system, user or assistant (got %(role)s)"), role=repr(role)
+                    ),
+                )
+            )
             continue
         content = text_of(message.content, f"{at}.content", problems)
         _cap(content, f"{at}.content", problems)
@@ -446,7 +469,7 @@ def conversation(
 
 def _cap(text: str, where: str, problems: list[tuple[str, str]]) -> None:
     if len(text) > MAX_PROMPT_CHARS:
-        problems.append((where, f"longer than {MAX_PROMPT_CHARS:,} characters ({len(text):,})"))
+        problems.append((where, too_long(MAX_PROMPT_CHARS, len(text))))
 
 
 def check_candidates(
@@ -460,7 +483,16 @@ def check_candidates(
         two = N_("at least 2 required (1 is allowed only in projects that rate single responses)")
         problems.append(("candidates", one if minimum == 1 else two))
     if len(candidates) > MAX_CANDIDATES:
-        problems.append(("candidates", f"at most {MAX_CANDIDATES} allowed (got {len(candidates)})"))
+        problems.append(
+            (
+                "candidates",
+                Message(
+                    N_("at most %(most)s allowed (got %(given)s)"),
+                    most=MAX_CANDIDATES,
+                    given=str(len(candidates)),
+                ),
+            )
+        )
     seen: dict[str, int] = {}
     for i, candidate in enumerate(candidates):
         at = names[i] if names else f"candidates[{i}]"
@@ -468,17 +500,11 @@ def check_candidates(
         if not candidate.content.strip():
             problems.append((content_at, N_("must not be empty")))
         if len(candidate.content) > MAX_CANDIDATE_CHARS:
-            problems.append(
-                (
-                    content_at,
-                    f"longer than {MAX_CANDIDATE_CHARS:,} characters ({len(candidate.content):,})",
-                )
-            )
+            problems.append((content_at, too_long(MAX_CANDIDATE_CHARS, len(candidate.content))))
         first = seen.setdefault(candidate.content_hash, i)
         if first != i:
-            problems.append(
-                (at, f"same text as {names[first] if names else f'candidates[{first}]'}")
-            )
+            other = names[first] if names else f"candidates[{first}]"
+            problems.append((at, Message(N_("same text as %(other)s"), other=other)))
 
 
 def _check_pairs(
@@ -487,7 +513,9 @@ def _check_pairs(
     result: set[tuple[int, int]] = set()
     for k, (i, j) in enumerate(pairs):
         if not (0 <= i < n and 0 <= j < n):
-            problems.append((f"pairs[{k}]", f"index out of range ({n} candidates)"))
+            problems.append(
+                (f"pairs[{k}]", Message(N_("index out of range (%(n)s candidates)"), n=str(n)))
+            )
         elif i == j:
             problems.append((f"pairs[{k}]", N_("a candidate cannot be compared with itself")))
         else:
@@ -554,7 +582,7 @@ def _native(row: NativeRowIn, problems: list[tuple[str, str]], allow_single: boo
     try:
         gold = parse_gold(row.gold, len(candidates))
     except ValueError as exc:
-        problems.append(("gold", str(exc)))
+        problems.append(("gold", exc.args[0] if exc.args else str(exc)))
     return PromptRow(
         system=system or None,
         messages=turns,

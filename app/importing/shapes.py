@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, StrictBool, StrictInt, StrictStr
 
-from app.i18n import N_
+from app.i18n import N_, Text
 from app.importing.rows import (
     CandidateRow,
     MessageIn,
@@ -234,7 +234,14 @@ def _split_pair(
         problems.append(("rejected", N_("the same conversation as chosen: no answer to compare")))
         return [], "", ""
     if len(rests[0]) != 1 or len(rests[1]) != 1:
-        problems.append(("rejected", f"differs from chosen before the last turn (turn {shared})"))
+        problems.append(
+            (
+                "rejected",
+                Text(
+                    N_("differs from chosen before the last turn (turn %(turn)s)"), turn=str(shared)
+                ),
+            )
+        )
         return [], "", ""
     answers = []
     for name, rest in zip(("chosen", "rejected"), rests, strict=True):

@@ -100,7 +100,7 @@ def parse_gold(value: object, candidates: int) -> Verdict | int | None:
     if value is None:
         return None
     if candidates != 2:
-        raise ValueError("gold needs a row with exactly two candidates")
+        raise ValueError(N_("gold needs a row with exactly two candidates"))
     if isinstance(value, bool) or value not in (0, 1, "tie", "both_bad"):
-        raise ValueError('the index of the better candidate (0 or 1), "tie" or "both_bad"')
+        raise ValueError(N_('the index of the better candidate (0 or 1), "tie" or "both_bad"'))
     return Verdict(value) if isinstance(value, str) else int(value)

@@ -60,7 +60,7 @@ class LeaderboardParams(BaseModel):
     @model_validator(mode="after")
     def _ordered(self) -> Self:
         if self.since and self.until and self.since >= self.until:
-            raise ValueError("since must be before until")
+            raise ValueError(N_("since must be before until"))
         return self
 
     def recorded(self) -> dict[str, Any]:

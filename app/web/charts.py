@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from app import i18n
+from app.i18n import N_
+
 SERIES_COLOURS = 8
 LABEL_CHARS = 16
 
@@ -73,9 +76,14 @@ def _y_ticks(frame: Frame, top: int) -> list[Tick]:
     return [Tick(frame.y1 - frame.inner_height * v / top, f"{v:,}") for v in values]
 
 
-def _day_ticks(days: Sequence[date], xs: Sequence[float]) -> list[Tick]:
+def _day_ticks(days: Sequence[date], xs: Sequence[float], locale: str) -> list[Tick]:
     picks = sorted({0, len(days) // 2, len(days) - 1}) if days else []
-    return [Tick(xs[i], days[i].isoformat()) for i in picks]
+    return [Tick(xs[i], i18n.day(days[i], locale)) for i in picks]
+
+
+def _on_day(count: int, day: date, locale: str) -> str:
+    return i18n.translate(i18n.Text(N_("%(count)s on %(day)s"), count=count,
+                                    day=i18n.day(day, locale)), locale)  # fmt: skip
 
 
 def short(label: str) -> str:
@@ -95,7 +103,11 @@ class LineChart:
 
 
 def line_chart(
-    days: Sequence[date], values: Sequence[int], target: int, width: int = 720
+    days: Sequence[date],
+    values: Sequence[int],
+    target: int,
+    width: int = 720,
+    locale: str = i18n.DEFAULT,
 ) -> LineChart:
     """A cumulative line against a horizontal target line."""
     frame = Frame(width=width)
@@ -108,10 +120,10 @@ def line_chart(
     line = " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(xs, ys, strict=True))
     area = f"{xs[0]:.1f},{frame.y1} {line} {xs[-1]:.1f},{frame.y1}" if xs else ""
     target_y = frame.y1 - frame.inner_height * target / top
-    last = Tick(ys[-1], f"{values[-1]:,} on {days[-1].isoformat()}") if values else None
+    last = Tick(ys[-1], _on_day(values[-1], days[-1], locale)) if values else None
     x_last = xs[-1] if xs else 0.0
-    return LineChart(frame, line, area, target_y, _y_ticks(frame, top), _day_ticks(days, xs),
-                     last, x_last)  # fmt: skip
+    return LineChart(frame, line, area, target_y, _y_ticks(frame, top),
+                     _day_ticks(days, xs, locale), last, x_last)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -134,7 +146,11 @@ class BarChart:
 
 
 def stacked_bars(
-    days: Sequence[date], names: Sequence[str], counts: Sequence[Sequence[int]], width: int = 720
+    days: Sequence[date],
+    names: Sequence[str],
+    counts: Sequence[Sequence[int]],
+    width: int = 720,
+    locale: str = i18n.DEFAULT,
 ) -> BarChart:
     """One bar per day, stacked by series (``counts[day][series]``)."""
     frame = Frame(width=width)
@@ -149,10 +165,10 @@ def stacked_bars(
             if n:
                 h = frame.inner_height * n / top
                 base -= h
-                title = f"{names[s]}: {n} on {day.isoformat()}"
+                title = f"{names[s]}: {_on_day(n, day, locale)}"
                 rects.append(Rect(x, base, slot * 0.7, h, s % SERIES_COLOURS, title))
     legend = [(s % SERIES_COLOURS, name) for s, name in enumerate(names)]
-    return BarChart(frame, rects, _y_ticks(frame, top), _day_ticks(days, centres), legend)
+    return BarChart(frame, rects, _y_ticks(frame, top), _day_ticks(days, centres, locale), legend)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from app import RESOURCES, __version__
 from app.db import Database
 from app.errors import DomainError, NotAuthenticated, NotFound, Unprocessable
-from app.i18n import N_
+from app.i18n import N_, Text, kept, validation_error
 from app.jobs import JobRunner
 from app.llm import runs
 from app.settings import Settings
@@ -164,11 +164,19 @@ async def _invalid_request(request: Request, exc: RequestValidationError) -> Res
     errors = exc.errors()
     if any(error["loc"][:1] == ("path",) for error in errors):
         return await _domain_error(request, NotFound("no such page or resource"))
-    problems = []
+    problems: list[Text] = []
     for error in errors[:MAX_PROBLEMS]:
         where = ".".join(_short(str(part)) for part in error["loc"] if part != "body")
-        problems.append(f"{where}: {error['msg']}" if where else str(error["msg"]))
-    return await _domain_error(request, Unprocessable("; ".join(problems)))
+        problem = validation_error(error)
+        problems.append(
+            kept(f"{where}: {error['msg']}", N_("%(field)s: %(problem)s"), field=where,
+                 problem=problem) if where else kept(str(error["msg"]), problem.msgid,
+                                                     **problem.values)
+        )  # fmt: skip
+    told = problems[0]
+    for problem in problems[1:]:
+        told = Text(N_("%(problems)s; %(problem)s"), problems=told, problem=problem)
+    return await _domain_error(request, Unprocessable(told))
 
 
 def _short(name: str) -> str:

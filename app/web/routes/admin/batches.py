@@ -19,7 +19,7 @@ from app import batches
 from app.errors import DomainError
 from app.i18n import N_, Text
 from app.importing import ImportRefused, RowError, import_batch
-from app.importing.mapping import ColumnMap, parse_map
+from app.importing.mapping import ColumnMap, MappingInvalid, parse_map
 from app.importing.preview import Preview, preview
 from app.models import BatchStatus, Project, Protocol
 from app.projects import member_names, project_counts
@@ -107,8 +107,8 @@ def upload_batch(
     kept = {"batch_name": name, "skip_invalid": skip_invalid}
     try:
         mapping = parse_map(map_ or [])
-    except DomainError as exc:
-        refused = ImportRefused([RowError(1, "map", _without_map(exc))], 1)
+    except MappingInvalid as exc:
+        refused = ImportRefused([RowError(1, "map", exc.problem)], 1)
     else:
         if file is None or not file.filename:
             refused = ImportRefused([RowError(1, "file", N_("choose a file to upload"))], 1)
@@ -133,13 +133,6 @@ def upload_batch(
         request, session, project, status_code=422, errors=refused.errors,
         error_count=refused.error_count, filename=file.filename if file else "", **kept,
     )  # fmt: skip
-
-
-def _without_map(exc: DomainError) -> str:
-    """A refused ``map`` as a row error shows it (the field is named beside it)."""
-    if isinstance(exc.text, Text) and exc.text.msgid.startswith("map: "):
-        return Text(exc.text.msgid.removeprefix("map: "), exc.text.plural, **exc.text.values)
-    return str(exc).removeprefix("map: ")
 
 
 @router.post("/projects/{slug}/batches/preview")

@@ -20,13 +20,14 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from app import batches, exports, projects
+from app import batches, exports, i18n, projects
 from app.errors import DomainError
 from app.exports import FORMATS, ExportParams
 from app.exports.base import Service
 from app.exports.run import ExportPlan
 from app.exports.service import plan_for
 from app.exports.stored import stored_ids
+from app.i18n import N_
 from app.models import Project
 from app.settings import Settings
 from app.web import streaming
@@ -75,7 +76,7 @@ class ExportForm:
         except ValidationError as exc:
             for error in exc.errors():
                 where = str(error["loc"][0]) if error["loc"] else "params"
-                self.errors.setdefault(where, error["msg"].removeprefix("Value error, "))
+                self.errors.setdefault(where, i18n.validation_error(error))
             return None
 
 
@@ -110,7 +111,7 @@ def _plan(
     try:
         return exports.plan_export(session, project, params, secret=settings.resolved_secret_key())
     except DomainError as exc:
-        form.errors[exc.field or "format"] = str(exc)
+        form.errors[exc.field or "format"] = exc.text
         return None
 
 
@@ -189,7 +190,7 @@ def export_download(
 ) -> Response:
     form = ExportForm.from_query(request)
     if not form.submitted:
-        form.errors["format"] = "choose a format"
+        form.errors["format"] = N_("choose a format")
     plan = _plan(session, settings, project, form, one_file=True) if form.submitted else None
     if plan is None:
         return _page(request, session, project, form)

@@ -50,7 +50,7 @@ class SettingsForm:
         try:
             rubric = json.loads(self.values["rubric"] or "[]")
         except ValueError as exc:
-            self.errors["rubric"] = f"not JSON: {exc}"
+            self.errors["rubric"] = Text(N_("not JSON: %(reason)s"), reason=str(exc))
             return None
         try:
             numbers = {k: _number(self.values[k]) for k in ("overlap", "max_strength")}
@@ -58,7 +58,7 @@ class SettingsForm:
         except ValidationError as exc:
             for error in exc.errors():
                 where = str(error["loc"][0]) if error["loc"] else "form"
-                self.errors.setdefault(where, error["msg"].removeprefix("Value error, "))
+                self.errors.setdefault(where, i18n.validation_error(error))
             return None
 
     @classmethod
