@@ -6,7 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from app.models import Project, User
+from app.models import Project, Protocol, User
 from app.projects import add_member
 from tests.clients import HX, browser_login, soup
 from tests.factories import import_rows, make_annotator, make_project, native_rows
@@ -82,3 +82,25 @@ def test_a_card_says_why_fewer_pairs_are_open_to_me_than_judgements_are_wanted(
     why = cards["Twice"].select_one(".why-fewer")
     assert why is not None and "pairs you have judged or skipped" in why.get_text()
     assert cards["Pairs"].select_one(".why-fewer") is None, "nothing to explain when all are open"
+
+
+def test_a_ranking_or_rating_card_counts_prompts_or_responses_not_pairs(
+    client: TestClient, csrf: str, session: Session
+) -> None:
+    ranking = make_project(session, name="Ranks", protocol=Protocol.RANKING, overlap=2)
+    import_rows(session, ranking, native_rows(2, candidates=3, prefix="r"))
+    rating = make_project(session, name="Rates", protocol=Protocol.RATING)
+    import_rows(session, rating, native_rows(1, candidates=1, prefix="s"))
+    session.commit()
+    page = client.get("/projects/ranks/annotate").text
+    assignment = soup(page).select_one("#work")["data-assignment"]  # type: ignore[index]
+    skipped = client.post(f"/projects/ranks/annotate/{assignment}/skip", data={"csrf_token": csrf})
+    assert skipped.status_code in (200, 303)
+    home = soup(client.get("/").text)
+    cards = {c.select("h2 a")[0].get_text(): c.get_text(" ", strip=True)
+             for c in home.select(".project-card")}  # fmt: skip
+    assert "1 prompt you could rank now." in cards["Ranks"]
+    assert "items you have answered or skipped" in cards["Ranks"]
+    assert "1 response you could rate now." in cards["Rates"]
+    assert "pair" not in cards["Ranks"] + cards["Rates"]
+    assert "3 pairs you could judge now." in cards["Pairs"]

@@ -12,21 +12,21 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from app.exports.consensus import Thresholds
 from app.exports.source import Needs, PromptLabels
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):
+    # Named tuples rather than frozen dataclasses: one is built per row exported, and a
+    # frozen dataclass's __init__ sets each field through object.__setattr__.
     data: dict[str, Any]
     #: Things worth counting about the row (e.g. ``label_true``), for the manifest warnings.
     notes: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class LeftOut:
+class LeftOut(NamedTuple):
     reason: str
 
 

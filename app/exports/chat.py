@@ -12,6 +12,10 @@ from typing import Any
 from app.exports.source import PromptView
 
 TOOL_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+#: A message's keys, compared with ``dict.keys()`` (a set view) without building a set per row.
+MESSAGE_KEYS = frozenset(("role", "content"))
+WEIGHTED_KEYS = frozenset(("role", "content", "weight"))
+TURNS = ("user", "assistant")
 
 
 def has_text(value: Any) -> bool:
@@ -61,10 +65,12 @@ def check_prompt(messages: Any, *, weights: bool = False) -> str | None:
     content a non-empty string; ``weight`` (0 or 1, assistant turns only) only if allowed."""
     if not isinstance(messages, list) or not messages:
         return "bad_roles"
-    for i, message in enumerate(messages):
-        reason = _check_message(message, first=i == 0, weights=weights)
+    first = True
+    for message in messages:
+        reason = _check_message(message, first=first, weights=weights)
         if reason:
             return reason
+        first = False
     return None if messages[-1].get("role") == "user" else "bad_roles"
 
 
@@ -72,12 +78,15 @@ def _check_message(message: Any, *, first: bool, weights: bool) -> str | None:
     if not isinstance(message, dict):
         return "bad_roles"
     role = message.get("role")
-    allowed = {"role", "content"} | ({"weight"} if weights and role == "assistant" else set())
-    if role not in ("user", "assistant") and not (role == "system" and first):
+    if role not in TURNS and not (role == "system" and first):
         return "bad_roles"
-    if set(message) - allowed or ("weight" in message and message["weight"] not in (0, 1)):
-        return "bad_message_keys"
-    return None if has_text(message.get("content")) else "empty_text"
+    keys = message.keys()
+    if keys != MESSAGE_KEYS:  # else exactly role and content: nothing more to look at
+        allowed = WEIGHTED_KEYS if weights and role == "assistant" else MESSAGE_KEYS
+        if keys - allowed or ("weight" in message and message["weight"] not in (0, 1)):
+            return "bad_message_keys"
+    content = message.get("content")
+    return None if isinstance(content, str) and content.strip() else "empty_text"
 
 
 def check_output(output: Any) -> str | None:
@@ -87,9 +96,10 @@ def check_output(output: Any) -> str | None:
     message = output[0]
     if not isinstance(message, dict) or message.get("role") != "assistant":
         return "bad_output"
-    if set(message) != {"role", "content"}:
+    if message.keys() != MESSAGE_KEYS:
         return "bad_message_keys"
-    return None if has_text(message["content"]) else "empty_text"
+    content = message["content"]
+    return None if isinstance(content, str) and content.strip() else "empty_text"
 
 
 def check_pair(chosen: Any, rejected: Any) -> str | None:

@@ -58,6 +58,8 @@ class Outcome(enum.StrEnum):
     """Two or more verdicts share the most votes."""
 
 
+_UNKNOWN = "?"
+"""Not a reason any comparison is left out for: a reason not worked out yet."""
 _BY_POSITION = (Outcome.A, Outcome.B, Outcome.TIE, Outcome.BOTH_BAD)
 
 
@@ -114,9 +116,10 @@ class Votes:
     def left_out_reason(self, thresholds: Thresholds) -> str | None:
         """Why this comparison gives no preference pair; None when it gives one."""
         reasons = self._reasons
-        if thresholds not in reasons:
-            reasons[thresholds] = self._left_out_reason(thresholds)
-        return reasons[thresholds]
+        found = reasons.get(thresholds, _UNKNOWN)  # one lookup: the key's hash is not free
+        if found == _UNKNOWN:
+            found = reasons[thresholds] = self._left_out_reason(thresholds)
+        return found
 
     def _left_out_reason(self, thresholds: Thresholds) -> str | None:
         outcome = self.outcome

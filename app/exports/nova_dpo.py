@@ -58,6 +58,14 @@ def merged_turns(messages: Iterable[dict[str, str]]) -> list[dict[str, Any]]:
     return turns
 
 
+#: Keys compared with ``dict.keys()`` (a set view), not with a set built per row.
+ROW_KEYS = frozenset(("schemaVersion", "system", "messages"))
+TURN_KEYS = frozenset(("role", "content"))
+CANDIDATES_TURN_KEYS = frozenset(("role", "candidates"))
+CANDIDATE_KEYS = frozenset(("content", "preferenceLabel"))
+BLOCK_KEYS = frozenset(("text",))
+
+
 def _candidates(preferred: str, non_preferred: str) -> dict[str, Any]:
     return {
         "role": "assistant",
@@ -69,11 +77,7 @@ def _candidates(preferred: str, non_preferred: str) -> dict[str, Any]:
 
 
 def check(row: dict[str, Any], options: Options) -> str | None:
-    if row.get("schemaVersion") != SCHEMA_VERSION or not set(row) <= {
-        "schemaVersion",
-        "system",
-        "messages",
-    }:
+    if row.get("schemaVersion") != SCHEMA_VERSION or not row.keys() <= ROW_KEYS:
         return "bad_keys"
     reason = _check_shape(row)
     if reason is None and not options.keep_reserved and any(map(_reserved, _texts(row))):
@@ -90,15 +94,7 @@ def _check_shape(row: dict[str, Any]) -> str | None:
     *history, last = messages
     for i, turn in enumerate(history):
         expected = "user" if i % 2 == 0 else "assistant"
-        if (
-            not isinstance(turn, dict)
-            or turn.get("role") != expected
-            or set(turn)
-            != {
-                "role",
-                "content",
-            }
-        ):
+        if not isinstance(turn, dict) or turn.get("role") != expected or turn.keys() != TURN_KEYS:
             return "bad_roles"
         if reason := _check_blocks(turn["content"]):
             return reason
@@ -108,7 +104,7 @@ def _check_shape(row: dict[str, Any]) -> str | None:
 
 
 def _check_candidates(turn: dict[str, Any]) -> str | None:
-    if turn.get("role") != "assistant" or set(turn) != {"role", "candidates"}:
+    if turn.get("role") != "assistant" or turn.keys() != CANDIDATES_TURN_KEYS:
         return "bad_roles"
     candidates = turn["candidates"]
     labels = ["preferred", "non-preferred"]
@@ -117,7 +113,7 @@ def _check_candidates(turn: dict[str, Any]) -> str | None:
     for candidate, label in zip(candidates, labels, strict=True):
         if not isinstance(candidate, dict) or candidate.get("preferenceLabel") != label:
             return "bad_candidates"
-        if set(candidate) != {"content", "preferenceLabel"}:
+        if candidate.keys() != CANDIDATE_KEYS:
             return "bad_candidates"
         if reason := _check_blocks(candidate["content"]):
             return reason
@@ -131,7 +127,7 @@ def _check_blocks(blocks: Any) -> str | None:
     if not isinstance(blocks, list) or not blocks:
         return "empty_text"
     for block in blocks:
-        if not isinstance(block, dict) or set(block) != {"text"}:
+        if not isinstance(block, dict) or block.keys() != BLOCK_KEYS:
             return "not_text"
         if not has_text(block["text"]):
             return "empty_text"

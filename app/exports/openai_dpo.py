@@ -41,11 +41,15 @@ def build(group: PromptLabels, options: Options) -> Iterator[Item]:
         )
 
 
+KEYS = frozenset(("input", "preferred_output", "non_preferred_output"))
+INPUT_KEYS = frozenset(("messages", "tools", "parallel_tool_calls"))
+
+
 def check(row: dict[str, Any], options: Options) -> str | None:
-    if set(row) != {"input", "preferred_output", "non_preferred_output"}:
+    if row.keys() != KEYS:
         return "bad_keys"
     given = row["input"]
-    if not isinstance(given, dict) or set(given) != {"messages", "tools", "parallel_tool_calls"}:
+    if not isinstance(given, dict) or given.keys() != INPUT_KEYS:
         return "bad_keys"
     if not isinstance(given["parallel_tool_calls"], bool):
         return "bad_keys"

@@ -51,8 +51,11 @@ def _verdict(evidence: Evidence) -> bool | str | None:
     return None
 
 
+KEYS = frozenset(("messages", "tools"))
+
+
 def check(row: dict[str, Any], options: Options) -> str | None:
-    if not set(row) <= {"messages", "tools"} or "messages" not in row:
+    if not row.keys() <= KEYS or "messages" not in row:
         return "bad_keys"
     messages = row["messages"]
     if not isinstance(messages, list) or len(messages) < 2:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from app import __version__
 from app.errors import DomainError
-from app.exports.base import FileStats, Format, Item, LeftOut, Options, timestamp
+from app.exports.base import FileStats, Format, LeftOut, Options, timestamp
 from app.exports.consensus import Adjudicated, Selection, Thresholds
 from app.exports.params import ExportParams, Split
 from app.exports.pseudonyms import pseudonymizer
@@ -132,11 +132,6 @@ class FileTally(FileStats):
             self.notes.update(notes)
 
 
-def encode(row: dict[str, Any]) -> bytes:
-    """Compact JSON, UTF-8 written as is, one ``\\n``-terminated line."""
-    return orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE)
-
-
 @contextmanager
 def _older_objects_frozen() -> Iterator[None]:
     """The objects alive before the export left out of the garbage collector's walks while it
@@ -214,36 +209,39 @@ class ExportRun:
     def _group_lines(
         self, groups: Iterator[PromptLabels], fraction: float | None, thresholds: Thresholds
     ) -> Iterator[tuple[Split, bytes]]:
-        plan = self.plan
+        # The row loop of every format, run once per row: what it reads on each pass is bound
+        # to a local name first, and each row is checked, encoded and counted here inline
+        # (docs/PERFORMANCE.md, Export).
+        build, check = self.plan.format.build, self.plan.format.check
+        options = self.plan.options
+        tallies = self.tallies
+        dumps, newline = orjson.dumps, orjson.OPT_APPEND_NEWLINE
         for group in groups:
-            split = split_of(group.prompt.content_hash, fraction)
-            tally = self.tallies.get(split)
+            split = "train" if fraction is None else split_of(group.prompt.content_hash, fraction)
+            tally = tallies.get(split)
             if tally is None:
                 continue
             for c in group.comparisons:  # a loop, not sum() over a generator: once per prompt
                 votes = c.votes
                 if isinstance(votes, Adjudicated) and votes.left_out_reason(thresholds) is None:
                     tally.adjudicated += 1
-            for item in plan.format.build(group, plan.options):
-                line = self._accept(item, tally)
-                if line is not None:
-                    yield split, line
-
-    def _accept(self, item: Item, tally: FileTally) -> bytes | None:
-        if isinstance(item, LeftOut):
-            tally.left_out[item.reason] += 1
-            return None
-        reason = self.plan.format.check(item.data, self.plan.options)
-        if reason is None:
-            try:
-                line = encode(item.data)
-            except orjson.JSONEncodeError:
-                reason = "unencodable"
-        if reason is not None:
-            tally.left_out[reason] += 1
-            return None
-        tally.add(line, item.notes)
-        return line
+            left_out = tally.left_out
+            for item in build(group, options):
+                if isinstance(item, LeftOut):
+                    left_out[item.reason] += 1
+                    continue
+                reason = check(item.data, options)
+                if reason is None:
+                    try:
+                        # Compact JSON, UTF-8 written as is, one ``\n``-terminated line.
+                        line = dumps(item.data, option=newline)
+                    except orjson.JSONEncodeError:
+                        reason = "unencodable"
+                if reason is not None:
+                    left_out[reason] += 1
+                    continue
+                tally.add(line, item.notes)
+                yield split, line
 
     def manifest(
         self, split: Split, *, exported_by: str, created_at: datetime, file: str

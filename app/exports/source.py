@@ -47,8 +47,10 @@ from app.exports.scores import CandidateScores, candidate_scores
 from app.models import Candidate, Comparison, Judgement, Prompt
 
 SLICE = 1_000
-TEXTS_SQL = "SELECT id, prompt_id, content FROM candidates WHERE id = ANY(%s)"
-"""The candidate texts of a slice on Postgres, ``%s`` the ids as one array."""
+TEXTS_SQL = "SELECT id, prompt_id, content FROM candidates WHERE id = ANY(%s::int4[])"
+"""The candidate texts of a slice on Postgres, ``%s`` the ids as one array literal
+(``{1,2,3}``): joined in one call, where psycopg's dumping of a list of 1,400 integers took
+~2 ms of CPU a slice (~3 µs per openai-dpo row)."""
 
 
 @dataclass(frozen=True)
@@ -288,9 +290,10 @@ def _add_texts(
         # One array parameter, rather than every id rendered into the SQL, given to the
         # driver's cursor as it is: through SQLAlchemy, the ARRAY type's bind processing and
         # the statement's building took ~4 ms of a slice's ~9 (~6 µs per openai-dpo row).
+        # The ids are integers from the database, so the literal is theirs alone.
         connection: Any = session.connection().connection.driver_connection
         with connection.cursor() as cursor:
-            cursor.execute(TEXTS_SQL, (ids,))
+            cursor.execute(TEXTS_SQL, ("{" + ",".join(map(str, ids)) + "}",))
             rows = cursor.fetchall()
     else:
         stmt = select(Candidate.id, Candidate.prompt_id, Candidate.content)

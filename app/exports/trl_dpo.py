@@ -30,8 +30,11 @@ def build(group: PromptLabels, options: Options) -> Iterator[Item]:
         yield Row(row, notes)
 
 
+KEYS = frozenset(("prompt", "chosen", "rejected"))
+
+
 def check(row: dict[str, Any], options: Options) -> str | None:
-    if set(row) != {"prompt", "chosen", "rejected"}:
+    if row.keys() != KEYS:
         return "bad_keys"
     return check_prompt(row["prompt"]) or check_pair(row["chosen"], row["rejected"])
 
