@@ -151,9 +151,13 @@ def number(value: float | int, locale: str) -> str:
     return format_decimal(value, locale=locale)
 
 
-def decimal(value: float, locale: str, digits: int = 1) -> str:
-    """A figure with ``digits`` places always shown ("30.0" in English, "30,0" in German)."""
-    return format_decimal(value, format="#,##0." + "0" * digits, locale=locale)
+def decimal(value: float, locale: str, digits: int = 1, *, signed: bool = False) -> str:
+    """A figure with ``digits`` places always shown ("30.0" in English, "30,0" in German);
+    ``signed``: with its sign even when positive ("+12", as ``%+.0f`` writes it)."""
+    pattern = "#,##0" + ("." + "0" * digits if digits else "")
+    if signed:
+        pattern = f"+{pattern};-{pattern}"
+    return format_decimal(value, format=pattern, locale=locale)
 
 
 def significant(value: float, locale: str, digits: int = 3) -> str:
@@ -223,6 +227,21 @@ VALIDATION = {
 }
 """pydantic's kinds of error, in words of ours that the catalogs translate (the English a
 person reads stays pydantic's own)."""
+
+
+def validation_problems(errors: list[tuple[str, Mapping[str, Any]]]) -> Text:
+    """pydantic's errors as one message, ``field: reason; field: reason``, exactly as the
+    English has always read (the API's detail, the command line), translated on a page."""
+    parts = [
+        kept(f"{where}: {error['msg'].removeprefix('Value error, ')}",
+             N_("%(field)s: %(problem)s"), field=where, problem=validation_error(error))
+        if where else validation_error(error)
+        for where, error in errors
+    ]  # fmt: skip
+    told = parts[0]
+    for part in parts[1:]:
+        told = Text(N_("%(problems)s; %(problem)s"), problems=told, problem=part)
+    return told
 
 
 def validation_error(error: Mapping[str, Any]) -> Text:

@@ -564,3 +564,118 @@ def test_a_validation_message_keeps_pydantics_english() -> None:
         "a: max muss größer als min sein",
     ]  # fmt: skip
     assert translate(messages["overlap"], "en") == "Input should be greater than or equal to 1"
+
+
+def test_the_leaderboard_and_progress_figures_are_written_the_locales_way(
+    client: TestClient, session: Session, projects: tuple[Project, Project]
+) -> None:
+    from app import i18n
+    from app.web.charts import interval_chart, share_chart
+
+    assert (i18n.decimal(1012.4, "de", 0), i18n.decimal(1012.4, "en", 0)) == ("1.012", "1,012")
+    assert i18n.decimal(12.4, "de", 0, signed=True) == "+12" == f"{12.4:+.0f}"
+    chart = interval_chart([("m", 1012.4, 990.2, 1040.6)], "de")
+    assert chart.rows[0].title == "m: 1.012 (990–1.041)"
+    assert [t.label for t in share_chart([("a", 0.5, False)], locale="de").x_ticks][:2] == [
+        "0\xa0%", "25\xa0%"
+    ]  # fmt: skip
+    review, models = projects
+    admin_client(client, session)
+    figures = {}
+    for locale in ("de", "en"):
+        page = soup(client.get(f"/admin/projects/{models.slug}/leaderboard",
+                               headers={"Accept-Language": locale}).text)  # fmt: skip
+        ratings = [row.select("td.num")[1] for row in page.select("table.ratings tbody tr")]
+        titles = [t.get_text() for t in page.select("svg.interval-chart g title")]
+        figures[locale] = [r.find(string=True, recursive=False) for r in ratings], titles
+    ratings, titles = figures["en"]
+    assert any(float(r.replace(",", "")) >= 1000 for r in ratings), "a rating in the thousands"
+    assert all("," in r for r in ratings if float(r.replace(",", "")) >= 1000)
+    german = str.maketrans(",.", ".,")
+    assert figures["de"] == ([r.translate(german) for r in ratings],
+                             [t.translate(german) for t in titles])  # fmt: skip
+    shown = {}
+    for locale in ("de", "en"):
+        page = soup(client.get(f"/admin/projects/{review.slug}",
+                               headers={"Accept-Language": locale}).text)  # fmt: skip
+        shown[locale] = page.select_one(".progress-cell .num").get_text()  # type: ignore[union-attr]
+    assert shown["de"] == shown["en"] and re.fullmatch(r"[0-9]{1,3} %", shown["en"])
+
+
+@pytest.mark.parametrize("locale", ["de"])
+def test_the_ranking_screen_names_each_place_with_the_noun_as_german_writes_it(
+    client: TestClient, session: Session, locale: str
+) -> None:
+    from app.models import Protocol
+    from tests.factories import import_rows, make_project, native_rows
+
+    project = make_project(session, name="Rank", protocol=Protocol.RANKING)
+    import_rows(session, project, native_rows(1, candidates=3))
+    carol = make_annotator(session, username="carol")
+    session.commit()
+    browser_login(client, carol)
+    page = client.get(f"/projects/{project.slug}/annotate", headers={"Accept-Language": locale})
+    labels = [label.get_text() for label in soup(page.text).select(".place label")]
+    assert labels == ["Platz von Antwort 1", "Platz von Antwort 2", "Platz von Antwort 3"]
+    assert leftovers(page.text, english_messages(locale)) == []
+
+
+@pytest.mark.parametrize("locale", ["ja", "de"])
+def test_refusals_built_with_values_are_told_in_the_pages_language(
+    client: TestClient, session: Session, projects: tuple[Project, Project], locale: str
+) -> None:
+    review, _ = projects
+    admin_client(client, session)
+    headers = {"Accept-Language": locale}
+    said = []
+    for method, path, data in [
+        ("post", f"/admin/projects/{review.slug}/batches/999/status", {"status": "paused"}),
+        ("get", "/admin/people/999", None),
+        ("post", "/admin/people", {"username": "a\x00b"}),
+    ]:
+        page = client.request(method, path, data=data, headers=headers)
+        said.append((page.status_code, soup(page.text).select_one("main p").get_text()))  # type: ignore[union-attr]
+    expected = {
+        "de": [(404, "Kein Batch 999 im Projekt 'Review'."), (404, "Kein Benutzer mit der ID 999."),
+               (422, "Username: darf kein NUL-Zeichen (\\u0000) enthalten.")],
+        "ja": [(404, "プロジェクト 'Review' にバッチ 999 はありません。"),
+               (404, "ID 999 のユーザーはいません。"),
+               (422, "Username：NUL 文字（\\u0000）は使えません。")],
+    }  # fmt: skip
+    assert said == expected[locale]
+
+
+def test_refusals_built_with_values_keep_their_english() -> None:
+    from typing import Any
+
+    from pydantic import ValidationError
+
+    from app.errors import Unprocessable
+    from app.i18n import translate
+    from app.llm.endpoints import describe
+    from app.llm.runs import params_of
+    from app.models import JobKind
+    from app.text import check_text
+
+    with pytest.raises(Unprocessable) as caught:
+        check_text("a\x00b", field="username")
+    assert str(caught.value) == "username: must not contain a NUL character (\\u0000)"
+    with pytest.raises(Unprocessable) as caught:
+        check_text("x" * 100_001, field="guidelines", max_length=100_000)
+    assert str(caught.value) == "guidelines: at most 100000 characters"
+
+    def before(exc: Any, cli: bool) -> str:  # the English as it was written before
+        parts = []
+        for error in exc.errors():
+            where = ".".join(str(p) for p in error["loc"] if not isinstance(p, int))
+            message = str(error["msg"]).removeprefix("Value error, ")
+            if where and cli:
+                where = "--" + where.replace("_", "-")
+            parts.append(f"{where}: {message}" if where else message)
+        return "; ".join(parts)
+
+    with pytest.raises(ValidationError) as invalid:
+        params_of(JobKind.GENERATE, {"per_prompt": "x", "temperature": 9, "nope": 1})
+    for cli in (True, False):
+        assert describe(invalid.value, cli=cli) == before(invalid.value, cli)
+    assert translate(describe(invalid.value, cli=False), "de") != before(invalid.value, False)

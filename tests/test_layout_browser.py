@@ -430,3 +430,27 @@ def test_on_a_narrow_screen_the_key_badges_go_with_the_keys_line(chromium: Any, 
         assert page.locator(".keys").is_visible() is shown
         expect(page.get_by_role("button", name="Tasten")).to_be_visible()  # the list stays
         page.context.close()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_api_docs_follow_the_browsers_colour_scheme(
+    chromium: Any, site: Any, scheme: str
+) -> None:
+    url, _ = site
+    context = chromium.new_context(base_url=url, viewport=DESKTOP, color_scheme=scheme)
+    page = context.new_page()
+    page.goto("/docs")
+    expect(page.locator("#swagger-ui .opblock").first).to_be_visible()  # drawn offline
+    swagger = page.locator("#swagger-ui").evaluate("el => getComputedStyle(el).filter")
+    page.goto("/redoc")
+    menu = page.locator(".menu-content")
+    expect(menu).to_be_visible()
+    sidebar = menu.evaluate("el => getComputedStyle(el).backgroundColor")
+    body = page.evaluate("() => getComputedStyle(document.body).backgroundColor")
+    if scheme == "dark":
+        assert "invert" in swagger, swagger
+        assert sidebar == "rgb(30, 31, 36)" and body == "rgb(21, 22, 26)", (sidebar, body)
+    else:
+        assert swagger == "none"
+        assert sidebar == "rgb(250, 250, 250)" and body == "rgb(255, 255, 255)", (sidebar, body)
+    context.close()

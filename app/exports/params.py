@@ -8,7 +8,7 @@ from typing import Any, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from app.exports.registry import FORMATS
-from app.i18n import N_, Text
+from app.i18n import N_, Text, validation_problems
 from app.text import Moment
 
 Split = Literal["train", "validation"]
@@ -94,9 +94,8 @@ class ExportParams(BaseModel):
 
 
 def describe(error: ValidationError) -> str:
-    """One line per problem, ``field: reason``, for the CLI and the API."""
-    lines = []
-    for e in error.errors():
-        where = ".".join(str(part) for part in e["loc"]) or "params"
-        lines.append(f"{where}: {e['msg'].removeprefix('Value error, ')}")
-    return "; ".join(lines)
+    """One line per problem, ``field: reason``, for the CLI and the API (a page shows it
+    in its language)."""
+    return validation_problems(
+        [(".".join(str(part) for part in e["loc"]) or "params", e) for e in error.errors()]
+    )

@@ -70,10 +70,10 @@ def _steps(top: int) -> int:
     return 4 if leading == 2 else 5
 
 
-def _y_ticks(frame: Frame, top: int) -> list[Tick]:
+def _y_ticks(frame: Frame, top: int, locale: str) -> list[Tick]:
     steps = _steps(top)
     values = [top * i // steps for i in range(steps + 1)]
-    return [Tick(frame.y1 - frame.inner_height * v / top, f"{v:,}") for v in values]
+    return [Tick(frame.y1 - frame.inner_height * v / top, i18n.number(v, locale)) for v in values]
 
 
 def _day_ticks(days: Sequence[date], xs: Sequence[float], locale: str) -> list[Tick]:
@@ -122,7 +122,7 @@ def line_chart(
     target_y = frame.y1 - frame.inner_height * target / top
     last = Tick(ys[-1], _on_day(values[-1], days[-1], locale)) if values else None
     x_last = xs[-1] if xs else 0.0
-    return LineChart(frame, line, area, target_y, _y_ticks(frame, top),
+    return LineChart(frame, line, area, target_y, _y_ticks(frame, top, locale),
                      _day_ticks(days, xs, locale), last, x_last)  # fmt: skip
 
 
@@ -168,7 +168,8 @@ def stacked_bars(
                 title = f"{names[s]}: {_on_day(n, day, locale)}"
                 rects.append(Rect(x, base, slot * 0.7, h, s % SERIES_COLOURS, title))
     legend = [(s % SERIES_COLOURS, name) for s, name in enumerate(names)]
-    return BarChart(frame, rects, _y_ticks(frame, top), _day_ticks(days, centres, locale), legend)
+    y_ticks = _y_ticks(frame, top, locale)
+    return BarChart(frame, rects, y_ticks, _day_ticks(days, centres, locale), legend)
 
 
 @dataclass(frozen=True)
@@ -196,6 +197,7 @@ def share_chart(
     items: Sequence[tuple[str, float | None, bool]],
     reference: float | None = None,
     width: int = 720,
+    locale: str = i18n.DEFAULT,
 ) -> ShareChart:
     """Horizontal bars of shares (0–1), one per ``(label, share, flagged)``; None is skipped."""
     shown = [(label, share, flag) for label, share, flag in items if share is not None]
@@ -203,10 +205,11 @@ def share_chart(
     frame = Frame(width=width, height=12 + ROW * max(len(shown), 1) + 30, left=left, right=56)
     bars = [
         ShareBar(short(label), frame.top + i * ROW + 5, frame.inner_width * share,
-                 f"{share:.0%}", flagged)
+                 i18n.percent(share, locale), flagged)
         for i, (label, share, flagged) in enumerate(shown)
     ]  # fmt: skip
-    ticks = [Tick(frame.left + frame.inner_width * q, f"{q:.0%}") for q in (0, 0.25, 0.5, 0.75, 1)]
+    ticks = [Tick(frame.left + frame.inner_width * q, i18n.percent(q, locale))
+             for q in (0, 0.25, 0.5, 0.75, 1)]  # fmt: skip
     ref = None if reference is None else frame.left + frame.inner_width * reference
     return ShareChart(frame, bars, ref, ticks)
 
@@ -259,7 +262,9 @@ class IntervalChart:
     axis_y: float = 0.0
 
 
-def interval_chart(items: Sequence[tuple[str, float, float, float]]) -> IntervalChart:
+def interval_chart(
+    items: Sequence[tuple[str, float, float, float]], locale: str = i18n.DEFAULT
+) -> IntervalChart:
     """One row per ``(label, value, low, high)``: a dot at the value, a bar low–high, on an
     axis of round numbers that spans every interval."""
     lows = [min(v, lo) for _, v, lo, _ in items] or [0.0]
@@ -271,14 +276,17 @@ def interval_chart(items: Sequence[tuple[str, float, float, float]]) -> Interval
     def across(value: float) -> float:
         return PLOT_FROM + (PLOT_TO - PLOT_FROM) * (value - start) / (stop - start)
 
+    def rounded(value: float) -> str:
+        return i18n.decimal(value, locale, 0)
+
     rows = [
-        Interval(short(label), f"{label}: {value:.0f} ({low:.0f}–{high:.0f})",
+        Interval(short(label), f"{label}: {rounded(value)} ({rounded(low)}–{rounded(high)})",
                  12 + i * INTERVAL_ROW + INTERVAL_ROW / 2, across(low), across(high),
                  across(value))
         for i, (label, value, low, high) in enumerate(items)
     ]  # fmt: skip
     count = round((stop - start) / step)
-    ticks = [Tick(across(start + k * step), f"{start + k * step:.0f}") for k in range(count + 1)]
+    ticks = [Tick(across(start + k * step), rounded(start + k * step)) for k in range(count + 1)]
     axis = 12 + INTERVAL_ROW * max(len(items), 1)
     return IntervalChart(rows, ticks, axis + 30, axis_y=axis)
 

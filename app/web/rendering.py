@@ -256,7 +256,9 @@ def translating(locale: str) -> dict[str, Any]:
         "_": gettext,
         "ngettext": ngettext,
         "number": lambda value: i18n.number(value, locale),
-        "decimal": lambda value, digits=1: i18n.decimal(value, locale, digits),
+        "decimal": lambda value, digits=1, signed=False: i18n.decimal(
+            value, locale, digits, signed=signed
+        ),
         "significant": lambda value, digits=3: i18n.significant(value, locale, digits),
         "percent": lambda share, digits=0: i18n.percent(share, locale, digits),
         "when": lambda moment: i18n.when(moment, locale),

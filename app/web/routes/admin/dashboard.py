@@ -39,9 +39,9 @@ def chart_set(board: Dashboard, locale: str = i18n.DEFAULT) -> dict[str, Any]:
         )
     rows = board.annotators
     bias = [(r.username, r.bias.share, r.bias.flagged) for r in rows]
-    found["bias"] = charts.responsive(lambda w: charts.share_chart(bias, 0.5, w))
+    found["bias"] = charts.responsive(lambda w: charts.share_chart(bias, 0.5, w, locale))
     majority = [(r.username, r.majority_share, False) for r in rows]
-    found["majority"] = charts.responsive(lambda w: charts.share_chart(majority, None, w))
+    found["majority"] = charts.responsive(lambda w: charts.share_chart(majority, None, w, locale))
     return found
 
 

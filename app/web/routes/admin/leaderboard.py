@@ -18,6 +18,7 @@ from app.stats import leaderboard
 from app.stats.leaderboard import Leaderboard, LeaderboardParams
 from app.web import charts
 from app.web.deps import SessionDep
+from app.web.rendering import page_locale
 from app.web.routes.admin.common import admin_router, render
 from app.web.routes.loaders import ProjectDep
 
@@ -61,11 +62,11 @@ def leaderboard_page(request: Request, session: SessionDep, project: ProjectDep)
         try:
             board = leaderboard.leaderboard(session, project, params)
         except Unprocessable as exc:
-            error = str(exc)
+            error = exc.text
     chart = None
     if board and board.models:
         rows = [(r.model, r.rating, r.ci_low, r.ci_high) for r in board.models]
-        chart = charts.interval_chart(rows)
+        chart = charts.interval_chart(rows, page_locale(request))
     batches = [b.name for b in list_batches(session, project)]
     view = LeaderboardPage(
         project, params, batches, labeller_names(session, project),
