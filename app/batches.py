@@ -11,6 +11,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from app.errors import DomainError, NotFound
+from app.i18n import N_, Text
 from app.models import Batch, BatchStatus, Project
 
 #: Which statuses each status may move to. Archiving is for good.
@@ -24,7 +25,8 @@ TRANSITIONS: dict[BatchStatus, frozenset[BatchStatus]] = {
 def get_batch(session: Session, project: Project, batch_id: int) -> Batch:
     batch = session.get(Batch, batch_id)
     if batch is None or batch.project_id != project.id:
-        raise NotFound(f"no batch {batch_id} in project {project.name!r}")
+        raise NotFound(N_("no batch %(id)s in project %(project)s"), id=str(batch_id),
+                       project=repr(project.name))  # fmt: skip
     return batch
 
 
@@ -38,7 +40,8 @@ def set_status(session: Session, batch: Batch, status: BatchStatus) -> None:
     if status == batch.status:
         return
     if status not in TRANSITIONS[batch.status]:
-        raise DomainError(f"a batch that is {batch.status.value} cannot become {status.value}")
+        raise DomainError(N_("a batch that is %(status)s cannot become %(target)s"),
+                          status=Text(batch.status.value), target=Text(status.value))  # fmt: skip
     batch.status = status
     session.flush()
 

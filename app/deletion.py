@@ -83,7 +83,8 @@ def batch_id_of(session: Session, project: Project, name: str) -> int:
         select(Batch.id).where(Batch.project_id == project.id, Batch.name == name)
     )
     if found is None:
-        raise DomainError(f"no batch named {name!r} in {project.name!r}")
+        raise DomainError(N_("no batch named %(name)s in %(project)s"), name=repr(name),
+                          project=repr(project.name))  # fmt: skip
     return found
 
 

@@ -235,6 +235,7 @@ def validation_problems(errors: list[tuple[str, Mapping[str, Any]]]) -> Text:
     parts = [
         kept(f"{where}: {error['msg'].removeprefix('Value error, ')}",
              N_("%(field)s: %(problem)s"), field=where, problem=validation_error(error))
+        if where else validation_error(error)
         for where, error in errors
     ]  # fmt: skip
     told = parts[0]

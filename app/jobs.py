@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from app.db import Database
 from app.errors import Conflict
-from app.i18n import N_
+from app.i18n import N_, Text
 from app.models import ACTIVE_JOB_STATUSES, Job, JobKind, JobStatus, Project, utcnow
 
 logger = logging.getLogger(__name__)
@@ -92,8 +92,10 @@ def start_job(
         active = None
     if active is not None:
         raise Conflict(
-            f"job: {active.kind.value} job #{active.id} is already {active.status.value} on "
-            f"this project (one at a time)"
+            N_("job: %(kind)s job #%(id)s is already %(status)s on this project (one at a time)"),
+            kind=Text(active.kind.value),
+            id=str(active.id),
+            status=Text(active.status.value),
         )
     job = Job(project_id=project.id, kind=kind, params=params, origin=origin,
               created_by=created_by, progress={})  # fmt: skip

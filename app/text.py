@@ -17,7 +17,7 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator
 
 from app.errors import Unprocessable
-from app.i18n import N_
+from app.i18n import N_, Text
 
 NAME_LENGTH = 200
 """Names of projects, batches and the like (their columns are VARCHAR(200))."""
@@ -27,13 +27,13 @@ FILENAME_LENGTH = 500
 def problem(value: str, max_length: int | None = None) -> str | None:
     """What is wrong with ``value``, or None."""
     if max_length is not None and len(value) > max_length:
-        return f"at most {max_length} characters"
+        return Text(N_("at most %(most)s characters"), most=str(max_length))
     if "\x00" in value:
-        return "must not contain a NUL character (\\u0000)"
+        return Text(N_("must not contain a NUL character (\\u0000)"))
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        return "must not contain a lone surrogate (half of a UTF-16 pair)"
+        return Text(N_("must not contain a lone surrogate (half of a UTF-16 pair)"))
     return None
 
 
@@ -41,7 +41,7 @@ def check_text(value: str, *, field: str, max_length: int | None = None) -> str:
     """``value`` if it keeps the rules, else a 422 naming ``field``."""
     wrong = problem(value, max_length)
     if wrong is not None:
-        raise Unprocessable(f"{field}: {wrong}", field=field)
+        raise Unprocessable(N_("%(where)s: %(problem)s"), field=field, where=field, problem=wrong)
     return value
 
 

@@ -618,3 +618,64 @@ def test_the_ranking_screen_names_each_place_with_the_noun_as_german_writes_it(
     labels = [label.get_text() for label in soup(page.text).select(".place label")]
     assert labels == ["Platz von Antwort 1", "Platz von Antwort 2", "Platz von Antwort 3"]
     assert leftovers(page.text, english_messages(locale)) == []
+
+
+@pytest.mark.parametrize("locale", ["ja", "de"])
+def test_refusals_built_with_values_are_told_in_the_pages_language(
+    client: TestClient, session: Session, projects: tuple[Project, Project], locale: str
+) -> None:
+    review, _ = projects
+    admin_client(client, session)
+    headers = {"Accept-Language": locale}
+    said = []
+    for method, path, data in [
+        ("post", f"/admin/projects/{review.slug}/batches/999/status", {"status": "paused"}),
+        ("get", "/admin/people/999", None),
+        ("post", "/admin/people", {"username": "a\x00b"}),
+    ]:
+        page = client.request(method, path, data=data, headers=headers)
+        said.append((page.status_code, soup(page.text).select_one("main p").get_text()))  # type: ignore[union-attr]
+    expected = {
+        "de": [(404, "Kein Batch 999 im Projekt 'Review'."), (404, "Kein Benutzer mit der ID 999."),
+               (422, "Username: darf kein NUL-Zeichen (\\u0000) enthalten.")],
+        "ja": [(404, "プロジェクト 'Review' にバッチ 999 はありません。"),
+               (404, "ID 999 のユーザーはいません。"),
+               (422, "Username：NUL 文字（\\u0000）は使えません。")],
+    }  # fmt: skip
+    assert said == expected[locale]
+
+
+def test_refusals_built_with_values_keep_their_english() -> None:
+    from typing import Any
+
+    from pydantic import ValidationError
+
+    from app.errors import Unprocessable
+    from app.i18n import translate
+    from app.llm.endpoints import describe
+    from app.llm.runs import params_of
+    from app.models import JobKind
+    from app.text import check_text
+
+    with pytest.raises(Unprocessable) as caught:
+        check_text("a\x00b", field="username")
+    assert str(caught.value) == "username: must not contain a NUL character (\\u0000)"
+    with pytest.raises(Unprocessable) as caught:
+        check_text("x" * 100_001, field="guidelines", max_length=100_000)
+    assert str(caught.value) == "guidelines: at most 100000 characters"
+
+    def before(exc: Any, cli: bool) -> str:  # the English as it was written before
+        parts = []
+        for error in exc.errors():
+            where = ".".join(str(p) for p in error["loc"] if not isinstance(p, int))
+            message = str(error["msg"]).removeprefix("Value error, ")
+            if where and cli:
+                where = "--" + where.replace("_", "-")
+            parts.append(f"{where}: {message}" if where else message)
+        return "; ".join(parts)
+
+    with pytest.raises(ValidationError) as invalid:
+        params_of(JobKind.GENERATE, {"per_prompt": "x", "temperature": 9, "nope": 1})
+    for cli in (True, False):
+        assert describe(invalid.value, cli=cli) == before(invalid.value, cli)
+    assert translate(describe(invalid.value, cli=False), "de") != before(invalid.value, False)

@@ -66,7 +66,7 @@ def hash_token(token: str) -> str:
 def get_user(session: Session, username: str) -> User:
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
-        raise NotFound(f"no user named {username!r}")
+        raise NotFound(N_("no user named %(name)s"), name=repr(username))
     return user
 
 

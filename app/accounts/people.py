@@ -59,7 +59,7 @@ def list_people(session: Session) -> list[Person]:
 def get_person(session: Session, user_id: int) -> User:
     user = session.get(User, user_id)
     if user is None:
-        raise NotFound(f"no user with id {user_id}")
+        raise NotFound(N_("no user with id %(id)s"), id=str(user_id))
     return user
 
 
@@ -106,7 +106,9 @@ def list_tokens(session: Session, user: User) -> list[ApiToken]:
 def revoke_token(session: Session, user: User, token_id: int) -> None:
     token = session.get(ApiToken, token_id)
     if token is None or token.user_id != user.id:
-        raise NotFound(f"{user.username} has no token {token_id}")
+        raise NotFound(
+            N_("%(username)s has no token %(id)s"), username=user.username, id=str(token_id)
+        )
     if token.revoked_at is None:
         token.revoked_at = utcnow()
         session.flush()

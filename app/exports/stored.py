@@ -21,6 +21,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from app.errors import NotFound
+from app.i18n import N_
 from app.models import Export, ExportFile, Project
 
 READ_BYTES = 1024 * 1024
@@ -149,7 +150,7 @@ def stored_name(session: Session, project: Project, export_id: int) -> str:
     )
     manifest = session.scalar(stmt)
     if manifest is None:
-        raise NotFound(f"no stored file for export {export_id} of this project")
+        raise NotFound(N_("no stored file for export %(id)s of this project"), id=str(export_id))
     return str(manifest.get("file") or f"export-{export_id}.jsonl")
 
 

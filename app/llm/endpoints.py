@@ -18,6 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.errors import Unprocessable
+from app.i18n import N_, validation_problems
 
 DEFAULT_KEY_ENV = "ARBITER_LLM_API_KEY"
 LABEL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,99}$")
@@ -119,11 +120,10 @@ def describe(exc: Any, *, cli: bool = True) -> str:
     parts = []
     for error in exc.errors():
         where = ".".join(str(p) for p in error["loc"] if not isinstance(p, int))
-        message = str(error["msg"]).removeprefix("Value error, ")
         if where and cli:
             where = "--" + where.replace("_", "-")
-        parts.append(f"{where}: {message}" if where else message)
-    return "; ".join(parts)
+        parts.append((where, error))
+    return validation_problems(parts)
 
 
 def api_key(env: str, *, required: bool) -> str | None:
@@ -131,5 +131,5 @@ def api_key(env: str, *, required: bool) -> str | None:
     servers need none), an unset variable that was named explicitly is an error."""
     value = os.environ.get(env, "").strip()
     if not value and required:
-        raise Unprocessable(f"api_key_env: the environment variable {env} is not set")
+        raise Unprocessable(N_("api_key_env: the environment variable %(env)s is not set"), env=env)
     return value or None

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from app.annotation import active, tallies
 from app.db import Database
 from app.errors import NotFound
+from app.i18n import N_
 from app.importing.rows import MAX_CANDIDATE_CHARS
 from app.llm.client import CallFailed, ChatClient, Reply, bounded_map, until
 from app.llm.endpoints import Endpoint, GenerateParams
@@ -79,7 +80,8 @@ def chosen_batches(session: Session, project: Project, names: list[str]) -> list
     by_name = {b.name: b for b in found}
     missing = [n for n in names if n not in by_name]
     if missing:
-        raise NotFound(f"batch: no batch named {missing[0]!r} in project {project.name!r}")
+        raise NotFound(N_("batch: no batch named %(name)s in project %(project)s"),
+                       name=repr(missing[0]), project=repr(project.name))  # fmt: skip
     return [by_name[n] for n in dict.fromkeys(names)]
 
 

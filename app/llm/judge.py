@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, aliased
 
 from app.db import Database
 from app.errors import Conflict
+from app.i18n import N_
 from app.importing.labels import inactive_annotator
 from app.llm import verdicts
 from app.llm.client import CallFailed, ChatClient, Reply, bounded_map, until
@@ -87,7 +88,8 @@ def judge_annotator(session: Session, label: str) -> User:
     """The annotator ``judge:LABEL`` (made on first use); never a person's login."""
     user = inactive_annotator(session, judge_username(label))
     if user.is_active:
-        raise Conflict(f"model: {user.username} is a person's login; choose another LABEL")
+        raise Conflict(N_("model: %(username)s is a person's login; choose another LABEL"),
+                       username=user.username)  # fmt: skip
     return user
 
 

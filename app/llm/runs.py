@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from app import jobs
 from app.db import Database
 from app.errors import Unprocessable
+from app.i18n import N_, Text
 from app.llm import judge
 from app.llm.client import ChatClient, RetryPolicy
 from app.llm.endpoints import (
@@ -73,7 +74,9 @@ def start_run(
     except ValidationError as exc:
         raise Unprocessable(describe(exc, cli=False)) from None
     except ValueError as exc:
-        raise Unprocessable(f"rubric: {exc}") from None
+        reason = exc.args[0] if len(exc.args) == 1 and isinstance(exc.args[0], str) else str(exc)
+        shown = reason if isinstance(reason, Text) else Text(reason)
+        raise Unprocessable(N_("rubric: %(problem)s"), problem=shown) from None
     api_key(params.api_key_env, required=params.api_key_env != DEFAULT_KEY_ENV)
     chosen_batches(session, project, params.batch)  # a batch that does not exist: 404 now
     return jobs.start_job(

@@ -194,7 +194,9 @@ def _batch_ids(session: Session, project: Project, names: list[str]) -> list[int
     missing = sorted(set(names) - set(found))
     if missing:
         raise Unprocessable(
-            f"batch: no batch named {', '.join(missing)} in this project", field="batch"
+            N_("batch: no batch named %(names)s in this project"),
+            field="batch",
+            names=", ".join(missing),
         )
     return list(found.values())
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.db import Database
 from app.errors import Unprocessable
+from app.i18n import N_
 from app.settings import Settings
 from app.text import first_problem
 
@@ -69,7 +70,7 @@ async def clean_input(request: Request) -> None:
                 return  # malformed: the route's own parsing answers that
     if found is not None:
         where, wrong = found
-        raise Unprocessable(f"{where}: {wrong}", field=where)
+        raise Unprocessable(N_("%(where)s: %(problem)s"), field=where, where=where, problem=wrong)
 
 
 def _pairs_problem(pairs: list[tuple[str, str]]) -> tuple[str, str] | None:

@@ -163,7 +163,7 @@ async def _invalid_request(request: Request, exc: RequestValidationError) -> Res
     name anything (an id out of range, a NUL in a slug) names nothing: 404."""
     errors = exc.errors()
     if any(error["loc"][:1] == ("path",) for error in errors):
-        return await _domain_error(request, NotFound("no such page or resource"))
+        return await _domain_error(request, NotFound(N_("no such page or resource")))
     problems: list[Text] = []
     for error in errors[:MAX_PROBLEMS]:
         where = ".".join(_short(str(part)) for part in error["loc"] if part != "body")
@@ -189,7 +189,7 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> Response
     holding a number too long to convert: that is a malformed body too (422, not 400)."""
     if exc.status_code == 400 and isinstance(exc.__cause__, RecursionError | ValueError):
         return await _domain_error(
-            request, Unprocessable("the JSON body is nested too deeply or a number is too long")
+            request, Unprocessable(N_("the JSON body is nested too deeply or a number is too long"))
         )
     if exc.status_code in PAGE_ERRORS and not wants_json(request):
         headers = dict(exc.headers) if exc.headers else None
