@@ -679,3 +679,16 @@ def test_refusals_built_with_values_keep_their_english() -> None:
     for cli in (True, False):
         assert describe(invalid.value, cli=cli) == before(invalid.value, cli)
     assert translate(describe(invalid.value, cli=False), "de") != before(invalid.value, False)
+
+
+def test_a_projects_summary_names_its_settings_in_the_pages_language(
+    client: TestClient, session: Session, projects: tuple[Project, Project]
+) -> None:
+    review, _ = projects
+    admin_client(client, session)
+    page = client.get(f"/admin/projects/{review.slug}", headers={"Accept-Language": "de"})
+    summary = " ".join(
+        soup(page.text).select_one("#summary-title").find_parent("section").get_text().split()
+    )  # type: ignore[union-attr]
+    assert "Unentschieden erlaubt" in summary and "Einzelbewertung aus" in summary, summary
+    assert not re.search(r"\b(allowed|off|optional)\b", summary), summary
