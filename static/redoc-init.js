@@ -6,6 +6,9 @@
   var theme = dark ? {
     colors: {
       primary: { main: "#7aa7ff" },
+      success: { main: "#6fd08c" },
+      error: { main: "#ff8a80" },
+      warning: { main: "#f2a900" },
       text: { primary: "#ececf1", secondary: "#a9aab3" },
       border: { dark: "#3a3b44", light: "#2c2d35" },
       gray: { 50: "#1e1f24", 100: "#272830" },

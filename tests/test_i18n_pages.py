@@ -679,3 +679,42 @@ def test_refusals_built_with_values_keep_their_english() -> None:
     for cli in (True, False):
         assert describe(invalid.value, cli=cli) == before(invalid.value, cli)
     assert translate(describe(invalid.value, cli=False), "de") != before(invalid.value, False)
+
+
+def test_a_projects_summary_names_its_settings_in_the_pages_language(
+    client: TestClient, session: Session, projects: tuple[Project, Project]
+) -> None:
+    review, _ = projects
+    admin_client(client, session)
+    page = client.get(f"/admin/projects/{review.slug}", headers={"Accept-Language": "de"})
+    summary = " ".join(
+        soup(page.text).select_one("#summary-title").find_parent("section").get_text().split()
+    )  # type: ignore[union-attr]
+    assert "Unentschieden erlaubt" in summary and "Einzelbewertung aus" in summary, summary
+    assert not re.search(r"\b(allowed|off|optional)\b", summary), summary
+
+
+def test_each_kind_of_validation_error_keeps_pydantics_english_and_is_translated() -> None:
+    from typing import Literal
+
+    from pydantic import BaseModel, Field, ValidationError
+
+    from app.i18n import translate, validation_error
+
+    class Form(BaseModel):
+        key: str = Field(pattern=r"^[a-z]+$")
+        size: Literal["s", "m"]
+        when: float = Field(allow_inf_nan=False)
+        uuid: bytes = Field(max_length=1)
+
+    with pytest.raises(ValidationError) as caught:
+        Form.model_validate({"key": "A", "size": "x", "when": "inf", "uuid": b"ab"})
+    errors = caught.value.errors()
+    messages = [validation_error(error) for error in errors]
+    assert messages == [str(error["msg"]) for error in errors]
+    assert [translate(m, "de") for m in messages] == [
+        "sollte dem Muster '^[a-z]+$' entsprechen",
+        "sollte eines von 's', 'm' sein",
+        "sollte eine Zahl sein",
+        "ist nicht gültig",
+    ]

@@ -452,7 +452,8 @@ def _apply_pending(
         if owned.project.id != project.id:
             raise NotFound(N_("that pair belongs to another project"))
     except (DomainError, ValidationError, KeyError, TypeError, ValueError) as exc:
-        error = Text(GONE, why=str(exc))
+        why = exc.text if isinstance(exc, DomainError) else str(exc)
+        error = Text(GONE, why=why if isinstance(why, Text) else Text(why))
         return _view(request, session, settings, user, project, error=error)
     if pending.get("rationale_dropped"):
         return _view(request, session, settings, user, project, show=owned.assignment,
