@@ -326,9 +326,9 @@ def comparison_votes(
     # (a slice has a few dozen distinct counts for a thousand comparisons).
     shared: dict[tuple[int, int, int, int], Votes] = {}
     decided = selection.decided
-    for cid, pid, a, b, settled, *counts in fetch_all(session, stmt):
+    for cid, pid, a, b, settled, for_a, for_b, ties, both_bad in fetch_all(session, stmt):
         if pid in wanted:  # the sums are integers, 0 without judgements (the outer join)
-            counted = (counts[0], counts[1], counts[2], counts[3])
+            counted = (for_a, for_b, ties, both_bad)
             if settled is not None:
                 yield ComparisonVotes(cid, pid, a, b, Adjudicated(*counted, Outcome(settled)))
                 continue

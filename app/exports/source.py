@@ -272,15 +272,20 @@ def _add_texts(
     """Texts of the candidates that carry a label (votes or ratings), and no others; with
     ``thresholds``, only those of the comparisons that give a pair."""
     wanted: set[int] = set()
+    add = wanted.add
     for group in groups.values():
-        wanted.update(group.ratings)
-        wanted.update(group.scores)
+        if group.ratings:
+            wanted.update(group.ratings)
+        if group.scores:
+            wanted.update(group.scores)
         for c in group.comparisons:
             if thresholds is not None:
                 if c.votes.left_out_reason(thresholds) is None:
-                    wanted.update((c.candidate_a_id, c.candidate_b_id))
+                    add(c.candidate_a_id)
+                    add(c.candidate_b_id)
             elif c.votes.outcome is not None:  # votes, or an adjudication without any
-                wanted.update((c.candidate_a_id, c.candidate_b_id))
+                add(c.candidate_a_id)
+                add(c.candidate_b_id)
     if not wanted:
         return
     by_prompt: dict[int, dict[int, str]] = defaultdict(dict)
