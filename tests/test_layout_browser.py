@@ -456,3 +456,19 @@ def test_the_api_docs_follow_the_browsers_colour_scheme(
         assert swagger == "none"
         assert sidebar == "rgb(250, 250, 250)" and body == "rgb(255, 255, 255)", (sidebar, body)
     context.close()
+
+
+def test_on_a_phone_the_item_list_shows_each_pairs_outcome_without_scrolling(
+    chromium: Any, site: Any
+) -> None:
+    url, logins = site
+    page = logged_in(chromium, url, "admin", logins["admin"], PHONE)
+    page.goto("/admin/projects/demo-labelled/items")
+    items = page.locator("table.items")
+    edge = page.locator(".table-scroll", has=items).evaluate(
+        "el => el.getBoundingClientRect().left + el.clientWidth"
+    )
+    head = items.locator("thead th", has_text="Outcome").bounding_box()
+    assert head is not None and head["x"] + head["width"] <= edge, (head, edge)
+    expect(items.locator("thead th", has_text="Batch")).to_be_hidden()  # it is in the filter
+    page.context.close()
