@@ -192,9 +192,10 @@ def when(moment: datetime | str, locale: str) -> str:
 WORDS = (
     N_("queued"), N_("running"), N_("done"), N_("failed"), N_("interrupted"),
     N_("generate"), N_("judge"), N_("active"), N_("paused"), N_("archived"),
+    N_("admin"), N_("annotator"),
 )  # fmt: skip
-"""Values of the app's own states (a job's status and kind, a batch's status) that pages show
-through ``tr``: marked here so the catalogs hold them."""
+"""Values of the app's own states (a job's status and kind, a batch's status, a role) that
+pages show through ``tr``: marked here so the catalogs hold them."""
 
 
 VALIDATION = {

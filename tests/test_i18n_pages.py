@@ -718,3 +718,14 @@ def test_each_kind_of_validation_error_keeps_pydantics_english_and_is_translated
         "sollte eine Zahl sein",
         "ist nicht gültig",
     ]
+
+
+def test_the_people_list_names_each_role_in_the_pages_language(
+    client: TestClient, session: Session
+) -> None:
+    admin = admin_client(client, session)
+    page = soup(client.get("/admin/people", headers={"Accept-Language": "ja"}).text)
+    cells = {td.get_text(strip=True) for td in page.select("tbody td")}
+    assert "管理者" in cells and "admin" not in cells
+    person = soup(client.get(f"/admin/people/{admin.id}", headers={"Accept-Language": "de"}).text)
+    assert "Administrator" in [dd.get_text(strip=True) for dd in person.select("dd")]
