@@ -458,17 +458,21 @@ def test_the_api_docs_follow_the_browsers_colour_scheme(
     context.close()
 
 
+@pytest.mark.parametrize(("locale", "outcome", "agreement", "batch"), [
+    ("en-US", "Outcome", "Agreement", "Batch"), ("de-DE", "Ergebnis", "Übereinstimmung", "Batch"),
+])  # fmt: skip
 def test_on_a_phone_the_item_list_shows_each_pairs_outcome_without_scrolling(
-    chromium: Any, site: Any
+    chromium: Any, site: Any, locale: str, outcome: str, agreement: str, batch: str
 ) -> None:
     url, logins = site
-    page = logged_in(chromium, url, "admin", logins["admin"], PHONE)
+    page = logged_in(chromium, url, "admin", logins["admin"], PHONE, locale=locale)
     page.goto("/admin/projects/demo-labelled/items")
     items = page.locator("table.items")
     edge = page.locator(".table-scroll", has=items).evaluate(
         "el => el.getBoundingClientRect().left + el.clientWidth"
     )
-    head = items.locator("thead th", has_text="Outcome").bounding_box()
-    assert head is not None and head["x"] + head["width"] <= edge, (head, edge)
-    expect(items.locator("thead th", has_text="Batch")).to_be_hidden()  # it is in the filter
+    for name in (outcome, agreement):
+        head = items.locator("thead th", has_text=name).bounding_box()
+        assert head is not None and head["x"] + head["width"] <= edge, (name, head, edge)
+    expect(items.locator("thead th", has_text=batch)).to_be_hidden()  # it is in the filter
     page.context.close()
