@@ -694,6 +694,27 @@ def test_a_projects_summary_names_its_settings_in_the_pages_language(
     assert not re.search(r"\b(allowed|off|optional)\b", summary), summary
 
 
+def test_the_settings_forms_choices_read_as_whole_sentences_in_the_pages_language(
+    client: TestClient, session: Session, projects: tuple[Project, Project]
+) -> None:
+    review, _ = projects
+    admin_client(client, session)
+    url = f"/admin/projects/{review.slug}/settings"
+    labels = {
+        language: [
+            " ".join(label.get_text().split())
+            for label in soup(client.get(url, headers={"Accept-Language": language}).text).select(
+                "label.check"
+            )
+        ]
+        for language in ("de", "ja")
+    }
+    assert "Unentschieden erlauben (beide annehmbar, keine besser)" in labels["de"], labels
+    assert "「どちらも悪い」を許可する（どちらも許容できない）" in labels["ja"], labels
+    page = client.get(url, headers={"Accept-Language": "de"}).text
+    assert "HelpSteer2 (5 Aspekte, 0–4)" in page and "aspects" not in page
+
+
 def test_each_kind_of_validation_error_keeps_pydantics_english_and_is_translated() -> None:
     from typing import Literal
 
