@@ -258,7 +258,7 @@ def test_the_protocol_radios_are_off_once_a_batch_is_imported_and_saving_keeps_i
     assert "Fixed once a batch" in page.find(id="protocol-help").get_text()  # type: ignore[union-attr]
     kept = page.find("input", attrs={"name": "protocol", "type": "hidden"})
     assert kept is not None and kept["value"] == "ranking"  # what the form sends, radios off
-    saved = client.post("/admin/projects/ranked/settings",
+    saved = client.post("/admin/projects/ranked/settings", follow_redirects=False,
                         data={**FORM, "name": "Ranked", "protocol": "ranking"})  # fmt: skip
     assert saved.status_code == 303, saved.text
     session.expire_all()
