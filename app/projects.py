@@ -142,7 +142,7 @@ def update_project(session: Session, project: Project, settings: ProjectSettings
     if session.scalar(taken) is not None:
         raise Conflict(N_("project %(name)s already exists"), name=repr(settings.name))
     _refuse_anothers_slug(session, settings.name, project)
-    if settings.protocol is not project.protocol and _has_work(session, project):
+    if settings.protocol is not project.protocol and protocol_fixed(session, project):
         raise Conflict(
             N_(
                 "protocol: fixed once a batch is imported (make a second project over the same "
@@ -155,7 +155,8 @@ def update_project(session: Session, project: Project, settings: ProjectSettings
     session.flush()
 
 
-def _has_work(session: Session, project: Project) -> bool:
+def protocol_fixed(session: Session, project: Project) -> bool:
+    """Whether the project holds pairs already (a batch was imported): its protocol stays."""
     return session.scalar(select(exists().where(Comparison.project_id == project.id))) or False
 
 

@@ -9,10 +9,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from app.db import Database
-from app.models import Project, RationaleMode
+from app.models import Project, Protocol, RationaleMode
 from app.projects import get_project, member_names
 from tests.clients import soup
-from tests.factories import make_annotator
+from tests.factories import make_annotator, make_project
 from tests.factories_admin import HX, admin_client, judge, project_with_comparisons, reading
 
 FORM = {
@@ -237,6 +237,32 @@ def test_a_rubric_preset_fills_the_box_and_the_protocol_is_saved(
     with reading(db) as s:
         saved = get_project(s, "helpful-answers")
         assert (saved.protocol.value, saved.max_strength, len(saved.rubric)) == ("rating", 3, 5)
+
+
+def test_the_protocol_radios_are_off_once_a_batch_is_imported_and_saving_keeps_it(
+    client: TestClient, session: Session
+) -> None:
+    admin_client(client, session)
+    project_with_comparisons(session, 1, name="Ranked", protocol=Protocol.RANKING)
+    make_project(session, name="Empty")
+    session.commit()
+    empty = soup(client.get("/admin/projects/empty/settings").text)
+    radios = empty.find_all("input", attrs={"name": "protocol", "type": "radio"})
+    assert len(radios) == 3 and not any(r.has_attr("disabled") for r in radios)
+    assert empty.find("input", attrs={"name": "protocol", "type": "hidden"}) is None
+    page = soup(client.get("/admin/projects/ranked/settings").text)
+    radios = page.find_all("input", attrs={"name": "protocol", "type": "radio"})
+    assert len(radios) == 3 and all(r.has_attr("disabled") for r in radios)
+    assert [r["value"] for r in radios if r.has_attr("checked")] == ["ranking"]
+    assert all(r["aria-describedby"] == "protocol-help" for r in radios)
+    assert "Fixed once a batch" in page.find(id="protocol-help").get_text()  # type: ignore[union-attr]
+    kept = page.find("input", attrs={"name": "protocol", "type": "hidden"})
+    assert kept is not None and kept["value"] == "ranking"  # what the form sends, radios off
+    saved = client.post("/admin/projects/ranked/settings", follow_redirects=False,
+                        data={**FORM, "name": "Ranked", "protocol": "ranking"})  # fmt: skip
+    assert saved.status_code == 303, saved.text
+    session.expire_all()
+    assert get_project(session, "ranked").protocol is Protocol.RANKING
 
 
 def test_a_bad_rubric_and_a_protocol_change_after_import_are_refused_on_the_form(

@@ -476,3 +476,213 @@ def test_on_a_phone_the_item_list_shows_each_pairs_outcome_without_scrolling(
         assert head is not None and head["x"] + head["width"] <= edge, (name, head, edge)
     expect(items.locator("thead th", has_text=batch)).to_be_hidden()  # it is in the filter
     page.context.close()
+
+
+def upload_preview(page: Any, folder: Path) -> None:
+    """The demo project's upload preview of a small CSV (column pickers and its first rows)."""
+    sample = folder / "sample.csv"
+    sample.write_text("prompt,chosen,rejected,source\n" + "".join(
+        f'"Question {i}: what is {i}+{i}?","{2 * i}","{2 * i + 1}",web\n' for i in range(5)
+    ))  # fmt: skip
+    page.goto("/admin/projects/demo")
+    page.locator("#batch-file").set_input_files(str(sample))
+    page.locator("button[formaction$='/preview'], button[hx-post$='/preview']").first.click()
+    expect(page.locator(".file-preview .mapping-grid select").first).to_be_visible()
+
+
+def test_in_german_each_column_picker_is_as_wide_as_its_choices(
+    chromium: Any, site: Any, tmp_path: Path
+) -> None:
+    url, logins = site
+    page = logged_in(chromium, url, "admin", logins["admin"], DESKTOP, locale="de-DE")
+    upload_preview(page, tmp_path)
+    selects = page.locator(".mapping-grid select")
+    assert selects.count() >= 3
+    expect(selects.first.locator("option").first).to_have_text("wie benannt")
+    for select in selects.all():
+        widths = select.evaluate(
+            "el => { const shown = el.getBoundingClientRect().width;"
+            " el.style.width = 'max-content'; const needed = el.getBoundingClientRect().width;"
+            " el.style.width = ''; return [shown, needed]; }"
+        )
+        assert widths[0] >= widths[1] - 0.5, widths  # not cut to "wie benann"
+    page.context.close()
+
+
+def test_on_a_phone_the_upload_preview_scrolls_rather_than_split_a_prompts_words(
+    chromium: Any, site: Any, tmp_path: Path
+) -> None:
+    url, logins = site
+    page = logged_in(chromium, url, "admin", logins["admin"], PHONE)
+    upload_preview(page, tmp_path)
+    scroller = page.locator(".preview-rows")
+    assert scroller.evaluate("el => el.scrollWidth > el.clientWidth"), "the table scrolls"
+    prompt = scroller.locator("tbody td", has_text="Question 0:")
+    words = prompt.evaluate(WORD_LINES)
+    assert [w for w, _ in words][:2] == ["Question", "0:"]
+    assert all(lines == 1 for _, lines in words), words  # not "Questio" / "n 0:"
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
+    page.context.close()
+
+
+def tops(page: Any, *selectors: str) -> list[float]:
+    return [page.locator(s).first.bounding_box()["y"] for s in selectors]
+
+
+def test_side_by_side_fields_on_the_models_page_start_level(chromium: Any, site: Any) -> None:
+    url, logins = site
+    page = logged_in(chromium, url, "admin", logins["admin"], DESKTOP)
+    page.goto("/admin/projects/demo-labelled/models")
+    kinds = page.locator("[id$='-concurrency']").evaluate_all("els => els.map(e => e.id)")
+    assert kinds, "a form with a concurrency field"
+    for kind in (k.removesuffix("-concurrency") for k in kinds):
+        labels = tops(page, f"label[for={kind}-concurrency]", f"label[for={kind}-key]")
+        inputs = tops(page, f"#{kind}-concurrency", f"#{kind}-key")
+        assert abs(labels[0] - labels[1]) <= 1 and abs(inputs[0] - inputs[1]) <= 1, (
+            kind,
+            labels,
+            inputs,
+        )
+    page.context.close()
+
+
+@pytest.mark.parametrize("locale", ["en-US", "de-DE"])
+def test_the_item_filters_labels_and_controls_stand_level(
+    chromium: Any, site: Any, locale: str
+) -> None:
+    url, logins = site
+    page = logged_in(chromium, url, "admin", logins["admin"], DESKTOP, locale=locale)
+    page.goto("/admin/projects/demo-labelled/items")
+    expect(page.locator("#agreement-help")).to_be_visible()  # the hint below one input
+    labels = tops(page, "label[for=batch]", "label[for=annotator]", "label[for=agreement_below]")
+    controls = tops(page, "#batch", "#annotator", "#agreement_below")
+    assert max(labels) - min(labels) <= 1, labels
+    assert max(controls) - min(controls) <= 1, controls
+    middle = [b["y"] + b["height"] / 2 for b in (
+        page.locator("#batch").bounding_box(),
+        page.locator(".item-filters button[type=submit]").bounding_box(),
+        page.locator(".item-filters label.check").first.bounding_box(),
+    )]  # fmt: skip
+    assert max(middle) - min(middle) <= 4, middle  # Show and the boxes beside the controls
+    page.context.close()
+
+
+def test_on_a_phone_in_japanese_the_item_filters_checkboxes_keep_their_words(
+    chromium: Any, site: Any
+) -> None:
+    url, logins = site
+    page = logged_in(chromium, url, "admin", logins["admin"], PHONE, locale="ja-JP")
+    page.goto("/admin/projects/demo-labelled/items")
+    checks = page.locator(".item-filters label.check")
+    assert checks.count() == 3
+    for check in checks.all():
+        lines = [line for line in check.evaluate(LINES) if line]
+        assert len(lines) == 1, lines  # not "ゴー" / "ルド"
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
+    page.context.close()
+
+
+@pytest.mark.parametrize("path", ["/no/such/page", "/logout"], ids=["404", "405"])
+def test_a_cards_room_below_its_last_line_is_the_room_above_its_first(
+    chromium: Any, site: Any, path: str
+) -> None:
+    url, logins = site
+    page = logged_in(chromium, url, "admin", logins["admin"], DESKTOP)
+    page.goto(path)
+    gaps = page.locator("main .panel").first.evaluate(
+        "el => { const r = el.getBoundingClientRect(),"
+        " first = el.firstElementChild.getBoundingClientRect(),"
+        " shown = [...el.children].filter(c => c.offsetParent !== null),"
+        " last = shown[shown.length - 1].getBoundingClientRect();"
+        " return [first.top - r.top, r.bottom - last.bottom]; }"
+    )
+    assert abs(gaps[0] - gaps[1]) <= 1, gaps
+    page.context.close()
+
+
+CONTRAST = (
+    "el => { const rgb = c => c.match(/[\\d.]+/g).map(Number);"
+    " const lum = c => { const [r, g, b] = rgb(c).slice(0, 3).map(v => { v /= 255;"
+    "  return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });"
+    "  return 0.2126 * r + 0.7152 * g + 0.0722 * b; };"
+    " let bg = 'rgb(255, 255, 255)';"
+    " for (let e = el; e; e = e.parentElement) { const c = getComputedStyle(e).backgroundColor;"
+    "  const v = rgb(c); if (v.length < 4 || v[3] > 0.5) { bg = c; break; } }"
+    " const a = lum(getComputedStyle(el).color), b = lum(bg);"
+    " return [el.textContent.trim(), (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)]; }"
+)
+"""An element's text and the contrast of its colour on the background behind it."""
+
+
+def test_in_a_dark_browser_the_api_docs_buttons_tabs_and_verbs_are_legible(
+    chromium: Any, site: Any
+) -> None:
+    url, _ = site
+    context = chromium.new_context(base_url=url, viewport=DESKTOP, color_scheme="dark")
+    page = context.new_page()
+    page.goto("/docs")
+    names = page.locator("#swagger-ui section.models button")
+    expect(names.first).to_be_visible()
+    assert names.count() >= 3
+    for text, ratio in names.evaluate_all(f"els => els.map({CONTRAST})"):
+        assert ratio >= 4.5, (text, ratio)  # under the inversion, which keeps it
+    page.goto("/redoc")
+    tabs = page.locator("#redoc .react-tabs__tab--selected")
+    expect(tabs.first).to_be_attached()
+    verbs = page.locator("#redoc :is(.http-verb, .operation-type)")
+    assert verbs.count() >= 3
+    shown = tabs.evaluate_all(f"els => els.map({CONTRAST})")
+    shown += verbs.evaluate_all(f"els => els.map({CONTRAST})")
+    for text, ratio in shown:
+        assert ratio >= 4.5, (text, ratio)
+    context.close()
+
+
+def test_on_a_phone_the_leaderboard_keeps_each_models_name_whole(chromium: Any, site: Any) -> None:
+    url, logins = site
+    page = logged_in(chromium, url, "admin", logins["admin"], PHONE)
+    page.goto("/admin/projects/demo-labelled/leaderboard")
+    names = page.locator(":is(table.ratings tbody, table.win-rates) th bdi")
+    assert names.count() >= 6
+    assert any("-" in name for name in names.all_inner_texts())  # "demo-large"
+    for name in names.all():
+        lines = [line for line in name.evaluate(LINES) if line]
+        assert len(lines) == 1, lines
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
+    page.context.close()
+
+
+TEXT_LINES = (
+    "el => { const lines = [];"
+    " const walk = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);"
+    " while (walk.nextNode()) { const node = walk.currentNode;"
+    "  for (let i = 0; i < node.data.length; i++) { if (!node.data[i].trim()) continue;"
+    "   const range = document.createRange(); range.setStart(node, i); range.setEnd(node, i + 1);"
+    "   const r = range.getBoundingClientRect(), mid = (r.top + r.bottom) / 2;"
+    "   const line = lines.find(l => mid >= l.top && mid <= l.bottom);"
+    "   if (line) line.text += node.data[i];"
+    "   else lines.push({top: r.top, bottom: r.bottom, text: node.data[i]}); } }"
+    " return lines.map(l => l.text); }"
+)
+"""An element's text line by line, a character on the line its middle falls in (so a smaller
+font's characters, as in <code>, count on their line)."""
+TRAILING = "。、．.,:：）)」』"
+
+
+def test_on_a_phone_in_japanese_no_hint_or_paragraph_ends_on_one_character(
+    chromium: Any, site: Any
+) -> None:
+    url, logins = site
+    page = logged_in(chromium, url, "admin", logins["admin"], PHONE, locale="ja-JP")
+    page.goto("/admin/projects/demo-labelled/settings")
+    expect(page.locator("#protocol-help")).to_be_visible()
+    texts = page.locator("main :is(p, .hint, label, dd):visible").all()
+    assert len(texts) >= 10
+    wrapped = 0
+    for text in texts:
+        lines = text.evaluate(TEXT_LINES)
+        if len(lines) > 1:
+            wrapped += 1
+            assert len(lines[-1].rstrip(TRAILING)) >= 2, lines  # not "…くださ" / "い。"
+    assert wrapped >= 3
+    page.context.close()

@@ -114,10 +114,18 @@ SettingsFormDep = Annotated[SettingsForm, Depends(settings_form)]
 
 
 def _form_page(
-    request: Request, form: SettingsForm, project: Project | None, status_code: int = 200
+    request: Request,
+    form: SettingsForm,
+    project: Project | None,
+    status_code: int = 200,
+    *,
+    protocol_fixed: bool = False,
 ) -> Response:
+    """The settings form; where the project's protocol is fixed its radios are shown off,
+    the project's own protocol ticked (the server refuses a change all the same)."""
     context = {
         "form": form.values,
+        "protocol_fixed": protocol_fixed,
         "errors": form.errors,
         "project": project,
         "preview": render_markdown(form.values["guidelines"]),
@@ -129,10 +137,17 @@ def _form_page(
     return render(request, "project_form.html", context, block=block, status_code=status_code)
 
 
-def _save(request: Request, form: SettingsForm, project: Project | None, save: Any) -> Response:
+def _save(
+    request: Request,
+    form: SettingsForm,
+    project: Project | None,
+    save: Any,
+    *,
+    protocol_fixed: bool = False,
+) -> Response:
     """Preview, or validate and save; a refused form comes back with its errors (422)."""
     if form.action == "preview" or form.action.startswith("preset:"):
-        return _form_page(request, form, project)
+        return _form_page(request, form, project, protocol_fixed=protocol_fixed)
     settings = form.validate()
     if settings is not None:
         try:
@@ -145,7 +160,7 @@ def _save(request: Request, form: SettingsForm, project: Project | None, save: A
                 f"/admin/projects/{saved.slug}",
                 Text(N_("Saved %(name)s."), name=saved.name),
             )
-    return _form_page(request, form, project, status_code=422)
+    return _form_page(request, form, project, status_code=422, protocol_fixed=protocol_fixed)
 
 
 def _refusal(request: Request, exc: DomainError) -> str:
@@ -170,8 +185,10 @@ def create_project(request: Request, session: SessionDep, form: SettingsFormDep)
 
 
 @router.get("/projects/{slug}/settings")
-def edit_project(request: Request, project: ProjectDep) -> Response:
-    return _form_page(request, SettingsForm.of(ProjectSettings.of(project)), project)
+def edit_project(request: Request, session: SessionDep, project: ProjectDep) -> Response:
+    form = SettingsForm.of(ProjectSettings.of(project))
+    fixed = projects.protocol_fixed(session, project)
+    return _form_page(request, form, project, protocol_fixed=fixed)
 
 
 @router.post("/projects/{slug}/settings")
@@ -182,4 +199,5 @@ def update_project(
         projects.update_project(session, project, settings)
         return project
 
-    return _save(request, form, project, save)
+    fixed = projects.protocol_fixed(session, project)
+    return _save(request, form, project, save, protocol_fixed=fixed)
