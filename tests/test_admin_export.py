@@ -183,14 +183,16 @@ def test_the_page_says_which_services_take_the_format(admin: TestClient, fmt: st
     text = notes.get_text(" ", strip=True)
     for service in FORMATS[fmt].services:
         assert service.note in text
-        if service.min_rows:
-            assert f"at least {service.min_rows:,}" in text
+        if service.min_rows and service.max_rows:
+            assert f"({service.min_rows:,} to {service.max_rows:,} examples)" in text
+        elif service.min_rows:
+            assert f"(at least {service.min_rows:,} examples)" in text
 
 
 def test_the_openai_note_says_fine_tuning_is_wound_down(admin: TestClient) -> None:
     text = soup(admin.get(PAGE).text).select_one("section.services").get_text(" ", strip=True)
     assert "OpenAI" in text and "wound down" in text
-    assert "Fireworks AI (at least 3, at most 3,000,000 examples)" in text
+    assert "Fireworks AI (3 to 3,000,000 examples)" in text
 
 
 def test_a_judgements_file_lists_no_services(admin: TestClient) -> None:

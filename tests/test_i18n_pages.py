@@ -158,10 +158,18 @@ def test_a_dashboard_figure_is_written_the_locales_way(
     url = f"/admin/projects/{review.slug}/dashboard"
     german = soup(client.get(url, headers={"Accept-Language": "de"}).text)
     english = soup(client.get(url, headers={"Accept-Language": "en"}).text)
-    shown = ((german, "Anteil Unentschieden"), (english, "Tie rate"))
-    tie_rate = [page.find("dt", string=label).find_next("dd").get_text(strip=True)  # type: ignore[union-attr]
-                for page, label in shown]  # fmt: skip
-    assert tie_rate[0] == tie_rate[1].replace(".", ",") and "," in tie_rate[0]
+
+    def figure(page: BeautifulSoup, label: str) -> str:
+        return page.find("dt", string=label).find_next("dd").get_text(strip=True)  # type: ignore[union-attr]
+
+    median = (
+        figure(german, "Median der Zeit pro Urteil"),
+        figure(english, "Median time per judgement"),
+    )
+    assert median[0] == median[1].replace(".", ",") and "," in median[0]
+    tie_rate = figure(german, "Anteil Unentschieden"), figure(english, "Tie rate")
+    assert tie_rate[0] == tie_rate[1].replace(".", ",").replace("%", "\xa0%")
+    assert tie_rate[1].endswith("%") and not tie_rate[1].endswith(" %")
 
 
 @pytest.mark.parametrize("locale", ["ja", "de"])
@@ -599,7 +607,8 @@ def test_the_leaderboard_and_progress_figures_are_written_the_locales_way(
         page = soup(client.get(f"/admin/projects/{review.slug}",
                                headers={"Accept-Language": locale}).text)  # fmt: skip
         shown[locale] = page.select_one(".progress-cell .num").get_text()  # type: ignore[union-attr]
-    assert shown["de"] == shown["en"] and re.fullmatch(r"[0-9]{1,3} %", shown["en"])
+    assert re.fullmatch(r"[0-9]{1,3}%", shown["en"])  # "99%" in English, "99 %" in German
+    assert shown["de"] == shown["en"].replace("%", "\xa0%")
 
 
 @pytest.mark.parametrize("locale", ["de"])

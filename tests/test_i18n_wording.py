@@ -1,0 +1,167 @@
+"""Sentences that carry a value read as whole sentences in each language, values the app
+writes itself (an outcome, the totals row) are translated, and the pages around the admin
+ones (the error page, the API docs) speak the page's language."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from app.i18n import translate
+from app.models import Project
+from tests.clients import soup
+from tests.factories import make_annotator
+from tests.factories_admin import admin_client, judge, project_with_comparisons
+from tests.factories_review import make_review_project
+
+DISPUTED = {"en": "disputed", "ja": "意見が割れた", "de": "umstritten"}
+
+
+@pytest.fixture
+def review(session: Session) -> Project:
+    project, _ = make_review_project(session)
+    session.commit()
+    return project
+
+
+def _text(html: str, selector: str) -> str:
+    found = soup(html).select_one(selector)
+    assert found is not None, selector
+    return " ".join(found.get_text().split())
+
+
+@pytest.mark.parametrize("locale", ["en", "ja", "de"])
+def test_a_disputed_outcome_is_named_in_the_pages_language(
+    client: TestClient, session: Session, review: Project, locale: str
+) -> None:
+    admin_client(client, session)
+    headers = {"Accept-Language": locale}
+    page = client.get(f"/admin/projects/{review.slug}/items", headers=headers).text
+    rows = soup(page).select("table.items tbody tr")
+    outcomes = [row.find_all("td")[1].get_text(strip=True) for row in rows]
+    assert DISPUTED[locale] in outcomes, outcomes
+    disputed = next(r for r, o in zip(rows, outcomes, strict=True) if o == DISPUTED[locale])
+    item = client.get(str(disputed.select_one("th a")["href"]), headers=headers).text  # type: ignore[index]
+    assert f" {DISPUTED[locale]}" in _text(item, "#votes-title")
+
+
+@pytest.mark.parametrize(("locale", "total"), [("en", "All annotators"), ("ja", "アノテーター全体"),
+                                               ("de", "Alle Annotierenden")])  # fmt: skip
+def test_the_dashboards_totals_row_is_named_in_the_pages_language(
+    client: TestClient, session: Session, review: Project, locale: str, total: str
+) -> None:
+    admin_client(client, session)
+    page = client.get(f"/admin/projects/{review.slug}/dashboard",
+                      headers={"Accept-Language": locale}).text  # fmt: skip
+    assert _text(page, "table.annotators tr.total th") == total
+
+
+def test_the_export_pages_services_read_as_whole_sentences(
+    client: TestClient, session: Session, review: Project
+) -> None:
+    admin_client(client, session)
+    url = f"/admin/projects/{review.slug}/export"
+    ja = client.get(url, headers={"Accept-Language": "ja"}).text
+    assert _text(ja, "#services-title") == "openai-dpo ファイルの行き先"
+    assert soup(ja).select_one("#services-title code").get_text() == "openai-dpo"  # type: ignore[union-attr]
+    ja_limits = [s.get_text() for s in soup(ja).select(".service-list .muted:not(.small)")]
+    assert set(ja_limits) == {"（10 例以上）", "（3〜3,000,000 例）"}
+    de = client.get(url, headers={"Accept-Language": "de"}).text
+    assert _text(de, "#services-title") == "Wohin eine openai-dpo-Datei passt"
+    en = client.get(url).text
+    assert _text(en, "#services-title") == "Where a openai-dpo file goes"
+    en_limits = [s.get_text() for s in soup(en).select(".service-list .muted:not(.small)")]
+    assert set(en_limits) == {"(at least 10 examples)", "(3 to 3,000,000 examples)"}
+
+
+@pytest.mark.parametrize(("locale", "hint"), [
+    ("en", "The address stays review after a rename."),
+    ("ja", "名前を変えても、アドレスは review のままです。"),
+    ("de", "Die Adresse bleibt nach einer Umbenennung review."),
+])  # fmt: skip
+def test_the_settings_page_names_the_kept_address_in_one_sentence(
+    client: TestClient, session: Session, review: Project, locale: str, hint: str
+) -> None:
+    admin_client(client, session)
+    page = client.get(f"/admin/projects/{review.slug}/settings",
+                      headers={"Accept-Language": locale}).text  # fmt: skip
+    hints = [" ".join(p.get_text().split()) for p in soup(page).select("p.hint")]
+    assert hint.replace("review", review.slug) in hints
+
+
+def test_japanese_puts_no_space_after_its_own_punctuation_before_a_link(
+    client: TestClient, session: Session, review: Project
+) -> None:
+    admin_client(client, session)
+    ja = {"Accept-Language": "ja"}
+    members = client.get(f"/admin/projects/{review.slug}/members", headers=ja).text
+    told = next(p for p in soup(members).find_all("p") if "メンバーなし" in p.get_text())
+    assert told.get_text().startswith("メンバーなし：すべてのアノテーターに")
+    english = client.get(f"/admin/projects/{review.slug}/members").text
+    assert "No members: every annotator is given this project" in " ".join(
+        soup(english).get_text().split()
+    )
+    delete = client.get(f"/admin/projects/{review.slug}/delete", headers=ja).text
+    assert "お知らせします。手元の控えとして" in soup(delete).get_text()
+    everyone = translate("Every active annotator is a member already. %(add)s", "ja")
+    assert everyone == "有効なアノテーターは全員すでにメンバーです。%(add)s"
+
+
+def test_the_error_page_offers_a_login_to_a_visitor_and_the_projects_to_a_person(
+    client: TestClient, session: Session
+) -> None:
+    visitor = soup(client.get("/nope", headers={"Accept-Language": "ja"}).text)
+    link = visitor.select_one("section.narrow a")
+    assert link is not None and (link["href"], link.get_text()) == ("/login", "ログイン")
+    assert "Back to my projects" not in client.get("/nope").text
+    admin_client(client, session)
+    person = soup(client.get("/nope").text)
+    assert person.select_one("section.narrow a").get_text() == "Back to my projects"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("locale", ["ja", "de"])
+def test_the_api_docs_are_marked_in_the_pages_language(client: TestClient, locale: str) -> None:
+    for path in ("/docs", "/redoc"):
+        page = soup(client.get(path, headers={"Accept-Language": locale}).text)
+        assert page.html["lang"] == locale  # type: ignore[index]
+
+
+@pytest.mark.parametrize(("locale", "shown"), [("en", "38%"), ("de", "38\xa0%"), ("ja", "38%")])
+def test_a_progress_bar_writes_its_percentage_the_locales_way(
+    client: TestClient, session: Session, locale: str, shown: str
+) -> None:
+    _, comparisons = project_with_comparisons(session, 4, name="Zebra", overlap=2)
+    annotator = make_annotator(session)
+    for c in comparisons[:3]:
+        judge(session, c, annotator, "a")
+    admin_client(client, session)
+    page = soup(client.get("/admin", headers={"Accept-Language": locale}).text)
+    row = page.find("a", string="Zebra").find_parent("tr")  # type: ignore[union-attr]
+    assert row.select_one(".progress-cell .num").get_text() == shown  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(("locale", "msgid", "wording"), [
+    ("ja", "People", "ユーザー"),
+    ("ja", "Add people", "ユーザーを追加"),
+    ("ja", "e.g. nightly import", "例：夜間インポート"),
+    ("de", "Fit", "Schätzen"),
+    ("de", "A share, 0 to 1 (e.g. 0.67).", "Ein Anteil von 0 bis 1 (z. B. 0,67)."),
+    ("de", "Both (train and validation)", "Beide (Training + Validierung)"),
+])  # fmt: skip
+def test_the_catalogs_wording(locale: str, msgid: str, wording: str) -> None:
+    assert translate(msgid, locale) == wording
+
+
+def test_a_new_password_notice_names_the_person_in_one_sentence(
+    client: TestClient, session: Session
+) -> None:
+    ann = make_annotator(session, username="ann")
+    admin_client(client, session)
+    ja = client.post(f"/admin/people/{ann.id}/password", headers={"Accept-Language": "ja"}).text
+    notice = soup(ja).select_one(".secret-value").find_parent("p")  # type: ignore[union-attr]
+    assert notice is not None and notice.strong is not None
+    assert notice.strong.get_text() == "ann"
+    assert " ".join(notice.get_text().split()).startswith(
+        "ann の新しいパスワードです。今だけ表示されます。本人に伝えてください："
+    )
