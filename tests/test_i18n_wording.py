@@ -165,3 +165,37 @@ def test_a_new_password_notice_names_the_person_in_one_sentence(
     assert " ".join(notice.get_text().split()).startswith(
         "ann の新しいパスワードです。今だけ表示されます。本人に伝えてください："
     )
+
+
+def _holding(html: str, code: str) -> str:
+    """The text of the paragraph that holds ``<code>code</code>``."""
+    found = next((c for c in soup(html).select("p code") if c.get_text() == code), None)
+    assert found is not None, code
+    return " ".join(found.find_parent("p").get_text().split())  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(("locale", "judge_line", "doc_line"), [
+    ("de", "Übereinstimmende Antworten werden als Urteile von judge:LABEL gespeichert (zählt nie",
+     "Jedes Feld und jede Regel jeder Datei: docs/FORMATS.md im Repository."),
+    ("ja", "一致した回答は judge:LABEL の判定として記録されます（オーバーラップには数えません。",
+     "各ファイルのすべての項目と規則：リポジトリ内の docs/FORMATS.md。"),
+])  # fmt: skip
+def test_sentences_around_code_read_in_the_languages_own_order(
+    client: TestClient,
+    session: Session,
+    review: Project,
+    locale: str,
+    judge_line: str,
+    doc_line: str,
+) -> None:
+    admin_client(client, session)
+    headers = {"Accept-Language": locale}
+    models = client.get(f"/admin/projects/{review.slug}/models", headers=headers).text
+    assert judge_line in _holding(models, "judge:LABEL")
+    export = client.get(f"/admin/projects/{review.slug}/export", headers=headers).text
+    assert _holding(export, "docs/FORMATS.md") == doc_line
+    dashboard = client.get(f"/admin/projects/{review.slug}/dashboard", headers=headers).text
+    bias = next(p for p in soup(dashboard).select("p") if p.select_one("strong.flag"))
+    text = " ".join(bias.get_text().split())
+    assert text.startswith({"de": "Der Anteil", "ja": "決定的な判定"}[locale]), text
+    assert {"de": "der links gezeigt wurde", "ja": "左 側に表示"}[locale] in text, text
