@@ -8,6 +8,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from app.exports import FORMATS
+from app.exports.base import FileStats, shown_warnings, warning_messages
 from app.i18n import translate
 from app.models import Project
 from tests.clients import soup
@@ -199,3 +201,38 @@ def test_sentences_around_code_read_in_the_languages_own_order(
     text = " ".join(bias.get_text().split())
     assert text.startswith({"de": "Der Anteil", "ja": "決定的な判定"}[locale]), text
     assert {"de": "der links gezeigt wurde", "ja": "左 側に表示"}[locale] in text, text
+
+
+@pytest.mark.parametrize(("locale", "warning"), [
+    ("en", "1 row: OpenAI needs at least 10 examples in a file"),
+    ("ja", "1 行：OpenAI は 1 ファイルに 10 件以上の例が必要です"),
+    ("de", "1 Zeile: OpenAI braucht mindestens 10 Beispiele in einer Datei"),
+])  # fmt: skip
+def test_an_exports_warnings_read_in_the_pages_language(
+    client: TestClient, session: Session, review: Project, locale: str, warning: str
+) -> None:
+    admin_client(client, session)
+    page = client.get(f"/admin/projects/{review.slug}/export?format=openai-dpo&preview=1",
+                      headers={"Accept-Language": locale}).text  # fmt: skip
+    shown = [" ".join(li.get_text().split()) for li in soup(page).select(".warnings li")]
+    assert warning in shown, shown
+
+
+def test_a_manifest_keeps_each_warnings_message_id_and_values() -> None:
+    found = FORMATS["nova-dpo"].all_warnings(FileStats(rows=7))
+    kept = warning_messages(found)
+    assert kept[0] == {"message": "%(n)s row: Nova training jobs need at least %(least)s",
+                       "plural": "%(n)s rows: Nova training jobs need at least %(least)s",
+                       "values": {"n": 7, "least": 8}}  # fmt: skip
+    manifest = {"warnings": [str(w) for w in found], "warning_messages": kept}
+    assert shown_warnings(manifest, "en") == [
+        "7 rows: Nova training jobs need at least 8",
+        "7 rows: AWS recommends at least 1,000 for Nova DPO",
+    ]
+    german = shown_warnings(manifest, "de")
+    assert german[1] == "7 Zeilen: AWS empfiehlt für Nova DPO mindestens 1.000"
+    # A manifest written before the ids were kept, or with a damaged entry, shows its English.
+    assert shown_warnings({"warnings": manifest["warnings"]}, "ja") == manifest["warnings"]
+    damaged = {**manifest, "warning_messages": [{"message": "%(n)s"}, kept[1]]}
+    assert shown_warnings(damaged, "ja")[0] == "7 rows: Nova training jobs need at least 8"
+    assert shown_warnings(damaged, "ja")[1] == "7 行：Nova DPO には 1,000 行以上が AWS の推奨です"

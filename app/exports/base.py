@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 
 from app.exports.consensus import Thresholds
 from app.exports.source import Needs, PromptLabels
+from app.i18n import N_, Text, ngettext, translate
 
 
 class Row(NamedTuple):
@@ -64,12 +65,31 @@ def timestamp(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def rows_text(n: int) -> str:
-    """``1 row``, ``2 rows``, ``20,000 rows``."""
-    return f"{n:,} row" if n == 1 else f"{n:,} rows"
+def warning_messages(found: list[Text]) -> list[dict[str, Any]]:
+    """The warnings as the manifest's ``warning_messages`` keeps them: each one's catalog id,
+    plural id (for a count ``n``) and values, so a page can show it in its reader's language."""
+    return [{"message": w.msgid, "plural": w.plural, "values": w.values} for w in found]
 
 
-def no_warnings(stats: FileStats) -> list[str]:
+def shown_warnings(manifest: dict[str, Any], locale: str) -> list[str]:
+    """A manifest's warnings in ``locale``; as written (English) where it keeps no ids (one
+    written before ``warning_messages`` was recorded)."""
+    written: list[str] = manifest.get("warnings") or []
+    kept = manifest.get("warning_messages")
+    if not isinstance(kept, list) or len(kept) != len(written):
+        return written
+    shown = []
+    for english, entry in zip(written, kept, strict=True):
+        try:
+            text = Text(entry["message"], plural=entry["plural"], **entry["values"])
+        except (KeyError, TypeError, ValueError):
+            shown.append(english)
+        else:
+            shown.append(translate(text, locale))
+    return shown
+
+
+def no_warnings(stats: FileStats) -> list[Text]:
     return []
 
 
@@ -86,13 +106,15 @@ class Service:
     #: The documentation page the figures come from.
     source: str = ""
 
-    def warnings(self, rows: int) -> list[str]:
+    def warnings(self, rows: int) -> list[Text]:
         if self.min_rows is not None and 0 < rows < self.min_rows:
-            return [f"{rows_text(rows)}: {self.name} needs at least {self.min_rows:,} examples "
-                    "in a file"]  # fmt: skip
+            return [ngettext("%(n)s row: %(service)s needs at least %(least)s examples in a file",
+                             "%(n)s rows: %(service)s needs at least %(least)s examples in a file",
+                             rows, service=self.name, least=self.min_rows)]  # fmt: skip
         if self.max_rows is not None and rows > self.max_rows:
-            return [f"{rows_text(rows)}: {self.name} takes at most {self.max_rows:,} examples "
-                    "in a file"]  # fmt: skip
+            return [ngettext("%(n)s row: %(service)s takes at most %(most)s examples in a file",
+                             "%(n)s rows: %(service)s takes at most %(most)s examples in a file",
+                             rows, service=self.name, most=self.max_rows)]  # fmt: skip
         return []
 
     def described(self) -> dict[str, Any]:
@@ -107,13 +129,15 @@ class Format:
     summary: str
     build: Callable[[PromptLabels, Options], Iterator[Item]]
     check: Callable[[dict[str, Any], Options], str | None]
-    warnings: Callable[[FileStats], list[str]] = no_warnings
+    #: What is worth knowing about a written file, in English with a catalog id and values
+    #: (the manifest keeps both: ``warnings`` and ``warning_messages``).
+    warnings: Callable[[FileStats], list[Text]] = no_warnings
     needs: Needs = field(default_factory=Needs)
     #: Where the file can be trained (app.exports.providers); their row limits become warnings.
     services: tuple[Service, ...] = ()
 
-    def all_warnings(self, stats: FileStats) -> list[str]:
-        found = [] if stats.rows else ["no rows were written"]
+    def all_warnings(self, stats: FileStats) -> list[Text]:
+        found = [] if stats.rows else [Text(N_("no rows were written"))]
         found += self.warnings(stats)
         for service in self.services:
             found += service.warnings(stats.rows)

@@ -17,7 +17,7 @@ from app.exports.derive import Evidence, candidate_evidence
 from app.exports.providers import SERVICES
 from app.exports.source import Needs, PromptLabels
 from app.exports.trl_dpo import tools_warning
-from app.i18n import N_
+from app.i18n import N_, Text
 
 
 def build(group: PromptLabels, options: Options) -> Iterator[Item]:
@@ -64,12 +64,12 @@ def check(row: dict[str, Any], options: Options) -> str | None:
     return check_prompt(row["prompt"]) or check_output(row["completion"])
 
 
-def warnings(stats: FileStats) -> list[str]:
+def warnings(stats: FileStats) -> list[Text]:
     found = tools_warning(stats)
     true, false = stats.notes["label_true"], stats.notes["label_false"]
     if stats.rows and not (true and false):
-        only = "true" if true else "false"
-        found.append(f"every label is {only}: KTO needs both desirable and undesirable examples")
+        message = N_("every label is %(label)s: KTO needs both desirable and undesirable examples")
+        found.append(Text(message, label="true" if true else "false"))
     return found
 
 

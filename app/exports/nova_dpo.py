@@ -13,12 +13,12 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from app.exports.base import FileStats, Format, Item, LeftOut, Options, Row, rows_text
+from app.exports.base import FileStats, Format, Item, LeftOut, Options, Row
 from app.exports.chat import has_text, system_text
 from app.exports.derive import preferences
 from app.exports.providers import SERVICES
 from app.exports.source import Needs, PromptLabels
-from app.i18n import N_
+from app.i18n import N_, Text, ngettext
 
 SCHEMA_VERSION = "bedrock-conversation-2024"
 RESERVED = ("system:", "user:", "assistant:", "bot:", "thought:", "[eos]", "<image>", "<video>",
@@ -157,17 +157,21 @@ def _reserved(text: str) -> bool:
     return _RESERVED.search(text) is not None
 
 
-def warnings(stats: FileStats) -> list[str]:
+def warnings(stats: FileStats) -> list[Text]:
     rows = stats.rows
     found = []
     if 0 < rows < NOVA_MIN_ROWS:
-        found.append(f"{rows_text(rows)}: Nova training jobs need at least {NOVA_MIN_ROWS}")
+        found.append(ngettext("%(n)s row: Nova training jobs need at least %(least)s",
+                              "%(n)s rows: Nova training jobs need at least %(least)s",
+                              rows, least=NOVA_MIN_ROWS))  # fmt: skip
     if 0 < rows < NOVA_RECOMMENDED_ROWS:
-        found.append(
-            f"{rows_text(rows)}: AWS recommends at least {NOVA_RECOMMENDED_ROWS:,} for Nova DPO"
-        )
+        found.append(ngettext("%(n)s row: AWS recommends at least %(least)s for Nova DPO",
+                              "%(n)s rows: AWS recommends at least %(least)s for Nova DPO",
+                              rows, least=NOVA_RECOMMENDED_ROWS))  # fmt: skip
     if rows > NOVA_MAX_ROWS:
-        found.append(f"{rows_text(rows)}: more than the {NOVA_MAX_ROWS:,} rows Nova DPO accepts")
+        found.append(ngettext("%(n)s row: more than the %(most)s rows Nova DPO accepts",
+                              "%(n)s rows: more than the %(most)s rows Nova DPO accepts",
+                              rows, most=NOVA_MAX_ROWS))  # fmt: skip
     return found
 
 

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from app import __version__
 from app.errors import DomainError
-from app.exports.base import FileStats, Format, LeftOut, Options, timestamp
+from app.exports.base import FileStats, Format, LeftOut, Options, timestamp, warning_messages
 from app.exports.consensus import Adjudicated, Selection, Thresholds
 from app.exports.params import ExportParams, Split
 from app.exports.pseudonyms import pseudonymizer
@@ -249,6 +249,7 @@ class ExportRun:
         """What FORMATS.md asks a manifest to record, for one file of this run."""
         tally = self.tallies[split]
         params = self.plan.params
+        found = self.plan.format.all_warnings(tally)
         return {
             "format": params.format,
             "project": self.plan.project_slug,
@@ -259,7 +260,8 @@ class ExportRun:
             "votes_left_out": dict(sorted(self.plan.votes_left_out.items())),
             "consensus": params.consensus,
             "adjudicated": tally.adjudicated,
-            "warnings": self.plan.format.all_warnings(tally),
+            "warnings": [str(w) for w in found],
+            "warning_messages": warning_messages(found),
             "services": [service.described() for service in self.plan.format.services],
             "sha256": tally.digest.hexdigest(),
             "bytes": tally.size,

@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from app.exports.base import FileStats, Format, Item, LeftOut, Options, Row, rows_text
+from app.exports.base import FileStats, Format, Item, LeftOut, Options, Row
 from app.exports.chat import assistant, check_pair, check_prompt, prompt_messages
 from app.exports.derive import preferences
 from app.exports.providers import SERVICES
 from app.exports.source import Needs, PromptLabels
-from app.i18n import N_
+from app.i18n import N_, Text, ngettext
 
 
 def build(group: PromptLabels, options: Options) -> Iterator[Item]:
@@ -39,10 +39,12 @@ def check(row: dict[str, Any], options: Options) -> str | None:
     return check_prompt(row["prompt"]) or check_pair(row["chosen"], row["rejected"])
 
 
-def tools_warning(stats: FileStats) -> list[str]:
+def tools_warning(stats: FileStats) -> list[Text]:
     dropped = stats.notes["tools_dropped"]
     if dropped:
-        return [f"{rows_text(dropped)} from prompts with tools, which this format does not carry"]
+        return [ngettext("%(n)s row from prompts with tools, which this format does not carry",
+                         "%(n)s rows from prompts with tools, which this format does not carry",
+                         dropped)]  # fmt: skip
     return []
 
 

@@ -20,7 +20,7 @@ from app.exports.chat import has_text, system_text
 from app.exports.derive import preferences
 from app.exports.providers import SERVICES
 from app.exports.source import Needs, PromptLabels
-from app.i18n import N_
+from app.i18n import N_, Text, ngettext
 
 ROLES = {"user": "user", "assistant": "model"}
 REQUIRED = frozenset({"contents", "completions"})
@@ -123,9 +123,11 @@ def _check_parts(parts: Any) -> str | None:
     return None
 
 
-def warnings(stats: FileStats) -> list[str]:
+def warnings(stats: FileStats) -> list[Text]:
     if stats.size > VERTEX_MAX_BYTES:
-        return [f"{stats.size:,} bytes: Vertex AI takes preference tuning files up to 1 GB"]
+        return [ngettext("%(n)s byte: Vertex AI takes preference tuning files up to 1 GB",
+                         "%(n)s bytes: Vertex AI takes preference tuning files up to 1 GB",
+                         stats.size)]  # fmt: skip
     return []
 
 

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from app import batches, exports, i18n, projects
 from app.errors import DomainError
 from app.exports import FORMATS, ExportParams
-from app.exports.base import Service
+from app.exports.base import Service, shown_warnings
 from app.exports.run import ExportPlan
 from app.exports.service import plan_for
 from app.exports.stored import stored_ids
@@ -33,6 +33,7 @@ from app.settings import Settings
 from app.web import streaming
 from app.web.deps import DatabaseDep, SessionDep, SettingsDep, end_transaction
 from app.web.guards import AdminDep, RowId
+from app.web.rendering import page_locale
 from app.web.routes.admin.common import admin_router, render
 from app.web.routes.loaders import ProjectDep
 
@@ -152,6 +153,7 @@ def _page(
         "preview": preview,
         "links": links,
         "pretty": pretty,
+        "warnings_of": lambda manifest: shown_warnings(manifest, page_locale(request)),
         "preview_rows": PREVIEW_ROWS,
     }
     status = 422 if form.errors else 200
