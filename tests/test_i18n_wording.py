@@ -236,3 +236,20 @@ def test_a_manifest_keeps_each_warnings_message_id_and_values() -> None:
     damaged = {**manifest, "warning_messages": [{"message": "%(n)s"}, kept[1]]}
     assert shown_warnings(damaged, "ja")[0] == "7 rows: Nova training jobs need at least 8"
     assert shown_warnings(damaged, "ja")[1] == "7 行：Nova DPO には 1,000 行以上が AWS の推奨です"
+
+
+@pytest.mark.parametrize(("locale", "notice"), [
+    ("en", "Created annotator ann."),
+    ("ja", "アノテーター「ann」を作成しました。"),
+    ("de", "ann (Annotierende) angelegt."),
+])  # fmt: skip
+def test_a_new_person_is_named_inside_the_sentence_that_says_so(
+    client: TestClient, session: Session, locale: str, notice: str
+) -> None:
+    admin_client(client, session)
+    data = {"username": "ann", "role": "annotator", "password": "a long password"}
+    page = client.post("/admin/people", data=data, headers={"Accept-Language": locale}).text
+    status = soup(page).select_one("[role=status] p")
+    assert status is not None and status.strong is not None
+    assert status.strong.get_text() == "ann"
+    assert " ".join(status.get_text().split()) == notice
