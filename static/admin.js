@@ -20,28 +20,57 @@ document.addEventListener("htmx:afterSettle", () => {
 });
 
 // Batch upload: the bytes sent (a real progress bar), then an honest "importing" state
-// while the server validates and writes the file (that part has no percentage).
+// while the server validates and writes the file (that part has no percentage). The words
+// come from the page (data-* on the status line), in its language; a file over the upload
+// limit is refused here, before a byte is sent.
+function uploadParts(form) {
+  const status = form.querySelector("[data-upload-status]");
+  return {
+    status,
+    words: status.dataset,
+    bar: form.querySelector("[data-upload-bar]"),
+    text: form.querySelector("[data-upload-text]"),
+    button: form.querySelector("button[type=submit]"),
+  };
+}
+
+function percentText(share) {
+  return new Intl.NumberFormat(document.documentElement.lang || undefined, {
+    style: "percent",
+  }).format(share);
+}
+
+document.addEventListener("htmx:beforeRequest", (event) => {
+  const form = event.detail.elt.closest && event.detail.elt.closest("form[data-upload-form]");
+  if (!form) return;
+  const { status, words, bar, text } = uploadParts(form);
+  const file = form.querySelector("input[type=file]").files[0];
+  if (file && file.size > Number(words.maxBytes)) {
+    event.preventDefault();
+    status.hidden = false;
+    bar.value = 0;
+    text.textContent = words.tooLarge;
+  }
+});
+
 document.addEventListener("htmx:beforeSend", (event) => {
   const form = event.detail.elt;
   if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-upload-form")) return;
-  const status = form.querySelector("[data-upload-status]");
-  const bar = form.querySelector("[data-upload-bar]");
-  const text = form.querySelector("[data-upload-text]");
-  const button = form.querySelector("button[type=submit]");
+  const { status, words, bar, text, button } = uploadParts(form);
   status.hidden = false;
   button.disabled = true;
   bar.value = 0;
-  text.textContent = "Uploading… 0 %";
+  text.textContent = words.uploading.replace("%(percent)s", percentText(0));
   const upload = event.detail.xhr.upload;
   upload.addEventListener("progress", (e) => {
     if (!e.lengthComputable) return;
     const percent = Math.floor((100 * e.loaded) / e.total);
     bar.value = percent;
-    text.textContent = `Uploading… ${percent} %`;
+    text.textContent = words.uploading.replace("%(percent)s", percentText(percent / 100));
   });
   upload.addEventListener("load", () => {
     bar.removeAttribute("value"); // indeterminate
-    text.textContent = "Uploaded. Validating and importing every row…";
+    text.textContent = words.importing;
   });
 });
 
@@ -49,14 +78,15 @@ document.addEventListener("htmx:afterRequest", (event) => {
   const form = event.detail.elt;
   if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-upload-form")) return;
   if (!document.body.contains(form)) return; // swapped away: the answer is on the page
-  form.querySelector("button[type=submit]").disabled = false;
+  const { status, words, bar, text, button } = uploadParts(form);
+  button.disabled = false;
   if (event.detail.successful) {
-    form.querySelector("[data-upload-status]").hidden = true;
+    status.hidden = true;
     return;
   }
   const xhr = event.detail.xhr;
-  const why = xhr && xhr.status ? `the server answered ${xhr.status}` : "the connection failed";
-  form.querySelector("[data-upload-bar]").value = 0;
-  form.querySelector("[data-upload-text]").textContent =
-    `The upload did not go through (${why}); nothing was imported. Try again.`;
+  bar.value = 0;
+  if (xhr && xhr.status === 413) text.textContent = words.tooLarge;
+  else if (xhr && xhr.status) text.textContent = words.refused.replace("%(status)s", xhr.status);
+  else text.textContent = words.unreached;
 });

@@ -307,3 +307,30 @@ def _shots(page: Any, browser: Any, server: str, name: str) -> None:
             )
     page.set_viewport_size({"width": 1280, "height": 800})
     page.emulate_media(color_scheme="light")
+
+
+def test_a_file_over_the_upload_limit_is_refused_before_a_byte_is_sent(
+    page: Any, server: str
+) -> None:
+    """In the page's language (here Japanese, chosen by the language cookie), the status line
+    says why; no upload request leaves the browser."""
+    expect = playwright.expect
+    _new_project(page, "Too big")
+    page.context.add_cookies([{"name": "arbiter_lang", "value": "ja", "url": server}])
+    page.reload()
+    status = page.locator("[data-upload-status]")
+    status.evaluate("el => { el.dataset.maxBytes = '100'; }")  # as if the limit were 100 bytes
+    posts: list[str] = []
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+    page.locator("#batch-file").set_input_files(
+        {"name": "big.jsonl", "mimeType": "application/jsonl", "buffer": jsonl(native_rows(3))}
+    )
+    page.locator("form[data-upload-form] button.primary").click()
+    expect(page.locator("[data-upload-text]")).to_have_text(
+        "このファイルはアップロードの上限 1,024 MB を超えています。何も送信していません。"
+        "小さいファイルを選ぶか、分けて送ってください。"
+    )
+    expect(status).to_be_visible()
+    page.locator("form[data-upload-form] [data-preview-button]").click()
+    expect(page.locator("[data-upload-text]")).to_contain_text("1,024 MB")
+    assert posts == []

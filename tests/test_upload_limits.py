@@ -176,3 +176,17 @@ def test_a_real_server_answers_before_the_body_is_sent(settings: Settings) -> No
             sock.sendall(head.encode())
             answer = sock.recv(4096)
     assert answer.startswith(b"HTTP/1.1 401"), answer[:200]
+
+
+@pytest.mark.parametrize(("headers", "start"), [
+    ({}, "The request is larger than the 1024 KB limit (ARBITER_MAX_JSON_KB); nothing was kept."),
+    ({"Accept-Language": "ja"}, "リクエストが上限 1024 KB（ARBITER_MAX_JSON_KB）を超えています。"),
+    ({"Cookie": "arbiter_lang=de"}, "Die Anfrage ist größer als die Grenze von 1024 KB"),
+])  # fmt: skip
+def test_a_page_says_why_it_refused_a_body_in_the_readers_language(
+    small_app: TestClient, headers: dict[str, str], start: str
+) -> None:
+    response = small_app.post("/nope", content=b"x" * (2 * MB), headers=headers)
+    assert response.status_code == 413
+    assert response.headers["content-type"].startswith("text/plain")
+    assert response.text.startswith(start), response.text

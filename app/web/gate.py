@@ -29,6 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.accounts.auth import role_for_token
 from app.accounts.sessions import role_for_session
+from app.i18n import N_, Text
 from app.models import Role
 from app.settings import Settings
 from app.text import problem
@@ -48,20 +49,24 @@ class Needs:
 
 
 NOTHING = Needs()
-STRANGER_BODY = Limit(8 * 1024, "8 KB a request without a session may send")
+STRANGER_BODY = Limit(
+    8 * 1024,
+    "8 KB a request without a session may send",
+    Text(
+        N_(
+            "The request is larger than the 8 KB a visitor who is not logged in may send; "
+            "nothing was kept."
+        )
+    ),
+)
 
 
 class Gate:
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
         self.settings = settings
-        self.json_limit = Limit(
-            settings.max_json_kb * 1024, f"{settings.max_json_kb} KB limit (ARBITER_MAX_JSON_KB)"
-        )
-        self.upload_limit = Limit(
-            settings.max_upload_mb << 20,
-            f"{settings.max_upload_mb} MB limit (ARBITER_MAX_UPLOAD_MB)",
-        )
+        self.json_limit = Limit.of_setting(settings.max_json_kb, "KB", "ARBITER_MAX_JSON_KB")
+        self.upload_limit = Limit.of_setting(settings.max_upload_mb, "MB", "ARBITER_MAX_UPLOAD_MB")
         self._table: list[tuple[re.Pattern[str], set[str], Needs]] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -5,6 +5,10 @@ body without one (chunked) is counted as it arrives, and the moment it passes th
 client gets the 413 and the app is told the client went away, so it stops reading. Which
 limit applies is the gate's choice (app/web/gate.py): ``ARBITER_MAX_UPLOAD_MB`` for a batch
 file upload, ``ARBITER_MAX_JSON_KB`` for every other body.
+
+The API's 413 says why in English (``detail``); a page's says it in the language chosen before
+logging in (the language cookie) or the browser's: no route has run, so the person's own
+setting is not known yet.
 """
 
 from __future__ import annotations
@@ -12,14 +16,29 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.i18n import N_, Text, translate
+from app.web.rendering import page_locale
 
 
 @dataclass(frozen=True)
 class Limit:
     max_bytes: int
     label: str
-    """How the limit is named to the client, e.g. "1024 MB limit (ARBITER_MAX_UPLOAD_MB)"."""
+    """How the API names the limit, e.g. "1024 MB limit (ARBITER_MAX_UPLOAD_MB)"."""
+    text: Text
+    """What a page says when a body passes it, in the reader's language."""
+
+    @classmethod
+    def of_setting(cls, amount: int, unit: str, setting: str) -> Limit:
+        """The limit a setting gives, ``amount`` KB or MB."""
+        shift = {"KB": 10, "MB": 20}[unit]
+        text = Text(N_("The request is larger than the %(amount)s %(unit)s limit (%(setting)s); "
+                       "nothing was kept. Go back and send less (a smaller file, or the file "
+                       "in parts)."), amount=str(amount), unit=unit, setting=setting)  # fmt: skip
+        return cls(amount << shift, f"{amount} {unit} limit ({setting})", text)
 
 
 def declared_length(scope: Scope) -> int:
@@ -65,11 +84,12 @@ async def within_limit(
 
 
 async def refuse(scope: Scope, send: Send, limit: Limit) -> None:
-    detail = f"the request body is larger than the {limit.label}"
     if scope["path"].startswith("/api/"):
+        detail = f"the request body is larger than the {limit.label}"
         body, kind = json.dumps({"detail": detail}).encode(), b"application/json"
     else:
-        body, kind = detail.encode(), b"text/plain; charset=utf-8"
+        body = translate(limit.text, page_locale(Request(scope))).encode()
+        kind = b"text/plain; charset=utf-8"
     headers = [(b"content-type", kind), (b"content-length", str(len(body)).encode()),
                (b"connection", b"close")]  # fmt: skip
     await send({"type": "http.response.start", "status": 413, "headers": headers})
