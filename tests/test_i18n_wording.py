@@ -70,9 +70,9 @@ def test_the_export_pages_services_read_as_whole_sentences(
     ja_limits = [s.get_text() for s in soup(ja).select(".service-list .muted:not(.small)")]
     assert set(ja_limits) == {"（10 例以上）", "（3〜3,000,000 例）"}
     de = client.get(url, headers={"Accept-Language": "de"}).text
-    assert _text(de, "#services-title") == "Wohin eine openai-dpo-Datei passt"
+    assert _text(de, "#services-title") == "Wohin openai-dpo-Dateien passen"
     en = client.get(url).text
-    assert _text(en, "#services-title") == "Where a openai-dpo file goes"
+    assert _text(en, "#services-title") == "Where openai-dpo files go"
     en_limits = [s.get_text() for s in soup(en).select(".service-list .muted:not(.small)")]
     assert set(en_limits) == {"(at least 10 examples)", "(3 to 3,000,000 examples)"}
 
