@@ -250,7 +250,8 @@ def demo(
         bool, typer.Option(help="do nothing (exit 0) when the database has data")
     ] = False,
 ) -> None:
-    """Seed an empty database with a demo project and two users, and print their logins."""
+    """Seed an empty database with two demo projects (one labelled by demo annotators) and print
+    the admin's and the annotator's logins."""
     from app.demo import DatabaseNotEmpty, seed_demo
 
     settings, db = open_database()
