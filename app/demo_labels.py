@@ -9,13 +9,14 @@ import random
 from datetime import datetime, timedelta
 
 import orjson
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.accounts.auth import create_user, generate_password
 from app.annotation.assign import load_pair, next_assignment
 from app.annotation.judge import ScreenVerdict, Side, VerdictIn, record_verdict
 from app.importing import import_batch
-from app.models import Candidate, Project, RationaleMode, Role, User, utcnow
+from app.models import Batch, Candidate, Project, RationaleMode, Role, User, utcnow
 from app.projects import create_project
 from app.settings import Settings
 
@@ -103,6 +104,11 @@ def seed_labelled(session: Session, settings: Settings, admin: User) -> Project:
     users = [create_user(session, name, Role.ANNOTATOR, generate_password())
              for name in (*ANNOTATORS, BIASED)]  # fmt: skip
     clocks = {u.id: start + timedelta(hours=rng.uniform(0, 12)) for u in users}
+    # The project, its batch and its people date from before the first verdict, as they would.
+    before = start - timedelta(hours=2)
+    batches = session.scalars(select(Batch).where(Batch.project_id == project.id))
+    for made in (project, *batches, *users):
+        made.created_at = before
     while users:  # turns taken at random, so each of them judges a share of every comparison
         user = rng.choice(users)
         if not _judge_one(session, settings, project, user, rng, clocks):

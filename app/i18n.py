@@ -18,7 +18,7 @@ from typing import Any
 from babel.dates import format_date, format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal, format_percent, format_scientific
+from babel.numbers import format_decimal, format_percent
 from babel.support import Translations
 
 from app import RESOURCES
@@ -147,6 +147,12 @@ def negotiate(chosen: str | None, accept_language: str | None) -> str:
     return DEFAULT
 
 
+def gap(locale: str) -> str:
+    """What goes between two sentences (or a sentence and a link) that a page writes side by
+    side: a space, but none in Japanese, whose 「。」 and 「：」 carry their own."""
+    return "" if locale == "ja" else " "
+
+
 def number(value: float | int, locale: str) -> str:
     return format_decimal(value, locale=locale)
 
@@ -162,9 +168,10 @@ def decimal(value: float, locale: str, digits: int = 1, *, signed: bool = False)
 
 def significant(value: float, locale: str, digits: int = 3) -> str:
     """A figure to ``digits`` significant places, as ``%.3g`` writes it but in the locale's
-    way ("0,0123" in German); a very small one in scientific notation ("1,2E-5")."""
+    way ("0,0123" in German); one below 0.0001 as "< 0.0001" ("< 0,0001"), as a p-value is
+    reported, rather than in scientific notation."""
     if value != 0 and abs(value) < 1e-4:
-        return format_scientific(value, format="0." + "#" * (digits - 1) + "E0", locale=locale)
+        return "< " + format_decimal(0.0001, locale=locale, decimal_quantization=False)
     return format_decimal(float(f"{value:.{digits}g}"), locale=locale, decimal_quantization=False)
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.demo import seed_demo
 from app.demo_labels import BIASED
-from app.models import Judgement, User
+from app.models import Batch, Judgement, User
 from app.projects import get_project
 from app.settings import Settings
 from app.stats.dashboard import build_dashboard
@@ -30,6 +30,11 @@ def test_the_labelled_demo_has_agreement_a_biased_annotator_exports_and_a_leader
     stmt = select(User.username, func.count()).join(Judgement).group_by(User.username)
     per_user = {name: n for name, n in session.execute(stmt)}
     assert len(per_user) == 4 and min(per_user.values()) >= 10
+    first = session.scalar(select(func.min(Judgement.created_at)))
+    made = [project.created_at, *session.scalars(select(Batch.created_at).where(
+        Batch.project_id == project.id)), *session.scalars(select(User.created_at).where(
+        User.username.in_(per_user)))]  # fmt: skip
+    assert first is not None and all(m < first for m in made), "nothing dated after its use"
     session.commit()  # SQLite: one writer at a time, and the login writes
     admin_password = dict(logins)["admin"]
     page = client.get("/login")

@@ -55,7 +55,7 @@ def test_an_item_shows_every_vote_by_pseudonym_with_side_strength_rationale_and_
     assert len(rows) == 2
     first = rows[0]
     assert first[0].startswith("ann-")
-    assert first[1:4] == ["a", "B", "–"] and first[4] == "A cites the source"
+    assert first[1:4] == ["A better", "B", "–"] and first[4] == "A cites the source"
     assert first[5] == "4.2 s"
     assert "alice" not in page.get_text() and "bob" not in page.get_text()
     assert "Candidate A" in page.get_text()
@@ -72,7 +72,8 @@ def test_adjudicating_and_marking_gold_from_the_item_page(
                          "csrf_token": csrf}, follow_redirects=False)  # fmt: skip
     assert posted.status_code == 303 and posted.headers["location"] == url
     page = soup(client.get(url).text)
-    assert "Adjudicated: b" in page.get_text() and "(adjudicated)" in page.get_text()
+    assert "Adjudicated: B better" in page.get_text()
+    assert "Outcome: B better (adjudicated)" in page.get_text()
     bad = client.post(url + "/adjudication", data={"verdict": "left", "csrf_token": csrf})
     assert bad.status_code == 422
     gold = client.post(url + "/gold", data={"verdict": "a", "csrf_token": csrf},

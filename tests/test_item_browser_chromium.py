@@ -92,7 +92,7 @@ def test_an_admin_filters_reads_the_votes_and_adjudicates(
     page.get_by_label("B is better").check()
     page.get_by_label("Note (optional)").fill("B is right about the date")
     page.get_by_role("button", name="Adjudicate").click()
-    expect(page.locator(".notice")).to_contain_text("Adjudicated: b")
+    expect(page.locator(".notice")).to_contain_text("Adjudicated: B better")
     page.context.close()
     with db.scope() as session:
         (found,) = session.scalars(select(Adjudication)).all()

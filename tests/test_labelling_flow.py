@@ -14,7 +14,14 @@ from sqlalchemy.orm import Session
 
 from app.models import Judgement, Project, Rating, RationaleMode, User
 from tests.clients import HX, browser_login, csrf_of, login, soup
-from tests.factories import PASSWORD, import_rows, make_annotator, make_project, native_rows
+from tests.factories import (
+    PASSWORD,
+    import_rows,
+    make_admin,
+    make_annotator,
+    make_project,
+    native_rows,
+)
 
 SAME_SITE = {"Origin": "http://testserver"}
 
@@ -230,3 +237,32 @@ def test_the_history_page_is_only_for_a_signed_in_member(
     session.commit()
     response = client.get("/projects/closed/history", follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"].startswith("/login")
+
+
+@pytest.mark.parametrize(
+    ("max_strength", "strength", "named", "in_item"),
+    [(2, "1", "Left slightly better", "Slightly"), (2, "2", "Left much better", "Much"),
+     (3, "1", "Left slightly better", "Slightly"), (3, "2", "Left better", "Better"),
+     (3, "3", "Left much better", "Much")],
+)  # fmt: skip
+def test_the_history_and_the_item_page_name_a_strength_on_the_projects_own_scale(
+    client: TestClient, session: Session, ann: User, max_strength: int, strength: str,
+    named: str, in_item: str,
+) -> None:  # fmt: skip
+    scaled = make_project(session, name="Scaled", max_strength=max_strength)
+    import_rows(session, scaled, native_rows(1))
+    session.commit()
+    csrf = browser_login(client, ann)
+    page = client.get("/projects/scaled/annotate").text
+    data = {"verdict": "left", "strength": strength, "csrf_token": csrf}
+    url = f"/projects/scaled/annotate/{assignment_of(page)}/verdict"
+    assert client.post(url, headers=HX, data=data).status_code == 200
+    history = soup(client.get("/projects/scaled/history").text)
+    assert history.select_one(".verdict-name").get_text(strip=True) == named  # type: ignore[union-attr]
+    pair = session.scalars(select(Judgement.comparison_id)).one()
+    admin = make_admin(session)
+    session.commit()
+    browser_login(client, admin)
+    item = soup(client.get(f"/admin/projects/scaled/items/{pair}").text)
+    cells = [c.get_text(strip=True) for c in item.select("table.votes tbody td")]
+    assert cells[2] == in_item

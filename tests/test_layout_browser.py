@@ -631,8 +631,11 @@ def test_in_a_dark_browser_the_api_docs_buttons_tabs_and_verbs_are_legible(
     expect(tabs.first).to_be_attached()
     verbs = page.locator("#redoc :is(.http-verb, .operation-type)")
     assert verbs.count() >= 3
+    media = page.locator("#redoc h5 span", has_text="application/json")  # "Request body schema:"
+    assert media.count() >= 3
     shown = tabs.evaluate_all(f"els => els.map({CONTRAST})")
     shown += verbs.evaluate_all(f"els => els.map({CONTRAST})")
+    shown += media.evaluate_all(f"els => els.map({CONTRAST})")
     for text, ratio in shown:
         assert ratio >= 4.5, (text, ratio)
     context.close()
@@ -685,4 +688,43 @@ def test_on_a_phone_in_japanese_no_hint_or_paragraph_ends_on_one_character(
             wrapped += 1
             assert len(lines[-1].rstrip(TRAILING)) >= 2, lines  # not "…くださ" / "い。"
     assert wrapped >= 3
+    page.context.close()
+
+
+def test_on_a_phone_a_wrapping_fieldset_title_sits_inside_its_box(chromium: Any, site: Any) -> None:
+    url, logins = site
+    page = logged_in(chromium, url, "admin", logins["admin"], PHONE, locale="de-DE")
+    page.goto("/admin/projects/demo-labelled/settings")
+    boxes = page.locator("main fieldset:not(.checks):has(> legend)")
+    assert boxes.count() >= 4
+    wrapped = 0
+    for box in boxes.all():
+        legend = box.locator(":scope > legend")
+        if len([line for line in legend.evaluate(TEXT_LINES) if line.strip()]) > 1:
+            wrapped += 1
+        top = box.evaluate("el => el.getBoundingClientRect().top")
+        assert legend.evaluate("el => el.getBoundingClientRect().top") >= top, legend.inner_text()
+    assert wrapped >= 1, "a German title long enough to wrap"
+    page.context.close()
+
+
+SMALL_KANA = "ーァィゥェォッャュョヮヵヶぁぃぅぇぉっゃゅょゎ"
+
+
+def test_on_a_phone_in_japanese_no_label_line_starts_with_a_long_vowel_or_small_kana(
+    chromium: Any, site: Any
+) -> None:
+    """Labels and headings break between phrases: never "アノテータ" / "ーの票"."""
+    url, logins = site
+    page = logged_in(chromium, url, "admin", logins["admin"], PHONE, locale="ja-JP")
+    checked = 0
+    for path in ("/admin/projects/demo-labelled/dashboard", "/admin/people/3",
+                 "/admin/projects/demo-labelled"):  # fmt: skip
+        page.goto(path)
+        for label in page.locator("main :is(dt, th, legend, label, h2, h3):visible").all():
+            lines = [line for line in label.evaluate(TEXT_LINES) if line.strip()]
+            checked += 1
+            for line in lines[1:]:
+                assert line[0] not in SMALL_KANA, (path, lines)
+    assert checked >= 30
     page.context.close()

@@ -92,5 +92,5 @@ def test_an_admin_reads_the_leaderboard_on_a_desktop_and_a_phone(
         page.get_by_label("Rate at equal length (length difference as a covariate)").check()
         page.get_by_role("button", name="Fit").click()
         playwright.expect(page.get_by_text("Length effect (style control)")).to_be_visible()
-        playwright.expect(page.get_by_text("bradley-terry+length")).to_be_visible()
+        playwright.expect(page.get_by_text("Bradley–Terry at equal length")).to_be_visible()
         context.close()

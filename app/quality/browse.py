@@ -194,7 +194,9 @@ def item_detail(
     item.a = session.get(Candidate, comparison.candidate_a_id)
     item.b = session.get(Candidate, comparison.candidate_b_id)
     judgements = session.scalars(
-        select(Judgement).where(Judgement.comparison_id == comparison.id).order_by(Judgement.id)
+        select(Judgement)
+        .where(Judgement.comparison_id == comparison.id)
+        .order_by(Judgement.created_at, Judgement.id)
     )
     for j in judgements:
         side = "" if j.left_candidate_id is None else (

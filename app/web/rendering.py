@@ -244,6 +244,11 @@ def translating(locale: str) -> dict[str, Any]:
         values.setdefault("num", i18n.number(num, locale))
         return _format(catalog.ngettext(singular, plural, num), values)
 
+    def pgettext(context: str, message: str, **values: Any) -> str:
+        """A message whose English names two things (a protocol "Rating" and a model's
+        "Rating"), told apart by its context."""
+        return _format(catalog.pgettext(context, message), values)
+
     def tr(text: str | None) -> str:
         """A message the code chose (a notice, an error), translated when the catalog has it
         (``i18n.Text`` by its id and values); plain text, so the page escapes it."""
@@ -255,6 +260,7 @@ def translating(locale: str) -> dict[str, Any]:
         "gettext": gettext,
         "_": gettext,
         "ngettext": ngettext,
+        "pgettext": pgettext,
         "number": lambda value: i18n.number(value, locale),
         "decimal": lambda value, digits=1, signed=False: i18n.decimal(
             value, locale, digits, signed=signed
@@ -264,6 +270,7 @@ def translating(locale: str) -> dict[str, Any]:
         "when": lambda moment: i18n.when(moment, locale),
         "day": lambda moment: i18n.day(moment, locale),
         "languages": i18n.NAMES,
+        "gap": i18n.gap(locale),
     }
 
 

@@ -29,6 +29,8 @@ from app.web.routes.loaders import ProjectDep
 
 router = admin_router()
 VERDICTS = [v.value for v in Verdict]
+VERDICT_NAMES = {Verdict.A: N_("A better"), Verdict.B: N_("B better"), Verdict.TIE: N_("Tie"),
+                 Verdict.BOTH_BAD: N_("Both bad")}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -101,7 +103,10 @@ def adjudicate(
     return done(
         request,
         url,
-        Text(N_("Adjudicated: %(verdict)s. Every export now uses it."), verdict=verdict.value),
+        Text(
+            N_("Adjudicated: %(verdict)s. Every export now uses it."),
+            verdict=Text(VERDICT_NAMES[verdict]),
+        ),
     )
 
 
@@ -114,7 +119,7 @@ def mark_gold(
     answer = Verdict(verdict) if verdict in VERDICTS else None
     set_gold(session, comparison, answer)
     message = (
-        Text(N_("Gold answer: %(verdict)s."), verdict=answer.value) if answer
+        Text(N_("Gold answer: %(verdict)s."), verdict=Text(VERDICT_NAMES[answer])) if answer
         else N_("No longer a gold pair.")
     )  # fmt: skip
     return done(request, f"/admin/projects/{project.slug}/items/{comparison.id}", message)
