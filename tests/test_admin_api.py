@@ -96,6 +96,15 @@ def test_the_routes_are_in_the_openapi_schema_and_answers_match_it(api: TestClie
     assert {"201", "200", "422"} <= set(upload["responses"])
     assert "multipart/form-data" in upload["requestBody"]["content"]
     assert not any(p.startswith("/admin") for p in paths), "pages stay out of the schema"
+    summaries = {o["operationId"]: o["summary"] for ops in paths.values() for o in ops.values()}
+    assert summaries["put_gold_api_v1_comparisons__comparison_id__gold_put"] == (
+        "Give the comparison a known answer"
+    ), "a docstring's first clause, not 'Put Gold'"
+    titled = [s for s in summaries.values() if s == s.title() and " " in s]
+    assert titled == [], "no summary made of a function's name"
+    form = upload["requestBody"]["content"]["multipart/form-data"]["schema"]["$ref"]
+    assert form == "#/components/schemas/ImportFileForm"
+    assert not [n for n in schema["components"]["schemas"] if n.startswith("Body_")]
 
     api.post("/api/v1/projects", json={"name": "P"})
     shown = api.get("/api/v1/projects/p").json()

@@ -9,6 +9,7 @@ check, then meets no surprise.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -22,20 +23,21 @@ ERROR_SCHEMA = {
     "required": ["detail"],
 }
 MEANING = {
-    "400": "a request the rules refuse (the detail says which)",
-    "401": "no valid API token",
-    "403": "a role or project this token may not use",
-    "404": "no such project, or an id that names nothing of this user's",
-    "413": "the body is over its limit (ARBITER_MAX_JSON_KB, uploads ARBITER_MAX_UPLOAD_MB)",
-    "422": "a malformed body or parameter, or one the rules refuse",
-    "503": "the database is unavailable for a moment: retry after Retry-After",
+    "400": "A request the rules refuse (the detail says which)",
+    "401": "No valid API token",
+    "403": "A role or project this token may not use",
+    "404": "No such project, or an id that names nothing of this user's",
+    "413": "The body is over its limit (ARBITER_MAX_JSON_KB, uploads ARBITER_MAX_UPLOAD_MB)",
+    "422": "A malformed body or parameter, or one the rules refuse",
+    "503": "The database is unavailable for a moment: retry after Retry-After",
 }
 NO_NUL = "^[^\\u0000]*$"
 UNBOUNDED_STRING_KEYS = frozenset({"pattern", "enum", "const", "format"})
 
 
 def install(app: FastAPI) -> None:
-    """Serve ``app``'s generated schema with the errors documented (amended once)."""
+    """Serve ``app``'s generated schema with the errors documented, each operation titled by
+    its docstring and each form body named by its operation (amended once)."""
     build: Callable[[], dict[str, Any]] = app.openapi
     amended = False
 
@@ -43,11 +45,57 @@ def install(app: FastAPI) -> None:
         nonlocal amended
         schema = build()
         if not amended:
+            title_operations(schema)
             document_errors(schema)
             amended = True
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def title_operations(schema: dict[str, Any]) -> None:
+    """FastAPI titles an operation without a summary after its function ("Put Gold") and
+    names a form's schema after the operation's id
+    ("Body_import_file_api_v1_projects__slug__batches_post"): title it by its docstring's
+    first sentence and name its form "ImportFileForm"."""
+    components = schema.get("components", {}).get("schemas", {})
+    renamed: dict[str, str] = {}
+    for path, operations in schema.get("paths", {}).items():
+        for method, operation in operations.items():
+            function = str(operation.get("operationId", "")).removesuffix(
+                re.sub(r"\W", "_", path) + "_" + method
+            )
+            summary, description = operation.get("summary", ""), operation.get("description")
+            if description and summary == function.replace("_", " ").title():
+                operation["summary"] = summary_of(description)
+            if f"Body_{operation.get('operationId')}" in components:
+                renamed[f"Body_{operation['operationId']}"] = (
+                    function.title().replace("_", "") + "Form"
+                )
+    for old, new in renamed.items():
+        components[new] = {**components.pop(old), "title": new}
+
+    def point(node: object) -> None:
+        if isinstance(node, dict):
+            name = str(node.get("$ref", "")).rpartition("/")[2]
+            if name in renamed:
+                node["$ref"] = "#/components/schemas/" + renamed[name]
+            for value in node.values():
+                point(value)
+        elif isinstance(node, list):
+            for value in node:
+                point(value)
+
+    point(schema.get("paths", {}))
+
+
+def summary_of(description: str) -> str:
+    """An operation's title: its docstring's first sentence, or clause (up to a ";"), without
+    the closing full stop or reStructuredText's code quotes."""
+    first = " ".join(description.split("\n\n")[0].split())
+    for end in (". ", "; "):
+        first = first.split(end)[0]
+    return first.removesuffix(".").replace("``", "")
 
 
 def document_errors(schema: dict[str, Any]) -> None:

@@ -31,6 +31,8 @@ def download(
     db: DatabaseDep,
     settings: SettingsDep,
 ) -> StreamingResponse:
+    """Download a training file in one format, as ``arbiter export`` writes it. It is streamed,
+    and its manifest is kept in the project's export history."""
     plan = exports.plan_export(
         session, project, params.one_file(), secret=settings.resolved_secret_key()
     )

@@ -86,6 +86,8 @@ class JudgesOut(BaseModel):
 def start(
     body: JobIn, request: Request, session: SessionDep, project: ProjectDep, admin: AdminDep
 ) -> JSONResponse:
+    """Start a generation or judge run: it runs outside the request and resumes after a
+    restart; follow it at ``/api/v1/jobs/{id}``."""
     job = runs.start_run(session, project, body.kind, body.params, created_by=admin.id)
     session.flush()
     runner = getattr(request.app.state, "job_runner", None)
@@ -96,11 +98,13 @@ def start(
 
 @router.get("/projects/{slug}/jobs")
 def project_jobs(session: SessionDep, project: ProjectDep) -> list[JobOut]:
+    """The project's runs, newest first (the last 100)."""
     return [JobOut.of(j) for j in jobs.jobs_of(session, project, limit=100)]
 
 
 @router.get("/jobs/{job_id}")
 def one_job(job_id: RowId, session: SessionDep) -> JobOut:
+    """One run: its state, progress and counts."""
     job = session.get(Job, job_id)
     if job is None:
         raise NotFound(f"job: no job {job_id}")
@@ -109,6 +113,7 @@ def one_job(job_id: RowId, session: SessionDep) -> JobOut:
 
 @router.get("/projects/{slug}/judges")
 def judges(session: SessionDep, project: ProjectDep) -> JudgesOut:
+    """How often each LLM judge agrees with the people, and with itself with the sides swapped."""
     figures = judge_figures(session, project)
     return JudgesOut(
         judges=[
