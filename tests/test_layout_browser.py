@@ -100,8 +100,15 @@ def test_on_a_phone_each_chart_fits_the_screen_without_scrolling_sideways(
     charts = shown_charts(page)
     assert len(charts) >= 3, "progress, per-annotator activity and position bias are drawn"
     for chart in charts:
-        assert "chart-s" in chart["cls"], chart
+        assert "chart-xs" in chart["cls"], chart
         assert chart["left"] >= 0 and chart["right"] <= PHONE["width"], chart
+    sizes = page.evaluate(
+        "() => [...document.querySelectorAll('svg.chart-xs text')].map(t => {"
+        " const svg = t.ownerSVGElement;"
+        " const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;"
+        " return parseFloat(getComputedStyle(t).fontSize) * scale; })"
+    )  # fmt: skip
+    assert sizes and min(sizes) >= 11, "axis labels drawn at 11 px or more on the screen"
     scroll = page.evaluate("() => document.documentElement.scrollWidth")
     assert scroll <= PHONE["width"], "the page does not scroll sideways"
     page.context.close()
