@@ -712,6 +712,8 @@ def test_on_a_phone_a_wrapping_fieldset_title_sits_inside_its_box(chromium: Any,
         top = box.evaluate("el => el.getBoundingClientRect().top")
         assert legend.evaluate("el => el.getBoundingClientRect().top") >= top, legend.inner_text()
     assert wrapped >= 1, "a German title long enough to wrap"
+    assert page.locator("input[type=hidden][name=protocol]").count() == 1, "a fixed protocol"
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
     page.context.close()
 
 
