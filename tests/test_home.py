@@ -82,6 +82,16 @@ def test_a_card_says_why_fewer_pairs_are_open_to_me_than_judgements_are_wanted(
     why = cards["Twice"].select_one(".why-fewer")
     assert why is not None and "pairs you have judged or skipped" in why.get_text()
     assert cards["Pairs"].select_one(".why-fewer") is None, "nothing to explain when all are open"
+    assert why.get_text().startswith("Of the 3 judgements still wanted, the others")
+    page = client.get("/projects/twice/annotate").text
+    assignment = soup(page).select_one("#work")["data-assignment"]  # type: ignore[index]
+    client.post(f"/projects/twice/annotate/{assignment}/verdict",
+                data={"verdict": "left", "csrf_token": csrf})  # fmt: skip
+    home = soup(client.get("/").text)
+    cards = {c.select("h2 a")[0].get_text(): c for c in home.select(".project-card")}
+    why = cards["Twice"].select_one(".why-fewer")
+    assert why is not None, "none open to me, two still wanted"
+    assert why.get_text().startswith("The 2 judgements still wanted are on pairs you have judged")
 
 
 def test_a_ranking_or_rating_card_counts_prompts_or_responses_not_pairs(

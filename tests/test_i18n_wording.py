@@ -182,7 +182,7 @@ def _holding(html: str, code: str) -> str:
 
 
 @pytest.mark.parametrize(("locale", "judge_line", "doc_line"), [
-    ("de", "Übereinstimmende Antworten werden als Urteile von judge:LABEL gespeichert (zählt nie",
+    ("de", "Übereinstimmende Antworten werden als Urteile von judge:LABEL gespeichert (sie",
      "Jedes Feld und jede Regel jeder Datei: docs/FORMATS.md im Repository."),
     ("ja", "一致した回答は judge:LABEL の判定として記録されます（オーバーラップには数えません。",
      "各ファイルのすべての項目と規則：リポジトリ内の docs/FORMATS.md。"),
@@ -205,7 +205,7 @@ def test_sentences_around_code_read_in_the_languages_own_order(
     bias = next(p for p in soup(dashboard).select("p") if p.select_one("strong.flag"))
     text = " ".join(bias.get_text().split())
     assert text.startswith({"de": "Der Anteil", "ja": "決定的な判定"}[locale]), text
-    assert {"de": "der links gezeigt wurde", "ja": "左 側に表示"}[locale] in text, text
+    assert {"de": "der links gezeigt wurde", "ja": "左側に表示"}[locale] in text, text
 
 
 @pytest.mark.parametrize(("locale", "warning"), [

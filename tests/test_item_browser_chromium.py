@@ -89,7 +89,7 @@ def test_an_admin_filters_reads_the_votes_and_adjudicates(
     page.locator("table.items tbody th a").click()
     expect(page.locator("table.votes tbody tr")).to_have_count(2)
     expect(page.locator("table.votes")).to_contain_text("A cites the source")
-    page.get_by_label("B is better").check()
+    page.get_by_label("B better", exact=True).check()
     page.get_by_label("Note (optional)").fill("B is right about the date")
     page.get_by_role("button", name="Adjudicate").click()
     expect(page.locator(".notice")).to_contain_text("Adjudicated: B better")
