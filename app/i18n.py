@@ -15,6 +15,7 @@ from functools import cache
 from io import BytesIO
 from typing import Any
 
+from babel import Locale
 from babel.dates import format_date, format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -176,8 +177,12 @@ def significant(value: float, locale: str, digits: int = 3) -> str:
 
 
 def percent(share: float, locale: str, digits: int = 0) -> str:
-    """A share (0–1) as the locale writes a percentage ("47 %" in German)."""
-    return format_percent(round(share, digits + 2), locale=locale, decimal_quantization=False)
+    """A share (0–1) as the locale writes a percentage ("47 %" in German), with ``digits``
+    places always shown, so a column reads "55.0%" under "65.7%" rather than "55%"."""
+    pattern = Locale.parse(locale).percent_formats[None].pattern
+    if digits:
+        pattern = pattern.replace("0", "0." + "0" * digits, 1) if "." not in pattern else pattern
+    return format_percent(round(share, digits + 2), format=pattern, locale=locale)
 
 
 def day(moment: datetime | date, locale: str) -> str:

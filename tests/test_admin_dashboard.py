@@ -46,8 +46,8 @@ def test_the_full_page_draws_each_chart_and_tabulates_its_numbers(
     nov3 = activity.find("time", attrs={"datetime": "2026-11-03"}).find_parent("tr")
     assert [td.get_text() for td in nov3.find_all("td")] == ["2", "3", "2", "7"]
     # the annotators table: judgements, median, tie, both bad, left share, decisive, ...
-    assert _row(page, "ann")[:6] == ["5", "30.0 s", "20%", "20%", "33.3%", "3"]
-    assert _row(page, "bob")[-2:] == ["50%", "4"]  # agrees with the majority 2 of 4
+    assert _row(page, "ann")[:6] == ["5", "30.0 s", "20.0%", "20.0%", "33.3%", "3"]
+    assert _row(page, "bob")[-2:] == ["50.0%", "4"]  # agrees with the majority 2 of 4
     assert _row(page, "All annotators")[:2] == ["11", "22.5 s"]
     overview = page.find("section", attrs={"aria-labelledby": "agreement-title"}).get_text()
     assert "0.357" in overview  # alpha = 20/56

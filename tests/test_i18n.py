@@ -97,6 +97,7 @@ def test_numbers_and_dates_are_written_the_locales_way() -> None:
     assert i18n.number(1234567, "de") == "1.234.567"
     assert i18n.number(1234567, "ja") == "1,234,567"
     assert i18n.percent(0.473, "de") == "47\xa0%"  # a no-break space, as German writes it
+    assert (i18n.percent(0.55, "en", 1), i18n.percent(0.55, "de", 1)) == ("55.0%", "55,0\xa0%")
     assert i18n.when(moment, "de").startswith("03.12.2026")
     assert i18n.when(moment, "ja").startswith("2026/12/03")
     assert (i18n.day(moment, "de"), i18n.day(moment, "ja")) == ("03.12.2026", "2026/12/03")

@@ -63,10 +63,10 @@ def test_the_dashboard_and_the_api_show_them(client: TestClient, session: Sessio
     page = soup(client.get(f"/admin/projects/{project.slug}/dashboard").text)
     table = page.find("table", class_="judges")
     cells = [td.get_text(" ", strip=True) for td in table.find("tbody").find("tr").find_all("td")]
-    assert cells == ["4", "3", "25% (1) order-swayed", "100%", "2"]
+    assert cells == ["4", "3", "25.0% (1) order-swayed", "100.0%", "2"]
     people = page.find("table", class_="judges-humans").find("tbody").find_all("tr")
     assert [r.get_text(" ", strip=True) for r in people] == [
-        "ann judge:gpt 100% 3", "bob judge:gpt 66.7% 3"]  # fmt: skip
+        "ann judge:gpt 100.0% 3", "bob judge:gpt 66.7% 3"]  # fmt: skip
     annotators = page.find("table", class_="annotators")
     headers = [th.get_text(" ", strip=True) for th in annotators.find("thead").find_all("th")]
     assert headers[-1] == "Agrees with judge:gpt"
