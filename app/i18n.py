@@ -179,10 +179,17 @@ def significant(value: float, locale: str, digits: int = 3) -> str:
 def percent(share: float, locale: str, digits: int = 0) -> str:
     """A share (0–1) as the locale writes a percentage ("47 %" in German), with ``digits``
     places always shown, so a column reads "55.0%" under "65.7%" rather than "55%"."""
-    pattern = Locale.parse(locale).percent_formats[None].pattern
-    if digits:
-        pattern = pattern.replace("0", "0." + "0" * digits, 1) if "." not in pattern else pattern
-    return format_percent(round(share, digits + 2), format=pattern, locale=locale)
+    return format_percent(round(share, digits + 2), format=_percent_pattern(locale, digits),
+                          locale=locale)  # fmt: skip
+
+
+@cache
+def _percent_pattern(locale: str, digits: int) -> str:
+    """The locale's percent pattern ("#,##0 %") with ``digits`` fixed places ("#,##0.0 %")."""
+    pattern: str = Locale.parse(locale).percent_formats[None].pattern
+    if digits and "." not in pattern:
+        pattern = pattern.replace("0", "0." + "0" * digits, 1)
+    return pattern
 
 
 def day(moment: datetime | date, locale: str) -> str:
