@@ -134,7 +134,8 @@ def test_a_slow_answer_times_out_and_is_counted(
 ) -> None:
     from app.llm import runs
 
-    monkeypatch.setattr(runs, "POLICY", RetryPolicy(attempts=2, base_delay=0.01, timeout=0.2))
+    # a quick answer takes milliseconds; 1 s leaves a loaded machine room, the slow one waits 30
+    monkeypatch.setattr(runs, "POLICY", RetryPolicy(attempts=2, base_delay=0.01, timeout=1.0))
     with db.scope() as session:
         project = prompt_only_project(session, 2)
     with fake_llm(Script(slow={"slowpoke"})) as (url, _):
