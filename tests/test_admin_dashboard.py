@@ -129,3 +129,23 @@ def test_days_are_written_the_pages_way_in_the_tables_and_the_charts(
     assert "03.11.2026" in ticks and "2026-11-03" not in ticks
     bars = [t.get_text() for t in page.select("svg.chart-l rect title")]
     assert "ann: 2 am 03.11.2026" in bars
+
+
+@pytest.mark.parametrize(
+    ("locale", "title", "one", "two"),
+    [("en", "Still in the queue", "1 comparison", "2 comparisons"),
+     ("de", "Noch in der Warteschlange", "1 Vergleich", "2 Vergleiche")],
+)  # fmt: skip
+def test_the_queue_counts_one_comparison_and_two_comparisons(
+    client: TestClient, session: Session, locale: str, title: str, one: str, two: str
+) -> None:
+    admin_client(client, session)
+    single, _ = project_with_comparisons(session, 1, name="Single")
+    double, _ = project_with_comparisons(session, 2, name="Double")
+    session.commit()
+    headers = {"Accept-Language": locale}
+    for project, expected in ((single, one), (double, two)):
+        for path in (f"/admin/projects/{project.slug}", f"/admin/projects/{project.slug}/dashboard"):
+            page = soup(client.get(path, headers=headers).text)
+            term = next(dt for dt in page.find_all("dt") if dt.get_text(strip=True) == title)
+            assert term.find_next_sibling("dd").get_text(" ", strip=True) == expected, path
