@@ -7,6 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from app.web.rendering import sentence
 from app.web.routes.meta import DOCS_CSP
 from tests.clients import csrf_of, login, soup
 from tests.factories import PASSWORD, make_annotator
@@ -41,6 +42,29 @@ def test_error_messages_are_sentences(client: TestClient, session: Session) -> N
     assert login(client, "ann") == 303
     page = soup(client.get("/projects/no-such/annotate").text)
     assert page.select_one("main p").get_text() == "No project 'no-such'."  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("message", "shown"),
+    [
+        ("no project 'x'", "No project 'x'."),
+        ("already a sentence.", "Already a sentence."),
+        ("is this it?", "Is this it?"),
+        ("choose one:", "Choose one:"),
+        ("'quoted' first", "'quoted' first."),
+        ("プロジェクトがありません", "プロジェクトがありません。"),
+        ("「x」という名前のプロジェクトはありません", "「x」という名前のプロジェクトはありません。"),
+        ("残り（３件）", "残り（３件）。"),
+        ("終わりました。", "終わりました。"),
+        ("Projekt „x“ gibt es nicht", "Projekt „x“ gibt es nicht."),
+        ("  ", ""),
+        (None, ""),
+    ],
+)
+def test_a_message_is_shown_as_a_sentence_with_its_languages_stop(
+    message: str | None, shown: str
+) -> None:
+    assert sentence(message) == shown
 
 
 def test_the_favicon_is_served_and_linked(client: TestClient) -> None:

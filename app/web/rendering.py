@@ -170,7 +170,13 @@ def sentence(text: object) -> str:
     words = words[0].upper() + words[1:]
     if words[-1] in ".!?…:。！？：":
         return words
-    return words + ("。" if "\u3000" <= words[-1] <= "\u9fff" else ".")  # Japanese: its stop
+    return words + ("。" if _ends_in_japanese(words) else ".")
+
+
+def _ends_in_japanese(words: str) -> bool:
+    """Kana, kanji or a full-width form (）」０) last: the sentence takes Japanese's stop."""
+    last = words[-1]
+    return "\u3000" <= last <= "\u9fff" or "\uff00" <= last <= "\uffef"
 
 
 def is_htmx(request: Request) -> bool:
