@@ -145,7 +145,8 @@ def test_the_queue_counts_one_comparison_and_two_comparisons(
     session.commit()
     headers = {"Accept-Language": locale}
     for project, expected in ((single, one), (double, two)):
-        for path in (f"/admin/projects/{project.slug}", f"/admin/projects/{project.slug}/dashboard"):
+        base = f"/admin/projects/{project.slug}"
+        for path in (base, f"{base}/dashboard"):
             page = soup(client.get(path, headers=headers).text)
             term = next(dt for dt in page.find_all("dt") if dt.get_text(strip=True) == title)
             assert term.find_next_sibling("dd").get_text(" ", strip=True) == expected, path

@@ -53,7 +53,7 @@ def test_error_messages_are_sentences(client: TestClient, session: Session) -> N
         ("choose one:", "Choose one:"),
         ("'quoted' first", "'quoted' first."),
         ("プロジェクトがありません", "プロジェクトがありません。"),
-        ("「x」という名前のプロジェクトはありません", "「x」という名前のプロジェクトはありません。"),
+        ("「x」はありません", "「x」はありません。"),
         ("残り（３件）", "残り（３件）。"),
         ("終わりました。", "終わりました。"),
         ("Projekt „x“ gibt es nicht", "Projekt „x“ gibt es nicht."),
