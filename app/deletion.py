@@ -2,9 +2,11 @@
 
 Archiving keeps everything; deleting removes the rows (comparisons, judgements, ratings and
 all that hangs off them go with their batch or project, by foreign key). So that no labelled
-work is ever lost by a slip, the labels are first written as a raw ``judgements`` export
-(every judgement as given, with its manifest) into ``ARBITER_ARCHIVE_DIR``, and the delete
-only runs when that file is complete. The admin confirms by typing the name.
+work is ever lost by a slip, the labels are first written into ``ARBITER_ARCHIVE_DIR``: a
+raw ``judgements`` export (every pairwise judgement as given, with its manifest) and the
+labels file (app/archive.py: every label of every kind, with the texts it was given on). The
+delete only runs when both are complete and no label changed since they were read (else it
+is refused, and runs again on a second try). The admin confirms by typing the name.
 """
 
 from __future__ import annotations
@@ -12,12 +14,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import ColumnElement, delete, func, select
+from sqlalchemy import ColumnElement, delete, func, select, text
 from sqlalchemy.orm import Session
 
+from app.archive import Fingerprint, fingerprint, write_labels
 from app.db import Database
-from app.errors import DomainError
+from app.errors import Conflict, DomainError
 from app.exports import ExportParams, plan_export
+from app.exports.pseudonyms import pseudonymizer
 from app.exports.service import export_to_files
 from app.i18n import N_
 from app.models import Batch, Comparison, Judgement, Project, Prompt, utcnow
@@ -59,23 +63,38 @@ def confirm(typed: str, name: str) -> None:
         )
 
 
+@dataclass(frozen=True)
+class Archived:
+    """What a delete wrote first: the raw judgements export and the whole labels file."""
+
+    judgements_file: Path
+    labels_file: Path
+    fingerprint: Fingerprint
+
+
 def archive_labels(
     db: Database, project_id: int, archive_dir: Path, *, secret: str, by: str,
     batch: str | None = None,
-) -> Path:  # fmt: skip
-    """Write the labels (all, or one batch's) as a raw judgements export; the file's path."""
+) -> Archived:  # fmt: skip
+    """Write the labels (all, or one batch's): a raw judgements export, and the labels file
+    (app/archive.py) that holds every kind of label with its texts."""
     with db.scope() as session:
         project = session.get_one(Project, project_id)
         params = ExportParams(format="judgements", batch=[batch] if batch else [])
         plan = plan_export(session, project, params, secret=secret)
         stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
         what = project.slug
+        scope = Prompt.project_id == project_id
         if batch is not None:
-            what += f"-batch-{batch_id_of(session, project, batch)}"
+            batch_id = batch_id_of(session, project, batch)
+            what += f"-batch-{batch_id}"
+            scope = Prompt.batch_id == batch_id
     archive_dir.mkdir(parents=True, exist_ok=True)
     path = archive_dir / f"{what}-{stamp}.judgements.jsonl"
     export_to_files(db, plan, path, exported_by=by)
-    return path
+    labels = write_labels(db, scope, archive_dir / f"{what}-{stamp}.labels.jsonl",
+                          pseudonymizer(secret, project_id))  # fmt: skip
+    return Archived(path, labels.path, labels.fingerprint)
 
 
 def batch_id_of(session: Session, project: Project, name: str) -> int:
@@ -88,9 +107,24 @@ def batch_id_of(session: Session, project: Project, name: str) -> int:
     return found
 
 
-def delete_project(session: Session, project_id: int) -> None:
+def delete_project(session: Session, project_id: int, archived: Archived) -> None:
+    _unchanged_since(session, Prompt.project_id == project_id, archived)
     session.execute(delete(Project).where(Project.id == project_id))
 
 
-def delete_batch(session: Session, batch_id: int) -> None:
+def delete_batch(session: Session, batch_id: int, archived: Archived) -> None:
+    _unchanged_since(session, Prompt.batch_id == batch_id, archived)
     session.execute(delete(Batch).where(Batch.id == batch_id))
+
+
+def _unchanged_since(session: Session, scope: ColumnElement[bool], archived: Archived) -> None:
+    """Refuse the delete when a label was given, changed or taken back after the archive was
+    read, so that nothing deleted is missing from it. On Postgres the label tables are
+    locked against writers until the delete commits (labelling waits that long); SQLite's
+    write transaction holds every writer off already."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("LOCK TABLE judgements, ratings, scores IN SHARE MODE"))
+    if fingerprint(session, scope) != archived.fingerprint:
+        raise Conflict(N_(
+            "labels were given while the archive was being written, so nothing was deleted "
+            "(the archive is kept); delete again to archive them too"))  # fmt: skip

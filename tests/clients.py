@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
@@ -43,3 +45,18 @@ def browser_login(client: TestClient, user: User) -> str:
 def bearer(session: Session, user: User) -> dict[str, str]:
     """Headers carrying a new API token of ``user`` (the caller commits)."""
     return {"Authorization": f"Bearer {create_token(session, user)}"}
+
+
+def label_all(client: TestClient, auth: dict[str, str], slug: str, body: Any) -> int:
+    """Answer every lease ``slug`` hands this person, the body made from each lease."""
+    done = 0
+    while (
+        lease := client.post(f"/api/v1/projects/{slug}/assignments", headers=auth)
+    ).status_code == 201:
+        work = lease.json()
+        sent = client.post(
+            f"/api/v1/assignments/{work['id']}/judgement", json=body(work), headers=auth
+        )
+        assert sent.status_code == 201, sent.text
+        done += 1
+    return done

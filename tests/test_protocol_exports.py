@@ -12,27 +12,12 @@ from sqlalchemy.orm import Session
 
 from app.db import Database
 from app.models import Protocol
-from tests.clients import bearer
+from tests.clients import bearer, label_all
 from tests.export_helpers import RULES, rows_of, run_export
 from tests.factories import import_rows, make_annotator, make_project, native_rows
 
 PAIR_FORMATS = ("openai-dpo", "nova-dpo", "trl-dpo", "vertex-preference", "trl-reward")
 RUBRIC = [{"name": "helpfulness", "min": 0, "max": 4}, {"name": "verbosity", "min": 1, "max": 5}]
-
-
-def label_all(client: TestClient, auth: dict[str, str], slug: str, body: Any) -> int:
-    """Answer every lease ``slug`` hands this person, the body made from each lease."""
-    done = 0
-    while (
-        lease := client.post(f"/api/v1/projects/{slug}/assignments", headers=auth)
-    ).status_code == 201:
-        work = lease.json()
-        sent = client.post(
-            f"/api/v1/assignments/{work['id']}/judgement", json=body(work), headers=auth
-        )
-        assert sent.status_code == 201, sent.text
-        done += 1
-    return done
 
 
 def by_content(work: Any) -> list[int]:

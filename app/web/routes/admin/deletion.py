@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from app import deletion
 from app.batches import get_batch
 from app.errors import DomainError
-from app.i18n import ngettext
+from app.i18n import N_, Text, ngettext
 from app.models import Project
 from app.web.deps import DatabaseDep, SessionDep, SettingsDep, end_transaction
 from app.web.guards import AdminDep
@@ -41,13 +41,17 @@ def delete_project(
         return _page(request, project, doomed, kind="project", error=exc.text, status=422)
     project_id, who = project.id, admin.username
     end_transaction(session)  # the export reads in transactions of its own
-    path = deletion.archive_labels(db, project_id, settings.archive_dir,
-                                   secret=settings.resolved_secret_key(), by=who)  # fmt: skip
-    deletion.delete_project(session, project_id)
+    try:
+        archived = deletion.archive_labels(
+            db, project_id, settings.archive_dir, secret=settings.resolved_secret_key(), by=who
+        )
+        deletion.delete_project(session, project_id, archived)
+    except (DomainError, OSError) as exc:
+        return _page(request, project, doomed, kind="project", error=_why(exc), status=_status(exc))
     return done(request, "/admin", ngettext(
         "project %(name)s deleted; its %(n)s judgement was written to %(path)s first",
         "project %(name)s deleted; its %(n)s judgements were written to %(path)s first",
-        doomed.judgements, name=doomed.name, path=str(path)))  # fmt: skip
+        doomed.judgements, name=doomed.name, path=str(archived.labels_file)))  # fmt: skip
 
 
 @router.get("/projects/{slug}/batches/{batch_id}/delete")
@@ -72,13 +76,33 @@ def delete_batch(
                      error=exc.text, status=422)  # fmt: skip
     project_id, slug, name, who = project.id, project.slug, batch.name, admin.username
     end_transaction(session)
-    path = deletion.archive_labels(db, project_id, settings.archive_dir, batch=name,
-                                   secret=settings.resolved_secret_key(), by=who)  # fmt: skip
-    deletion.delete_batch(session, batch_id)
+    try:
+        archived = deletion.archive_labels(
+            db, project_id, settings.archive_dir, batch=name,
+            secret=settings.resolved_secret_key(), by=who,
+        )  # fmt: skip
+        deletion.delete_batch(session, batch_id, archived)
+    except (DomainError, OSError) as exc:
+        return _page(request, project, doomed, kind="batch", batch_id=batch_id,
+                     error=_why(exc), status=_status(exc))  # fmt: skip
     return done(request, f"/admin/projects/{slug}", ngettext(
         "batch %(name)s deleted; its %(n)s judgement was written to %(path)s first",
         "batch %(name)s deleted; its %(n)s judgements were written to %(path)s first",
-        doomed.judgements, name=name, path=str(path)))  # fmt: skip
+        doomed.judgements, name=name, path=str(archived.labels_file)))  # fmt: skip
+
+
+def _why(exc: DomainError | OSError) -> str:
+    """A refusal as the page says it: the domain's own, or the archive that could not be
+    written (nothing is deleted then)."""
+    if isinstance(exc, DomainError):
+        return exc.text
+    problem = f"{exc.strerror}: {exc.filename}" if exc.strerror and exc.filename else str(exc)
+    return Text(N_("the labels could not be written to the archive folder (%(error)s), so "
+                   "nothing was deleted"), error=problem)  # fmt: skip
+
+
+def _status(exc: DomainError | OSError) -> int:
+    return exc.status if isinstance(exc, DomainError) else 503
 
 
 def _page(
