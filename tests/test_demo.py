@@ -8,13 +8,16 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.db import Database
 from app.demo import seed_demo
 from app.demo_labels import BIASED
+from app.exports.registry import format_names
 from app.models import Batch, Judgement, User
 from app.projects import get_project
 from app.settings import Settings
 from app.stats.dashboard import build_dashboard
 from tests.clients import csrf_of, soup
+from tests.export_helpers import run_export
 
 
 def test_the_labelled_demo_has_agreement_a_biased_annotator_exports_and_a_leaderboard(
@@ -48,3 +51,16 @@ def test_the_labelled_demo_has_agreement_a_biased_annotator_exports_and_a_leader
     board = client.get("/api/v1/projects/demo-labelled/leaderboard").json()
     ranked = [row["model"] for row in board["models"]]
     assert ranked == ["demo-large", "demo-medium", "demo-small"], "the better answers' models lead"
+
+
+def test_the_labelled_demos_exports_warn_of_nothing_but_novas_advice(
+    session: Session, settings: Settings, db: Database
+) -> None:
+    seed_demo(session, settings)
+    session.commit()
+    found = {f: run_export(db, "demo-labelled", format=f)[1] for f in format_names()}
+    assert found.pop("rubric")["rows"] == 0, "the demo asks no rubric"
+    (advice,) = found.pop("nova-dpo")["warnings"]
+    assert advice.endswith("AWS recommends at least 1,000 for Nova DPO")
+    assert {f: m["warnings"] for f, m in found.items()} == {f: [] for f in found}
+    assert min(m["rows"] for m in found.values()) >= 20
