@@ -127,6 +127,44 @@ def test_a_pending_verdict_that_no_longer_applies_is_explained_and_nothing_is_lo
     assert [j.verdict.value for j in judgement_rows(session, ann)] != [], "the first stands"
 
 
+def test_a_pending_verdict_with_a_rationale_too_long_to_keep_asks_for_it_again(
+    client: TestClient, csrf: str, session: Session, ann: User
+) -> None:
+    first = assignment_of(client.get("/projects/pairs/annotate").text)
+    log_out(client, csrf)
+    client.post(f"/projects/pairs/annotate/{first}/verdict", headers=SAME_SITE,
+                data={"verdict": "left", "strength": "2", "rationale": "why " * 1000,
+                      "csrf_token": csrf})  # fmt: skip
+    assert login(client, "ann") == 303
+    section = work(client.get("/projects/pairs/annotate").text)
+    alert = section.select_one(".alert")
+    assert alert is not None and "its rationale was too long to keep" in alert.get_text()
+    assert assignment_of(str(section)) == first, "the same pair, to send again"
+    assert section.select_one("input[name=strength][value='2']").has_attr("checked")  # type: ignore[union-attr]
+    assert judgement_rows(session, ann) == [], "nothing recorded without its rationale"
+
+
+def test_a_pending_verdict_the_project_now_refuses_is_kept_on_the_page_with_the_reason(
+    client: TestClient, csrf: str, session: Session, ann: User, project: Project
+) -> None:
+    first = assignment_of(client.get("/projects/pairs/annotate").text)
+    log_out(client, csrf)
+    client.post(f"/projects/pairs/annotate/{first}/verdict", headers=SAME_SITE,
+                data={"verdict": "tie", "rationale": "same", "csrf_token": csrf})  # fmt: skip
+    project.allow_tie = False  # changed while the annotator was logged out
+    session.commit()
+    assert login(client, "ann") == 303
+    section = work(client.get("/projects/pairs/annotate").text)
+    alert = section.select_one(".alert")
+    assert alert is not None
+    said = " ".join(alert.get_text().split())
+    assert said.endswith("it was kept, but the project refuses it: Verdict: this project does "
+                         "not allow a tie.")  # fmt: skip
+    assert assignment_of(str(section)) == first
+    assert section.select_one("textarea[name=rationale]").get_text() == "same"  # type: ignore[union-attr]
+    assert judgement_rows(session, ann) == []
+
+
 def test_a_verdict_from_another_site_is_not_kept_for_later(
     client: TestClient, csrf: str, session: Session, ann: User
 ) -> None:
@@ -161,14 +199,15 @@ def test_undo_gives_back_the_rationale_strength_and_marks(
     assert session.scalar(select(func.count()).select_from(Rating)) == 0
 
 
+@pytest.mark.parametrize("headers", [HX, {}], ids=["htmx", "plain"])
 def test_a_refused_verdict_keeps_the_rationale_and_marks(
-    client: TestClient, csrf: str, session: Session, project: Project
+    client: TestClient, csrf: str, session: Session, project: Project, headers: dict[str, str]
 ) -> None:
     project.allow_tie = False
     session.commit()
     first = assignment_of(client.get("/projects/pairs/annotate").text)
     data = {"verdict": "tie", "rationale": "hard to say", "rate_left": "bad", "csrf_token": csrf}
-    refused = client.post(f"/projects/pairs/annotate/{first}/verdict", headers=HX, data=data)
+    refused = client.post(f"/projects/pairs/annotate/{first}/verdict", headers=headers, data=data)
     assert refused.status_code == 422
     section = work(refused.text)
     assert assignment_of(refused.text) == first
