@@ -2,7 +2,8 @@
 drawn at three widths and CSS shows one), right-to-left content on the labelling page, the
 labelling page's controls in each protocol (pair, ranking, rating) on a phone and a desktop,
 and admin tables on a phone (Japanese headers, key figures in view, row names that stay in
-view while a table scrolls)."""
+view while a table scrolls), tables in answers on a phone, and the focus ring's contrast in a
+light and a dark browser."""
 
 from __future__ import annotations
 
@@ -30,6 +31,12 @@ ARABIC = "عاصمة فرنسا هي باريس، وهي أكبر مدنها و�
 HEBREW = "הבירה של צרפת היא פריז, העיר הגדולה ביותר בה."
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
+ANSWER_TABLE = (
+    "| Model | Score | Latency | Tokens | Notes |\n|---|---|---|---|---|\n"
+    "| Multilingual | Excellent | Acceptable | Thousands | Recommended |\n"
+    "| Compact | Adequate | Excellent | Hundreds | Inexpensive |\n"
+)
+"""Wider than a phone: more columns than fit, each cell one long word."""
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +57,9 @@ def site(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
         import_rows(session, ranking, native_rows(3, candidates=4))
         rating = make_project(session, name="Rate", protocol=Protocol.RATING)
         import_rows(session, rating, native_rows(3, candidates=1))
+        tables = make_project(session, name="Tables")
+        import_rows(session, tables, [{"id": "t", "prompt": "Compare the models.",
+                                       "candidates": [ANSWER_TABLE, "No table."]}])  # fmt: skip
         make_annotator(session, username="ann")
     db.dispose()
     with live_server(settings) as url:
@@ -737,3 +747,130 @@ def test_on_a_phone_in_japanese_no_label_line_starts_with_a_long_vowel_or_small_
                 assert line[0] not in SMALL_KANA, (path, lines)
     assert checked >= 30
     page.context.close()
+
+
+def test_on_a_phone_a_table_in_an_answer_keeps_each_word_of_each_cell_on_one_line(
+    chromium: Any, site: Any
+) -> None:
+    url, _ = site
+    page = logged_in(chromium, url, "ann", PASSWORD, PHONE)
+    page.goto("/projects/tables/annotate")
+    table = page.locator(".candidate-body.prose table")
+    expect(table).to_be_visible()
+    cells = table.locator("th, td")
+    assert cells.count() == 15, "five columns, a header and two rows"
+    words = [word for cell in cells.all() for word in cell.evaluate(WORD_LINES)]
+    assert {"Model", "Score", "Latency", "Multilingual", "Recommended"} <= {w for w, _ in words}
+    broken = [(word, lines) for word, lines in words if lines != 1]
+    assert not broken, broken  # not "Multilingu" / "al"
+    assert table.evaluate("el => el.scrollWidth > el.clientWidth"), "the table scrolls instead"
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
+    page.context.close()
+
+
+RING = (
+    "() => { const el = document.activeElement;"
+    " if (!el || el === document.body) return null;"
+    " if ((window.ringSeen ||= new Set()).has(el)) return {seen: true};"
+    " window.ringSeen.add(el);"
+    " const rgba = c => { const v = c.match(/[\\d.]+/g).map(Number);"
+    "  return v.length < 4 ? [...v, 1] : v; };"
+    " const lum = v => { const [r, g, b] = v.slice(0, 3).map(x => { x /= 255;"
+    "  return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4; });"
+    "  return 0.2126 * r + 0.7152 * g + 0.0722 * b; };"
+    " const behind = start => { const layers = [];"
+    "  for (let e = start; e; e = e.parentElement) {"
+    "   const c = rgba(getComputedStyle(e).backgroundColor);"
+    "   if (c[3] > 0) { layers.push(c); if (c[3] >= 1) break; } }"
+    "  let out = [255, 255, 255];"
+    "  for (const c of layers.reverse()) out = out.map((v, i) => c[i] * c[3] + v * (1 - c[3]));"
+    "  return out; };"
+    " const rings = [];"
+    " for (let e = el; e && e !== document.body; e = e.parentElement) {"
+    "  const s = getComputedStyle(e);"
+    "  if (s.outlineStyle === 'none' || !parseFloat(s.outlineWidth)) continue;"
+    "  const ring = rgba(s.outlineColor), ground = behind(e.parentElement);"
+    "  const a = lum(ring), b = lum(ground);"
+    "  rings.push({on: e.tagName.toLowerCase(), style: s.outlineStyle,"
+    "   width: parseFloat(s.outlineWidth), alpha: ring[3], colour: s.outlineColor,"
+    "   behind: 'rgb(' + ground.map(Math.round).join(', ') + ')',"
+    "   ratio: Math.round((Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05) * 100) / 100}); }"
+    " const kind = el.type === 'radio' ? 'radio' : el.tagName === 'A' ? 'link'"
+    "  : el.tagName === 'BUTTON' ? 'button' : el.tagName.toLowerCase();"
+    " return {kind, name: (el.innerText || el.value || '').trim().slice(0, 30),"
+    "  visible: el.matches(':focus-visible'), rings}; }"
+)
+"""The focused element (null on the page itself, {seen: true} once Tab comes back round) and
+each focus ring drawn for it: its own, and an ancestor's :focus-within one (a chip's). A ring's
+style, width, colour and contrast with the background it is drawn on: the first opaque one up
+from the ringed element's parent, with translucent ones on the way laid over it."""
+
+
+def focus_stops(page: Any, limit: int = 80) -> list[dict[str, Any]]:
+    """Every stop of Tab through the page, once round."""
+    stops: list[dict[str, Any]] = []
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        stop = page.evaluate(RING)
+        if stop is not None and stop.get("seen"):
+            return stops
+        if stop is not None:
+            stops.append(stop)
+    raise AssertionError(f"Tab did not come back round in {limit} presses: {stops}")
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize(("path", "kinds"), [
+    ("/projects/demo/annotate", {"link", "button", "radio"}), ("/login", {"link", "button"}),
+], ids=["labelling", "login"])  # fmt: skip
+def test_the_focus_ring_is_drawn_at_3_to_1_or_more_on_what_is_behind_it(
+    chromium: Any, site: Any, scheme: str, path: str, kinds: set[str]
+) -> None:
+    url, _ = site
+    if path == "/login":
+        page = chromium.new_context(base_url=url, viewport=DESKTOP).new_page()
+    else:
+        page = logged_in(chromium, url, "ann", PASSWORD, DESKTOP)
+    page.emulate_media(color_scheme=scheme)
+    page.goto(path)
+    assert page.evaluate(f"() => matchMedia('(prefers-color-scheme: {scheme})').matches")
+    stops = focus_stops(page)
+    assert kinds <= {stop["kind"] for stop in stops}, stops
+    for stop in stops:
+        assert stop["visible"], stop  # the keyboard's focus: :focus-visible
+        assert stop["rings"], stop
+        for ring in stop["rings"]:
+            assert ring["style"] != "none" and ring["width"] >= 2 and ring["alpha"] == 1, stop
+            assert ring["ratio"] >= 3.0, stop
+    radios = [stop for stop in stops if stop["kind"] == "radio"]
+    assert all({ring["on"] for ring in stop["rings"]} == {"input", "label"} for stop in radios), (
+        "a radio's own ring and its chip's"
+    )
+    page.context.close()
+
+
+COVERED = (
+    "() => { const el = document.activeElement, r = el.getBoundingClientRect();"
+    " const hit = document.elementFromPoint((r.left + r.right) / 2, (r.top + r.bottom) / 2);"
+    " return hit && !el.contains(hit) ? [el.outerHTML.slice(0, 60), hit.outerHTML.slice(0, 60)]"
+    "  : null; }"
+)
+"""What covers the middle of the focused element (null when nothing does)."""
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_what_tab_focuses_on_the_labelling_page_is_not_under_the_verdict_bar(
+    chromium: Any, site: Any, viewport: Any
+) -> None:
+    url, _ = site
+    page = logged_in(chromium, url, "ann", PASSWORD, viewport)
+    page.goto("/projects/demo/annotate")
+    covered, stops = [], 0
+    on_the_page = "() => document.activeElement === document.body"
+    while stops < 80 and not (stops and page.evaluate(on_the_page)):
+        page.keyboard.press("Tab")
+        stops += 1
+        covered += [c for c in [page.evaluate(COVERED)] if c]
+    page.context.close()
+    assert 10 <= stops < 80, "Tab goes through the page and back round"
+    assert not covered, covered  # e.g. the "No mark" radio under "Left better" on a desktop
