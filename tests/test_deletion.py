@@ -86,6 +86,20 @@ def test_a_wrong_name_deletes_nothing(
     assert not archive.exists()
 
 
+def test_a_wrong_batch_name_deletes_nothing(
+    client: TestClient, session: Session, project: Project, archive: Path
+) -> None:
+    admin_client(client, session)
+    second = session.scalar(select(Batch.id).where(Batch.name == "second"))
+    session.commit()
+    refused = client.post(f"/admin/projects/doomed/batches/{second}/delete",
+                          data={"confirm": "Second"})  # fmt: skip
+    assert refused.status_code == 422
+    assert "Type the name exactly (second) to delete it." in refused.text
+    assert count(session, Batch) == 2 and count(session, Judgement) == 5
+    assert not archive.exists()
+
+
 def test_a_project_is_deleted_after_its_labels_are_archived(
     client: TestClient, session: Session, project: Project, archive: Path
 ) -> None:
