@@ -1,33 +1,39 @@
-"""The labels file a delete writes first: everything labelled, with the texts it was given on.
+"""The labels archive a delete writes first: everything labelled, with the texts it was given
+on, and the settings that say how to read it.
 
-The raw ``judgements`` export written beside it is a published format, but it carries ids
-only and pairs only: once the rows are gone its ids point at nothing, and a ranking, a good/bad
-mark or a rubric score is not in it. This file is the whole record instead, one JSON line per
-prompt (docs/FORMATS.md, "The labels archive"): the prompt and its batch, the candidates with
-their texts and models, and every label given on them — judgements of every kind (a pair's
-verdict, a ranking's order, a single's record) with their rubric scores, good/bad marks,
-adjudications and flags. Annotators are the pseudonyms of the judgements export beside it, so
-the two files join.
+The raw ``judgements`` export written beside it is a published format, but it carries ids and
+pairs only: once the rows are gone its ids point at nothing, and a ranking, a good/bad mark, a
+rubric score, a repeat or a judge's answer is not in it. The archive is the whole record
+instead (docs/FORMATS.md, "The labels archive"): ``<what>.labels.jsonl``, one JSON line per
+prompt (the prompt and its batch, the candidates with their texts and models, the comparisons
+with any gold answer, and every label given on them), and ``<what>.project.json``, the
+project's settings (protocol, rubric, strength scale, guidelines…) and its batches.
+Annotators are the pseudonyms of the judgements export beside it, so the files join.
 
-The file is read from one snapshot, and so is its :class:`Fingerprint`: the delete compares
-it with the labels as they are when it runs, and deletes nothing if any changed meanwhile.
+The scope is what the delete removes: a project's prompts, or a batch's prompts together with
+the prompts that a later import gave comparisons in the batch (those comparisons go with the
+batch), as the exports select a batch. Both files and the scope's :func:`fingerprint` are read
+from one snapshot; the delete compares the fingerprint with the labels as they are when it
+runs, and deletes nothing if any was given, changed or taken back meanwhile.
 """
 
 from __future__ import annotations
 
+import enum
+import hashlib
 import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy import ColumnElement, Select, inspect, or_, select
 from sqlalchemy.orm import Session
 
-from app.db import Database
+from app.db import Base, Database
 from app.exports.base import timestamp
 from app.models import (
     Adjudication,
@@ -35,167 +41,253 @@ from app.models import (
     Candidate,
     Comparison,
     ItemFlag,
+    JudgeAnswer,
     Judgement,
+    Project,
     Prompt,
     Rating,
+    RepeatAnswer,
     Score,
 )
 
-T = TypeVar("T")
+Pseudonym = Callable[[int], str]
 CHUNK = 500
-"""Prompts read and written at a time (memory depends on this, not on the project)."""
+"""Prompts read and written at a time: memory and each query's parameters depend on this,
+never on the size of the project."""
 
 
-@dataclass(frozen=True)
-class Fingerprint:
-    """What the labels in scope were: any verdict given, changed or taken back, and any
-    mark given, flipped or taken back, changes it."""
+def project_scope(project_id: int) -> ColumnElement[bool]:
+    return Prompt.project_id == project_id
 
-    judgements: int
-    last_change: datetime | None
-    ratings: int
-    rating_sum: int
+
+def batch_scope(batch_id: int) -> ColumnElement[bool]:
+    later = select(Comparison.prompt_id).where(Comparison.batch_id == batch_id)
+    return or_(Prompt.batch_id == batch_id, Prompt.id.in_(later))
+
+
+def in_scope(scope: ColumnElement[bool]) -> Select[int]:
+    """The ids of the prompts in scope (a subquery to filter by)."""
+    return select(Prompt.id).where(scope)
+
+
+#: What can change on each labelled row (ids are never reused, so an id stands for a row that
+#: does not change: a judgement or a repeat is taken back by deleting it, never edited).
+_WATCHED: tuple[tuple[Any, ...], ...] = (
+    (Comparison, Comparison.prompt_id, Comparison.id, Comparison.gold),
+    (Judgement, Comparison.prompt_id, Judgement.id),
+    (RepeatAnswer, Comparison.prompt_id, RepeatAnswer.id),
+    (JudgeAnswer, Comparison.prompt_id, JudgeAnswer.id, JudgeAnswer.a_first, JudgeAnswer.b_first),
+    (Adjudication, Comparison.prompt_id, Adjudication.comparison_id, Adjudication.verdict,
+     Adjudication.note, Adjudication.user_id),
+    (ItemFlag, Comparison.prompt_id, ItemFlag.id, ItemFlag.comment),
+    (Rating, Candidate.prompt_id, Rating.id, Rating.good),
+)  # fmt: skip
+
+
+def fingerprint(session: Session, scope: ColumnElement[bool]) -> str:
+    """A digest of every label in scope and of what can change on it: any label given,
+    changed or taken back changes it."""
+    prompts = in_scope(scope)
+    digest = hashlib.blake2b(digest_size=20)
+    for model, prompt_of, *columns in _WATCHED:
+        stmt = select(*columns)
+        if model is Rating:
+            stmt = stmt.join(Candidate, Candidate.id == Rating.candidate_id)
+        elif model is not Comparison:
+            stmt = stmt.join(Comparison, Comparison.id == model.comparison_id)
+        stmt = stmt.where(prompt_of.in_(prompts)).order_by(*columns[:1])
+        digest.update(model.__tablename__.encode())
+        for row in session.execute(stmt.execution_options(yield_per=5_000)):
+            digest.update(repr(tuple(row)).encode())
+    return digest.hexdigest()
 
 
 @dataclass(frozen=True)
 class Written:
-    path: Path
+    labels: Path
+    project: Path
     prompts: int
-    fingerprint: Fingerprint
+    fingerprint: str
 
 
-def fingerprint(session: Session, prompts: ColumnElement[bool]) -> Fingerprint:
-    in_scope = select(Prompt.id).where(prompts).scalar_subquery()
-    judged = (
-        select(func.count(), func.max(Judgement.updated_at))
-        .select_from(Judgement)
-        .join(Comparison, Comparison.id == Judgement.comparison_id)
-        .where(Comparison.prompt_id.in_(in_scope))
-    )
-    n_judgements, last_change = session.execute(judged).one()
-    signed = case((Rating.good, Rating.id), else_=-Rating.id)
-    rated = (
-        select(func.count(), func.coalesce(func.sum(signed), 0))
-        .select_from(Rating)
-        .join(Candidate, Candidate.id == Rating.candidate_id)
-        .where(Candidate.prompt_id.in_(in_scope))
-    )
-    n_ratings, rating_sum = session.execute(rated).one()
-    return Fingerprint(int(n_judgements), last_change, int(n_ratings), int(rating_sum))
-
-
-def write_labels(
-    db: Database, prompts: ColumnElement[bool], path: Path, pseudonym: Callable[[int], str]
+def write_archive(
+    db: Database, project_id: int, scope: ColumnElement[bool], stem: Path, pseudonym: Pseudonym
 ) -> Written:
-    """Write the labels of the prompts that ``prompts`` selects to ``path`` (through a
-    ``.part`` file, synced before it is renamed); what was written, and its fingerprint."""
-    part = path.with_name(path.name + ".part")
+    """Write ``<stem>.labels.jsonl`` and ``<stem>.project.json`` from one snapshot, each
+    through a ``.part`` file synced before it is renamed; what was written."""
+    labels = stem.with_name(stem.name + ".labels.jsonl")
+    settings = stem.with_name(stem.name + ".project.json")
     written = 0
-    with db.read_only() as session, part.open("wb") as out:
-        ids = list(session.scalars(select(Prompt.id).where(prompts).order_by(Prompt.id)))
-        for start in range(0, len(ids), CHUNK):
-            for line in _lines(session, ids[start : start + CHUNK], pseudonym):
-                out.write(orjson.dumps(line) + b"\n")
-                written += 1
-        out.flush()
-        os.fsync(out.fileno())
-        seen = fingerprint(session, prompts)
-    part.replace(path)
-    return Written(path, written, seen)
+    with db.read_only() as session:
+        with _replacing(labels) as out:
+            ids = list(session.scalars(in_scope(scope).order_by(Prompt.id)))
+            for start in range(0, len(ids), CHUNK):
+                for line in _lines(session, ids[start : start + CHUNK], pseudonym):
+                    out.write(orjson.dumps(line) + b"\n")
+                    written += 1
+        with _replacing(settings) as out:
+            out.write(orjson.dumps(_settings(session, project_id), option=orjson.OPT_INDENT_2))
+        seen = fingerprint(session, scope)
+    return Written(labels, settings, written, seen)
 
 
-def _lines(
-    session: Session, ids: Sequence[int], pseudonym: Callable[[int], str]
-) -> Iterator[dict[str, Any]]:
+class _replacing:
+    """A file written as ``<path>.part``, synced and renamed into place (its folder synced
+    too); the part is removed if the writing fails."""
+
+    def __init__(self, path: Path) -> None:
+        self.path, self.part = path, path.with_name(path.name + ".part")
+
+    def __enter__(self) -> Any:
+        self.out = self.part.open("wb")
+        return self.out
+
+    def __exit__(self, kind: object, *_: object) -> None:
+        try:
+            if kind is None:
+                self.out.flush()
+                os.fsync(self.out.fileno())
+        finally:
+            self.out.close()
+        if kind is not None:
+            self.part.unlink(missing_ok=True)
+            return
+        self.part.replace(self.path)
+        folder = os.open(self.path.parent, os.O_RDONLY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
+
+
+def _settings(session: Session, project_id: int) -> dict[str, Any]:
+    project = session.get_one(Project, project_id)
+    stmt = select(Batch).where(Batch.project_id == project_id).order_by(Batch.id)
+    batches = session.scalars(stmt)
+    return {"project": _columns(project), "batches": [_columns(b) for b in batches]}
+
+
+def _columns(row: Base) -> dict[str, Any]:
+    """Every column of a row, as JSON keeps it."""
+    return {attr.key: _plain(getattr(row, attr.key)) for attr in inspect(row).mapper.column_attrs}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return timestamp(value)
+    if isinstance(value, enum.Enum):
+        return value.value
+    return value
+
+
+def _lines(session: Session, ids: Sequence[int], pseudonym: Pseudonym) -> Iterator[dict[str, Any]]:
+    """The archive's lines for the prompts ``ids`` (a chunk): every query is filtered by these
+    prompt ids, through joins, so no list of other ids is ever sent."""
+    chunk = Prompt.id.in_(ids)
     prompts = session.execute(
-        select(Prompt, Batch.name).join(Batch, Batch.id == Prompt.batch_id)
-        .where(Prompt.id.in_(ids)).order_by(Prompt.id)
+        select(Prompt, Batch.name).join(Batch, Batch.id == Prompt.batch_id).where(chunk)
+        .order_by(Prompt.id)
     ).all()  # fmt: skip
-    candidates = _grouped(session.scalars(
-        select(Candidate).where(Candidate.prompt_id.in_(ids)).order_by(Candidate.id)
-    ), lambda c: c.prompt_id)  # fmt: skip
-    stmt = select(Comparison).where(Comparison.prompt_id.in_(ids)).order_by(Comparison.id)
-    comparisons = {c.id: c for c in session.scalars(stmt)}
-    judgements = list(session.scalars(
-        select(Judgement).where(Judgement.comparison_id.in_(comparisons)).order_by(Judgement.id)
-    ))  # fmt: skip
-    scores = _grouped(session.scalars(
-        select(Score).where(Score.judgement_id.in_([j.id for j in judgements]))
+    on_pair = Comparison.prompt_id.in_(ids)
+    candidates = _by_prompt(session.execute(
+        select(Candidate, Candidate.prompt_id).where(Candidate.prompt_id.in_(ids))
+        .order_by(Candidate.id)))  # fmt: skip
+    comparisons = _by_prompt(session.execute(
+        select(Comparison, Batch.name, Comparison.prompt_id)
+        .join(Batch, Batch.id == Comparison.batch_id).where(on_pair).order_by(Comparison.id)
+    ), width=2)  # fmt: skip
+    judgements = _by_prompt(_joined(session, Judgement, on_pair))
+    scores: dict[int, list[Score]] = defaultdict(list)
+    for score in session.scalars(
+        select(Score).join(Judgement, Judgement.id == Score.judgement_id)
+        .join(Comparison, Comparison.id == Judgement.comparison_id).where(on_pair)
         .order_by(Score.judgement_id, Score.candidate_id, Score.aspect)
-    ), lambda s: s.judgement_id)  # fmt: skip
-    candidate_prompt = {c.id: c.prompt_id for cs in candidates.values() for c in cs}
-    ratings = _grouped(session.scalars(
-        select(Rating).where(Rating.candidate_id.in_(candidate_prompt)).order_by(Rating.id)
-    ), lambda r: candidate_prompt[r.candidate_id])  # fmt: skip
-
-    def by_prompt(comparison_id: int) -> int:
-        return comparisons[comparison_id].prompt_id
-
-    adjudications = _grouped(session.scalars(
-        select(Adjudication).where(Adjudication.comparison_id.in_(comparisons))
-        .order_by(Adjudication.comparison_id)
-    ), lambda a: by_prompt(a.comparison_id))  # fmt: skip
-    flags = _grouped(session.scalars(
-        select(ItemFlag).where(ItemFlag.comparison_id.in_(comparisons)).order_by(ItemFlag.id)
-    ), lambda f: by_prompt(f.comparison_id))  # fmt: skip
-    judged = _grouped(judgements, lambda j: by_prompt(j.comparison_id))
+    ):  # fmt: skip
+        scores[score.judgement_id].append(score)
+    repeats = _by_prompt(_joined(session, RepeatAnswer, on_pair))
+    judges = _by_prompt(_joined(session, JudgeAnswer, on_pair))
+    adjudications = _by_prompt(_joined(session, Adjudication, on_pair, Adjudication.comparison_id))
+    flags = _by_prompt(_joined(session, ItemFlag, on_pair))
+    ratings = _by_prompt(session.execute(
+        select(Rating, Candidate.prompt_id).join(Candidate, Candidate.id == Rating.candidate_id)
+        .where(Candidate.prompt_id.in_(ids)).order_by(Rating.id)))  # fmt: skip
     for prompt, batch in prompts:
+        pid = prompt.id
         yield {
             "prompt": {
-                "id": prompt.id, "external_id": prompt.external_id, "batch": batch,
+                "id": pid, "external_id": prompt.external_id, "batch": batch,
                 "system": prompt.system, "messages": prompt.messages, "tools": prompt.tools,
                 "meta": prompt.meta,
             },
             "candidates": [
                 {"id": c.id, "model": c.model, "content": c.content, "meta": c.meta}
-                for c in candidates.get(prompt.id, [])
+                for (c,) in candidates[pid]
             ],
-            "judgements": [
-                _judgement(j, comparisons[j.comparison_id], scores.get(j.id, []), pseudonym)
-                for j in judged.get(prompt.id, [])
+            "comparisons": [
+                {"id": c.id, "kind": c.kind.value, "batch": name,
+                 "candidate_a_id": c.candidate_a_id, "candidate_b_id": c.candidate_b_id,
+                 "gold": _plain(c.gold)}
+                for c, name in comparisons[pid]
+            ],
+            "judgements": [_judgement(j, scores[j.id], pseudonym) for (j,) in judgements[pid]],
+            "repeats": [
+                {"comparison_id": r.comparison_id, "annotator": pseudonym(r.user_id),
+                 "verdict": r.verdict.value, "strength": r.strength,
+                 "left_candidate_id": r.left_candidate_id, "rationale": r.rationale,
+                 "duration_ms": r.duration_ms, "created_at": timestamp(r.created_at)}
+                for (r,) in repeats[pid]
+            ],
+            "judge_answers": [
+                {"comparison_id": a.comparison_id, "judge": pseudonym(a.user_id),
+                 "a_first": a.a_first.value, "b_first": a.b_first.value,
+                 "consistent": a.consistent, "created_at": timestamp(a.created_at)}
+                for (a,) in judges[pid]
             ],
             "ratings": [
                 {"candidate_id": r.candidate_id, "annotator": pseudonym(r.user_id),
-                 "good": r.good, "created_at": _when(r.created_at)}
-                for r in ratings.get(prompt.id, [])
+                 "good": r.good, "created_at": timestamp(r.created_at)}
+                for (r,) in ratings[pid]
             ],
             "adjudications": [
                 {"comparison_id": a.comparison_id, "verdict": a.verdict.value, "note": a.note,
-                 "created_at": _when(a.created_at)}
-                for a in adjudications.get(prompt.id, [])
+                 "by": pseudonym(a.user_id) if a.user_id is not None else None,
+                 "created_at": timestamp(a.created_at)}
+                for (a,) in adjudications[pid]
             ],
             "flags": [
                 {"comparison_id": f.comparison_id, "annotator": pseudonym(f.user_id),
-                 "comment": f.comment, "created_at": _when(f.created_at)}
-                for f in flags.get(prompt.id, [])
+                 "comment": f.comment, "created_at": timestamp(f.created_at)}
+                for (f,) in flags[pid]
             ],
         }  # fmt: skip
 
 
-def _judgement(
-    j: Judgement, comparison: Comparison, scores: list[Score], pseudonym: Callable[[int], str]
-) -> dict[str, Any]:
+def _joined(
+    session: Session, model: Any, on_pair: ColumnElement[bool], order: Any = None
+) -> Iterable[Any]:
+    """Rows of ``model`` (a table of labels on comparisons), each with its prompt's id."""
+    return session.execute(
+        select(model, Comparison.prompt_id).join(Comparison, Comparison.id == model.comparison_id)
+        .where(on_pair).order_by(order if order is not None else model.id)
+    )  # fmt: skip
+
+
+def _by_prompt(rows: Iterable[Any], width: int = 1) -> dict[int, list[tuple[Any, ...]]]:
+    """Rows ending in a prompt id, grouped by it (each group's rows without that id)."""
+    groups: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+    for row in rows:
+        groups[row[width]].append(tuple(row[:width]))
+    return groups
+
+
+def _judgement(j: Judgement, scores: list[Score], pseudonym: Pseudonym) -> dict[str, Any]:
     return {
-        "comparison_id": j.comparison_id, "kind": comparison.kind.value,
-        "candidate_a_id": comparison.candidate_a_id, "candidate_b_id": comparison.candidate_b_id,
-        "gold": comparison.gold.value if comparison.gold else None,
-        "annotator": pseudonym(j.user_id),
-        "verdict": j.verdict.value if j.verdict else None, "strength": j.strength,
+        "comparison_id": j.comparison_id, "annotator": pseudonym(j.user_id),
+        "verdict": _plain(j.verdict), "strength": j.strength,
         "left_candidate_id": j.left_candidate_id, "ranking": j.ranking,
         "none_acceptable": j.none_acceptable, "shown": j.shown,
         "scores": [{"candidate_id": s.candidate_id, "aspect": s.aspect, "value": s.value}
                    for s in scores],
         "rationale": j.rationale, "duration_ms": j.duration_ms,
-        "created_at": _when(j.created_at), "updated_at": _when(j.updated_at),
+        "created_at": timestamp(j.created_at), "updated_at": timestamp(j.updated_at),
     }  # fmt: skip
-
-
-def _grouped(items: Iterable[T], key: Callable[[T], int]) -> dict[int, list[T]]:
-    groups: dict[int, list[T]] = defaultdict(list)
-    for item in items:
-        groups[key(item)].append(item)
-    return groups
-
-
-def _when(value: datetime | None) -> str | None:
-    return timestamp(value) if value is not None else None

@@ -2,11 +2,11 @@
 
 Archiving keeps everything; deleting removes the rows (comparisons, judgements, ratings and
 all that hangs off them go with their batch or project, by foreign key). So that no labelled
-work is ever lost by a slip, the labels are first written into ``ARBITER_ARCHIVE_DIR``: a
-raw ``judgements`` export (every pairwise judgement as given, with its manifest) and the
-labels file (app/archive.py: every label of every kind, with the texts it was given on). The
-delete only runs when both are complete and no label changed since they were read (else it
-is refused, and runs again on a second try). The admin confirms by typing the name.
+work is ever lost by a slip, the labels are first written into ``ARBITER_ARCHIVE_DIR``: the
+labels archive (app/archive.py: every label of every kind, with the texts it was given on,
+and the project's settings) and a raw ``judgements`` export of the pairs (with its manifest).
+The delete only runs when they are complete and no label changed since the archive was read
+(else it is refused, and a second try archives again). The admin confirms by typing the name.
 """
 
 from __future__ import annotations
@@ -14,17 +14,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import ColumnElement, delete, func, select, text
+from sqlalchemy import ColumnElement, Delete, delete, func, select, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from app.archive import Fingerprint, fingerprint, write_labels
+from app.archive import batch_scope, fingerprint, in_scope, project_scope, write_archive
 from app.db import Database
 from app.errors import Conflict, DomainError
 from app.exports import ExportParams, plan_export
 from app.exports.pseudonyms import pseudonymizer
 from app.exports.service import export_to_files
 from app.i18n import N_
-from app.models import Batch, Comparison, Judgement, Project, Prompt, utcnow
+from app.models import Batch, Candidate, Comparison, Judgement, Project, Prompt, utcnow
 
 
 @dataclass(frozen=True)
@@ -65,36 +66,37 @@ def confirm(typed: str, name: str) -> None:
 
 @dataclass(frozen=True)
 class Archived:
-    """What a delete wrote first: the raw judgements export and the whole labels file."""
+    """What a delete wrote first: the labels archive (app/archive.py) and, beside it, the raw
+    judgements export."""
 
-    judgements_file: Path
     labels_file: Path
-    fingerprint: Fingerprint
+    project_file: Path
+    judgements_file: Path
+    scope: ColumnElement[bool]
+    fingerprint: str
 
 
 def archive_labels(
     db: Database, project_id: int, archive_dir: Path, *, secret: str, by: str,
     batch: str | None = None,
 ) -> Archived:  # fmt: skip
-    """Write the labels (all, or one batch's): a raw judgements export, and the labels file
-    (app/archive.py) that holds every kind of label with its texts."""
+    """Write the labels (all, or one batch's): the labels archive, which holds every kind of
+    label with its texts, and a raw judgements export of the pairs."""
     with db.scope() as session:
         project = session.get_one(Project, project_id)
         params = ExportParams(format="judgements", batch=[batch] if batch else [])
         plan = plan_export(session, project, params, secret=secret)
         stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
-        what = project.slug
-        scope = Prompt.project_id == project_id
+        what, scope = project.slug, project_scope(project_id)
         if batch is not None:
             batch_id = batch_id_of(session, project, batch)
-            what += f"-batch-{batch_id}"
-            scope = Prompt.batch_id == batch_id
+            what, scope = f"{what}-batch-{batch_id}", batch_scope(batch_id)
     archive_dir.mkdir(parents=True, exist_ok=True)
-    path = archive_dir / f"{what}-{stamp}.judgements.jsonl"
-    export_to_files(db, plan, path, exported_by=by)
-    labels = write_labels(db, scope, archive_dir / f"{what}-{stamp}.labels.jsonl",
-                          pseudonymizer(secret, project_id))  # fmt: skip
-    return Archived(path, labels.path, labels.fingerprint)
+    stem = archive_dir / f"{what}-{stamp}"
+    judgements = stem.with_name(stem.name + ".judgements.jsonl")
+    export_to_files(db, plan, judgements, exported_by=by)
+    written = write_archive(db, project_id, scope, stem, pseudonymizer(secret, project_id))
+    return Archived(written.labels, written.project, judgements, scope, written.fingerprint)
 
 
 def batch_id_of(session: Session, project: Project, name: str) -> int:
@@ -107,24 +109,52 @@ def batch_id_of(session: Session, project: Project, name: str) -> int:
     return found
 
 
+LOCK_TIMEOUT = "10s"
+"""On Postgres, how long a delete waits for labelling under way on its rows before it gives up
+(and deletes nothing)."""
+
+
 def delete_project(session: Session, project_id: int, archived: Archived) -> None:
-    _unchanged_since(session, Prompt.project_id == project_id, archived)
-    session.execute(delete(Project).where(Project.id == project_id))
+    _delete_unchanged(session, archived, delete(Project).where(Project.id == project_id))
 
 
 def delete_batch(session: Session, batch_id: int, archived: Archived) -> None:
-    _unchanged_since(session, Prompt.batch_id == batch_id, archived)
-    session.execute(delete(Batch).where(Batch.id == batch_id))
+    _delete_unchanged(session, archived, delete(Batch).where(Batch.id == batch_id))
 
 
-def _unchanged_since(session: Session, scope: ColumnElement[bool], archived: Archived) -> None:
-    """Refuse the delete when a label was given, changed or taken back after the archive was
-    read, so that nothing deleted is missing from it. On Postgres the label tables are
-    locked against writers until the delete commits (labelling waits that long); SQLite's
-    write transaction holds every writer off already."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("LOCK TABLE judgements, ratings, scores IN SHARE MODE"))
-    if fingerprint(session, scope) != archived.fingerprint:
-        raise Conflict(N_(
-            "labels were given while the archive was being written, so nothing was deleted "
-            "(the archive is kept); delete again to archive them too"))  # fmt: skip
+def _delete_unchanged(session: Session, archived: Archived, statement: Delete) -> None:
+    """Run the delete only if no label changed since the archive was read, so that nothing
+    deleted is missing from it.
+
+    On Postgres the scope's comparisons and candidates are locked first (``FOR UPDATE``): a
+    label is written with a foreign key to one of them, so labelling there waits until the
+    delete ends, while other projects go on. A wait past ``LOCK_TIMEOUT``, or a deadlock
+    with a verdict under way, deletes nothing and asks to try again. SQLite's write
+    transaction holds every writer off already."""
+    try:
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
+            prompts = in_scope(archived.scope)
+            for rows in (select(Comparison.id).where(Comparison.prompt_id.in_(prompts)),
+                         select(Candidate.id).where(Candidate.prompt_id.in_(prompts))):  # fmt: skip
+                session.execute(rows.with_for_update()).all()
+        if fingerprint(session, archived.scope) != archived.fingerprint:
+            raise Conflict(N_(
+                "labels were given while the archive was being written, so nothing was deleted "
+                "(the archive is kept); delete again to archive them too"))  # fmt: skip
+        session.execute(statement)
+        session.flush()
+    except OperationalError as exc:
+        if getattr(exc.orig, "sqlstate", None) not in BUSY:
+            raise
+        session.rollback()
+        raise Conflict(
+            N_(
+                "labelling was under way on it, so nothing was deleted (the archive is kept); "
+                "try again in a moment"
+            )
+        ) from exc
+
+
+BUSY = frozenset({"40P01", "55P03"})
+"""Postgres's deadlock_detected and lock_not_available."""

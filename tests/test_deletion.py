@@ -14,10 +14,22 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.db import Database
-from app.models import Batch, Comparison, Judgement, Project, Protocol, User
+from app.models import (
+    Adjudication,
+    Batch,
+    Comparison,
+    ItemFlag,
+    JudgeAnswer,
+    Judgement,
+    Project,
+    Protocol,
+    User,
+    Verdict,
+)
 from app.settings import Settings
 from app.web.main import create_app
 from tests.clients import bearer, label_all, soup
+from tests.conftest import PG_URL
 from tests.factories import import_rows, make_annotator, make_project, native_rows
 from tests.factories_admin import admin_client, project_with_comparisons
 from tests.factories_labels import make_judgement
@@ -179,7 +191,7 @@ def test_the_labels_file_keeps_marks_scores_and_texts_the_judgements_export_leav
     scores = {texts[s["candidate_id"]]: s["value"] for j in line["judgements"]
               for s in j["scores"]}  # fmt: skip
     assert scores == {"Answer 0 to p0": 4, "Answer 1 to p0": 1}
-    assert {j["kind"] for j in line["judgements"]} == {"single"}
+    assert {c["kind"] for c in line["comparisons"]} == {"single"}
     assert {r["annotator"] for r in line["ratings"]} == {j["annotator"] for j in line["judgements"]}
 
 
@@ -200,7 +212,8 @@ def test_a_ranking_is_kept_in_the_labels_file(
     assert delete_by_name(client, "ranked", "Ranked").status_code == 200
     (line,) = labels_file(archive)
     (judgement,) = line["judgements"]
-    assert judgement["kind"] == "ranking" and judgement["ranking"] == best_first
+    assert judgement["ranking"] == best_first
+    assert [c["kind"] for c in line["comparisons"]] == ["ranking"]
     assert {c["id"] for c in line["candidates"]} == set(best_first)
 
 
@@ -221,31 +234,125 @@ def test_an_archive_that_cannot_be_written_deletes_nothing_and_says_why(
     assert count(session, Project) == 1 and count(session, Judgement) == 5
 
 
+def late_label(session: Session, kind: str) -> None:
+    """A label given on the first comparison, as if while the archive was being written."""
+    first = session.scalars(select(Comparison).order_by(Comparison.id)).first()
+    assert first is not None
+    late = session.scalars(select(User).where(User.username == "late")).one()
+    if kind == "verdict":
+        make_judgement(session, first, late, "b")
+    else:
+        session.add(ItemFlag(comparison_id=first.id, user_id=late.id, comment="typo"))
+
+
+@pytest.mark.parametrize("kind", ["verdict", "flag"])
 def test_a_label_given_while_the_archive_is_written_stops_the_delete(
     client: TestClient, session: Session, project: Project, archive: Path,
+    monkeypatch: pytest.MonkeyPatch, kind: str,
+) -> None:  # fmt: skip
+    from app import deletion
+
+    write_archive = deletion.write_archive
+    make_annotator(session, username="late")
+    admin_client(client, session)
+
+    def and_a_late_label(db: Database, *args: Any) -> Any:
+        written = write_archive(db, *args)
+        with db.scope() as s:
+            late_label(s, kind)
+        return written
+
+    monkeypatch.setattr(deletion, "write_archive", and_a_late_label)
+    refused = delete_by_name(client, "doomed", "Doomed")
+    assert refused.status_code == 409
+    assert "Labels were given while the archive was being written" in refused.text
+    assert count(session, Project) == 1
+    monkeypatch.setattr(deletion, "write_archive", write_archive)
+    assert delete_by_name(client, "doomed", "Doomed").status_code == 200
+    newest = max(archive.glob("*.labels.jsonl"))
+    lines = [orjson.loads(line) for line in newest.read_bytes().splitlines()]
+    kept = [x for line in lines for x in line["judgements" if kind == "verdict" else "flags"]]
+    assert len(kept) == (6 if kind == "verdict" else 1)
+    assert count(session, Judgement) == 0
+
+
+def test_a_batch_archive_holds_the_pairs_a_later_import_added_to_older_prompts(
+    client: TestClient, session: Session, archive: Path
+) -> None:
+    project, _ = project_with_comparisons(session, 2, name="Grown")
+    grown = [{**row, "candidates": [*row["candidates"], f"Answer 2 to {row['id']}"]}
+             for row in native_rows(2)]  # fmt: skip
+    import_rows(session, project, grown, batch_name="more")
+    more = session.scalars(select(Batch).where(Batch.name == "more")).one()
+    added = list(session.scalars(select(Comparison).where(Comparison.batch_id == more.id)))
+    assert len(added) == 4, "two new pairs on each old prompt"
+    ann = make_annotator(session, username="ann")
+    for comparison in added:
+        make_judgement(session, comparison, ann, "a")
+    session.commit()
+    admin_client(client, session)
+    done = client.post(f"/admin/projects/grown/batches/{more.id}/delete", data={"confirm": "more"})
+    assert done.status_code == 200
+    lines = labels_file(archive)
+    assert {line["prompt"]["external_id"] for line in lines} == {"p0", "p1"}
+    judged = {j["comparison_id"] for line in lines for j in line["judgements"]}
+    assert judged == {c.id for c in added}
+    batches = {c["id"]: c["batch"] for line in lines for c in line["comparisons"]}
+    assert {batches[c.id] for c in added} == {"more"}
+    assert count(session, Judgement) == 0 and count(session, Comparison) == 2
+
+
+def test_the_archive_keeps_gold_adjudications_flags_judge_answers_and_the_settings(
+    client: TestClient, session: Session, archive: Path
+) -> None:
+    rubric = [{"name": "helpfulness", "min": 0, "max": 4}]
+    _, pairs = project_with_comparisons(session, 2, name="Kept", rubric=rubric)
+    ann, judge = make_annotator(session, username="ann"), make_annotator(session, username="j")
+    pairs[1].gold = Verdict.B  # an unjudged gold pair
+    session.add_all([
+        Adjudication(comparison_id=pairs[0].id, verdict=Verdict.TIE, note="both fine"),
+        ItemFlag(comparison_id=pairs[0].id, user_id=ann.id, comment="typo in A"),
+        JudgeAnswer(comparison_id=pairs[0].id, user_id=judge.id, a_first=Verdict.A,
+                    b_first=Verdict.B, consistent=False),
+    ])  # fmt: skip
+    session.commit()
+    admin_client(client, session)
+    assert delete_by_name(client, "kept", "Kept").status_code == 200
+    lines = labels_file(archive)
+    first, second = lines
+    assert first["adjudications"][0]["verdict"] == "tie"
+    assert first["adjudications"][0]["note"] == "both fine"
+    assert first["flags"][0]["comment"] == "typo in A"
+    answer = first["judge_answers"][0]
+    assert (answer["a_first"], answer["b_first"], answer["consistent"]) == ("a", "b", False)
+    assert second["comparisons"][0]["gold"] == "b" and second["judgements"] == []
+    (settings_file,) = archive.glob("*.project.json")
+    kept = orjson.loads(settings_file.read_bytes())
+    assert kept["project"]["name"] == "Kept" and kept["project"]["rubric"] == rubric
+    assert kept["project"]["protocol"] == "pairwise"
+    assert [b["name"] for b in kept["batches"]] == ["first"]
+
+
+@pytest.mark.skipif(not PG_URL, reason="row locks held by another connection: Postgres")
+def test_labelling_under_way_on_the_rows_makes_the_delete_give_up_and_keep_everything(
+    client: TestClient, session: Session, project: Project, database_url: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
     from app import deletion
 
-    write_labels = deletion.write_labels
-    late = make_annotator(session, username="late")
+    if not database_url.startswith("postgresql"):
+        pytest.skip("row locks held by another connection: Postgres")
+    monkeypatch.setattr(deletion, "LOCK_TIMEOUT", "200ms")
     admin_client(client, session)
-
-    def and_a_late_verdict(db: Database, *args: Any) -> Any:
-        written = write_labels(db, *args)
-        with db.scope() as s:
-            first = s.scalars(select(Comparison).order_by(Comparison.id)).first()
-            make_judgement(s, first, s.get_one(User, late.id), "b")  # type: ignore[arg-type]
-        return written
-
-    monkeypatch.setattr(deletion, "write_labels", and_a_late_verdict)
-    refused = delete_by_name(client, "doomed", "Doomed")
+    first = session.scalars(select(Comparison.id).order_by(Comparison.id)).first()
+    session.commit()
+    other = Database(database_url)
+    try:
+        with other.scope() as busy:  # a verdict under way holds its comparison's row
+            busy.execute(select(Comparison.id).where(Comparison.id == first).with_for_update())
+            refused = delete_by_name(client, "doomed", "Doomed")
+    finally:
+        other.dispose()
     assert refused.status_code == 409
-    assert "Labels were given while the archive was being written" in refused.text
-    assert count(session, Project) == 1 and count(session, Judgement) == 6
-    monkeypatch.setattr(deletion, "write_labels", write_labels)
-    assert delete_by_name(client, "doomed", "Doomed").status_code == 200
-    newest = max(archive.glob("*.labels.jsonl"))
-    archived = [j for line in newest.read_bytes().splitlines()
-                for j in orjson.loads(line)["judgements"]]  # fmt: skip
-    assert len(archived) == 6 and count(session, Judgement) == 0
+    assert "Labelling was under way on it, so nothing was deleted" in refused.text
+    assert count(session, Project) == 1 and count(session, Judgement) == 5
