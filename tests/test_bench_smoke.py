@@ -93,3 +93,17 @@ def test_import_costs_prints_each_schema_beside_the_bare_table() -> None:
     assert done.returncode == 0, done.stderr
     for line in ("as migrated", "without foreign keys", "bare table", "parsing and validating"):
         assert line in done.stdout
+
+
+@pytest.mark.skipif(
+    not PG_URL, reason="ARBITER_TEST_DATABASE_URL is not set (bench needs Postgres)"
+)
+def test_the_delete_benchmark_prints_the_archive_and_the_delete() -> None:
+    url = scratch_database("bench")
+    env = {**os.environ, "ARBITER_BENCH_DATABASE_URL": url}
+    done = subprocess.run([sys.executable, "-m", "bench.delete_bench", "--prompts", "200"],
+                          env=env, capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("200 prompts (")
+    for part in ("archive ", "check and delete ", "labels archive ", "judgements export "):
+        assert part in done.stdout
