@@ -24,13 +24,14 @@ import hashlib
 import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import orjson
-from sqlalchemy import ColumnElement, Select, inspect, or_, select
+from sqlalchemy import ColumnElement, Select, Table, inspect, or_, select
 from sqlalchemy.orm import Session
 
 from app.db import Base, Database
@@ -70,33 +71,31 @@ def in_scope(scope: ColumnElement[bool]) -> Select[int]:
     return select(Prompt.id).where(scope)
 
 
-#: What can change on each labelled row (ids are never reused, so an id stands for a row that
-#: does not change: a judgement or a repeat is taken back by deleting it, never edited).
-_WATCHED: tuple[tuple[Any, ...], ...] = (
-    (Comparison, Comparison.prompt_id, Comparison.id, Comparison.gold),
-    (Judgement, Comparison.prompt_id, Judgement.id),
-    (RepeatAnswer, Comparison.prompt_id, RepeatAnswer.id),
-    (JudgeAnswer, Comparison.prompt_id, JudgeAnswer.id, JudgeAnswer.a_first, JudgeAnswer.b_first),
-    (Adjudication, Comparison.prompt_id, Adjudication.comparison_id, Adjudication.verdict,
-     Adjudication.note, Adjudication.user_id),
-    (ItemFlag, Comparison.prompt_id, ItemFlag.id, ItemFlag.comment),
-    (Rating, Candidate.prompt_id, Rating.id, Rating.good),
-)  # fmt: skip
+def _watched(prompts: Select[int]) -> Iterator[tuple[str, Select[*tuple[Any, ...]]]]:
+    """Each kind of label in scope with all its columns, not its id alone (on SQLite a label
+    taken back and given again can take the same id: the tables have no ``AUTOINCREMENT``),
+    in its primary key's order."""
+    on = Comparison.prompt_id.in_(prompts)
+    yield "comparisons", select(Comparison.id, Comparison.gold).where(on).order_by(Comparison.id)
+    for model in (Judgement, RepeatAnswer, JudgeAnswer, ItemFlag, Adjudication, Score):
+        table: Table = model.__table__  # type: ignore[assignment]
+        stmt = select(*table.columns)
+        if model is Score:
+            stmt = stmt.join(Judgement, Judgement.id == Score.judgement_id)
+            stmt = stmt.join(Comparison, Comparison.id == Judgement.comparison_id)
+        else:
+            stmt = stmt.join(Comparison, Comparison.id == table.c.comparison_id)
+        yield table.name, stmt.where(on).order_by(*table.primary_key.columns)
+    rated = select(*Rating.__table__.columns).join(Candidate, Candidate.id == Rating.candidate_id)
+    yield "ratings", rated.where(Candidate.prompt_id.in_(prompts)).order_by(Rating.id)
 
 
 def fingerprint(session: Session, scope: ColumnElement[bool]) -> str:
-    """A digest of every label in scope and of what can change on it: any label given,
+    """A digest of every label in scope, all its columns, in key order: any label given,
     changed or taken back changes it."""
-    prompts = in_scope(scope)
     digest = hashlib.blake2b(digest_size=20)
-    for model, prompt_of, *columns in _WATCHED:
-        stmt = select(*columns)
-        if model is Rating:
-            stmt = stmt.join(Candidate, Candidate.id == Rating.candidate_id)
-        elif model is not Comparison:
-            stmt = stmt.join(Comparison, Comparison.id == model.comparison_id)
-        stmt = stmt.where(prompt_of.in_(prompts)).order_by(*columns[:1])
-        digest.update(model.__tablename__.encode())
+    for name, stmt in _watched(in_scope(scope)):
+        digest.update(name.encode())
         for row in session.execute(stmt.execution_options(yield_per=5_000)):
             digest.update(repr(tuple(row)).encode())
     return digest.hexdigest()
@@ -126,45 +125,41 @@ def write_archive(
                     out.write(orjson.dumps(line) + b"\n")
                     written += 1
         with _replacing(settings) as out:
-            out.write(orjson.dumps(_settings(session, project_id), option=orjson.OPT_INDENT_2))
+            out.write(
+                orjson.dumps(_settings(session, project_id, pseudonym), option=orjson.OPT_INDENT_2)
+            )
         seen = fingerprint(session, scope)
     return Written(labels, settings, written, seen)
 
 
-class _replacing:
+@contextmanager
+def _replacing(path: Path) -> Iterator[BinaryIO]:
     """A file written as ``<path>.part``, synced and renamed into place (its folder synced
-    too); the part is removed if the writing fails."""
-
-    def __init__(self, path: Path) -> None:
-        self.path, self.part = path, path.with_name(path.name + ".part")
-
-    def __enter__(self) -> Any:
-        self.out = self.part.open("wb")
-        return self.out
-
-    def __exit__(self, kind: object, *_: object) -> None:
-        try:
-            if kind is None:
-                self.out.flush()
-                os.fsync(self.out.fileno())
-        finally:
-            self.out.close()
-        if kind is not None:
-            self.part.unlink(missing_ok=True)
-            return
-        self.part.replace(self.path)
-        folder = os.open(self.path.parent, os.O_RDONLY)
-        try:
-            os.fsync(folder)
-        finally:
-            os.close(folder)
+    too); the part is removed if anything fails on the way."""
+    part = path.with_name(path.name + ".part")
+    try:
+        with part.open("wb") as out:
+            yield out
+            out.flush()
+            os.fsync(out.fileno())
+        part.replace(path)
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
+    folder = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(folder)
+    finally:
+        os.close(folder)
 
 
-def _settings(session: Session, project_id: int) -> dict[str, Any]:
+def _settings(session: Session, project_id: int, pseudonym: Pseudonym) -> dict[str, Any]:
     project = session.get_one(Project, project_id)
     stmt = select(Batch).where(Batch.project_id == project_id).order_by(Batch.id)
-    batches = session.scalars(stmt)
-    return {"project": _columns(project), "batches": [_columns(b) for b in batches]}
+    batches = [_columns(b) for b in session.scalars(stmt)]
+    for batch in batches:  # who imported it: a pseudonym, as everyone else in the archive
+        batch["created_by"] = pseudonym(batch["created_by"]) if batch["created_by"] else None
+    return {"project": _columns(project), "batches": batches}
 
 
 def _columns(row: Base) -> dict[str, Any]:

@@ -73,6 +73,8 @@ class Archived:
     project_file: Path
     judgements_file: Path
     scope: ColumnElement[bool]
+    batches: ColumnElement[bool]
+    """The batch rows the delete removes (the project's, or the one)."""
     fingerprint: str
 
 
@@ -88,15 +90,18 @@ def archive_labels(
         plan = plan_export(session, project, params, secret=secret)
         stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
         what, scope = project.slug, project_scope(project_id)
+        batches = Batch.project_id == project_id
         if batch is not None:
             batch_id = batch_id_of(session, project, batch)
             what, scope = f"{what}-batch-{batch_id}", batch_scope(batch_id)
+            batches = Batch.id == batch_id
     archive_dir.mkdir(parents=True, exist_ok=True)
     stem = archive_dir / f"{what}-{stamp}"
     judgements = stem.with_name(stem.name + ".judgements.jsonl")
     export_to_files(db, plan, judgements, exported_by=by)
     written = write_archive(db, project_id, scope, stem, pseudonymizer(secret, project_id))
-    return Archived(written.labels, written.project, judgements, scope, written.fingerprint)
+    return Archived(written.labels, written.project, judgements, scope, batches,
+                    written.fingerprint)  # fmt: skip
 
 
 def batch_id_of(session: Session, project: Project, name: str) -> int:
@@ -126,16 +131,20 @@ def _delete_unchanged(session: Session, archived: Archived, statement: Delete) -
     """Run the delete only if no label changed since the archive was read, so that nothing
     deleted is missing from it.
 
-    On Postgres the scope's comparisons and candidates are locked first (``FOR UPDATE``): a
-    label is written with a foreign key to one of them, so labelling there waits until the
-    delete ends, while other projects go on. A wait past ``LOCK_TIMEOUT``, or a deadlock
-    with a verdict under way, deletes nothing and asks to try again. SQLite's write
-    transaction holds every writer off already."""
+    On Postgres the rows that labels and new work name by foreign key are locked first
+    (``FOR UPDATE``), parents before children: the batches (a new pair names its batch), the
+    scope's prompts (a new candidate names its prompt), comparisons and candidates (every
+    label names one). Labelling and imports there wait until the delete ends, while other
+    projects go on. A wait past ``LOCK_TIMEOUT``, or a deadlock with a verdict under way,
+    deletes nothing and asks to try again. SQLite's write transaction holds every writer off
+    already."""
     try:
         if session.get_bind().dialect.name == "postgresql":
             session.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
             prompts = in_scope(archived.scope)
-            for rows in (select(Comparison.id).where(Comparison.prompt_id.in_(prompts)),
+            for rows in (select(Batch.id).where(archived.batches),
+                         prompts,
+                         select(Comparison.id).where(Comparison.prompt_id.in_(prompts)),
                          select(Candidate.id).where(Candidate.prompt_id.in_(prompts))):  # fmt: skip
                 session.execute(rows.with_for_update()).all()
         if fingerprint(session, archived.scope) != archived.fingerprint:

@@ -241,11 +241,22 @@ def late_label(session: Session, kind: str) -> None:
     late = session.scalars(select(User).where(User.username == "late")).one()
     if kind == "verdict":
         make_judgement(session, first, late, "b")
-    else:
+    elif kind == "flag":
         session.add(ItemFlag(comparison_id=first.id, user_id=late.id, comment="typo"))
+    else:  # the newest verdict taken back and given otherwise: SQLite gives it the same id
+        newest = session.scalars(select(Judgement).order_by(Judgement.id.desc())).first()
+        assert newest is not None
+        taken, comparison, who = newest.id, newest.comparison_id, newest.user_id
+        session.delete(newest)
+        session.flush()
+        again = Judgement(comparison_id=comparison, user_id=who, verdict=Verdict.B)
+        session.add(again)
+        session.flush()
+        if session.get_bind().dialect.name == "sqlite":
+            assert again.id == taken, "the case this checks: an id given again"
 
 
-@pytest.mark.parametrize("kind", ["verdict", "flag"])
+@pytest.mark.parametrize("kind", ["verdict", "flag", "changed"])
 def test_a_label_given_while_the_archive_is_written_stops_the_delete(
     client: TestClient, session: Session, project: Project, archive: Path,
     monkeypatch: pytest.MonkeyPatch, kind: str,
@@ -271,8 +282,10 @@ def test_a_label_given_while_the_archive_is_written_stops_the_delete(
     assert delete_by_name(client, "doomed", "Doomed").status_code == 200
     newest = max(archive.glob("*.labels.jsonl"))
     lines = [orjson.loads(line) for line in newest.read_bytes().splitlines()]
-    kept = [x for line in lines for x in line["judgements" if kind == "verdict" else "flags"]]
-    assert len(kept) == (6 if kind == "verdict" else 1)
+    kept = [x for line in lines for x in line["flags" if kind == "flag" else "judgements"]]
+    assert len(kept) == {"verdict": 6, "flag": 1, "changed": 5}[kind]
+    if kind == "changed":
+        assert sorted(j["verdict"] for j in kept) == ["a"] * 4 + ["b"], "the answer given again"
     assert count(session, Judgement) == 0
 
 
