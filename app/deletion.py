@@ -14,10 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import ColumnElement, Delete, delete, func, select, text
+from sqlalchemy import ColumnElement, Delete, delete, func, or_, select, text, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from app.annotation import tallies
 from app.archive import batch_scope, fingerprint, in_scope, project_scope, write_archive
 from app.db import Database
 from app.errors import Conflict, DomainError
@@ -25,7 +26,17 @@ from app.exports import ExportParams, plan_export
 from app.exports.pseudonyms import pseudonymizer
 from app.exports.service import export_to_files
 from app.i18n import N_
-from app.models import Batch, Candidate, Comparison, Judgement, Project, Prompt, utcnow
+from app.models import (
+    Batch,
+    BatchTally,
+    Candidate,
+    Comparison,
+    Judgement,
+    ModelPair,
+    Project,
+    Prompt,
+    utcnow,
+)
 
 
 @dataclass(frozen=True)
@@ -44,8 +55,10 @@ def project_counts(session: Session, project: Project) -> Doomed:
 
 
 def batch_counts(session: Session, batch: Batch) -> Doomed:
-    return _counts(session, batch.name, Comparison.batch_id == batch.id,
-                   Prompt.batch_id == batch.id)  # fmt: skip
+    """A batch's own pairs, and the pairs of other batches on its prompts (they go with them)."""
+    its_prompts = select(Prompt.id).where(Prompt.batch_id == batch.id)
+    pairs = or_(Comparison.batch_id == batch.id, Comparison.prompt_id.in_(its_prompts))
+    return _counts(session, batch.name, pairs, Prompt.batch_id == batch.id)
 
 
 def _counts(
@@ -124,7 +137,26 @@ def delete_project(session: Session, project_id: int, archived: Archived) -> Non
 
 
 def delete_batch(session: Session, batch_id: int, archived: Archived) -> None:
+    project_id = session.scalars(select(Batch.project_id).where(Batch.id == batch_id)).one()
     _delete_unchanged(session, archived, delete(Batch).where(Batch.id == batch_id))
+    _recount(session, project_id)
+
+
+def _recount(session: Session, project_id: int) -> None:
+    """The counts kept beside the rows, made again from what is left of the project: a
+    batch's prompts take with them the pairs other batches added on them (a later import),
+    so those batches' tallies change too, and every model pair loses the batch's judgements."""
+    batches = select(Batch.id).where(Batch.project_id == project_id)
+    session.execute(delete(BatchTally).where(BatchTally.batch_id.in_(batches)))
+    session.execute(tallies.recount(Comparison.project_id == project_id))
+    judged = (
+        select(func.coalesce(func.sum(Comparison.judgement_count), 0))
+        .where(Comparison.model_pair_id == ModelPair.id, Comparison.gold.is_(None))
+        .scalar_subquery()
+    )
+    session.execute(
+        update(ModelPair).where(ModelPair.project_id == project_id).values(judgements=judged)
+    )
 
 
 def _delete_unchanged(session: Session, archived: Archived, statement: Delete) -> None:

@@ -21,6 +21,7 @@ from app.models import (
     ItemFlag,
     JudgeAnswer,
     Judgement,
+    ModelPair,
     Project,
     Protocol,
     User,
@@ -33,6 +34,8 @@ from tests.conftest import PG_URL
 from tests.factories import import_rows, make_annotator, make_project, native_rows
 from tests.factories_admin import admin_client, project_with_comparisons
 from tests.factories_labels import make_judgement
+from tests.factories_models import model_rows
+from tests.tally_checks import assert_tallies_exact
 
 
 @pytest.fixture
@@ -313,6 +316,42 @@ def test_a_batch_archive_holds_the_pairs_a_later_import_added_to_older_prompts(
     batches = {c["id"]: c["batch"] for line in lines for c in line["comparisons"]}
     assert {batches[c.id] for c in added} == {"more"}
     assert count(session, Judgement) == 0 and count(session, Comparison) == 2
+
+
+def test_deleting_a_batch_leaves_the_other_batches_tallies_and_model_pairs_exact(
+    client: TestClient, session: Session
+) -> None:
+    project = make_project(session, name="Grown")
+    import_rows(session, project, model_rows(3)[:2], batch_name="first")
+    import_rows(session, project, model_rows(2, prefix="n"), batch_name="more")
+    older = [{**row, "candidates": [*row["candidates"], {"content": f"late {row['id']}",
+                                                        "model": "late"}]}
+             for row in model_rows(3)[:2]]  # fmt: skip
+    import_rows(session, project, older, batch_name="late")  # pairs of "late" on "first"'s prompts
+    ann = make_annotator(session, username="ann")
+    for comparison in session.scalars(select(Comparison).order_by(Comparison.id)):
+        make_judgement(session, comparison, ann, "a")
+    first = session.scalars(select(Batch).where(Batch.name == "first")).one()
+    session.commit()
+    admin_client(client, session)
+    page = soup(client.get(f"/admin/projects/grown/batches/{first.id}/delete").text)
+    figures = {dt.get_text(): dd.get_text() for dt, dd in zip(page.select("dt"), page.select("dd"),
+                                                               strict=True)}  # fmt: skip
+    # its 2 prompts' 3 pairs each, and "late"'s 3 more on each of them
+    assert figures == {"Prompts": "2", "Comparisons": "12", "Judgements": "12"}
+    done = client.post(f"/admin/projects/grown/batches/{first.id}/delete",
+                       data={"confirm": "first"})  # fmt: skip
+    assert done.status_code == 200
+    session.expire_all()
+    left = {b.name for b in session.scalars(select(Batch))}
+    assert left == {"more", "late"}
+    assert_tallies_exact(session)
+    for pair in session.scalars(select(ModelPair)):
+        judged = select(func.coalesce(func.sum(Comparison.judgement_count), 0)).where(
+            Comparison.model_pair_id == pair.id, Comparison.gold.is_(None)
+        )
+        assert pair.judgements == session.scalar(judged), (pair.model_low, pair.model_high)
+    session.commit()
 
 
 def test_the_archive_keeps_gold_adjudications_flags_judge_answers_and_the_settings(
