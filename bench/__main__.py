@@ -7,7 +7,6 @@ once (the smoke test in the suite uses it, so the harness never rots).
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -26,6 +25,7 @@ from bench import (
     pages,
 )
 from bench.figures import Figure
+from bench.pg import bench_url
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -101,10 +101,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", choices=list(SECTIONS), action="append", help="sections to run")
     parser.add_argument("--output", type=Path, default=RESULTS / "latest.json")
     args = parser.parse_args(argv)
-    url = os.environ.get("ARBITER_BENCH_DATABASE_URL", "")
-    if not url.startswith("postgresql"):
-        print("set ARBITER_BENCH_DATABASE_URL to a Postgres database the benchmark may wipe",
-              file=sys.stderr)  # fmt: skip
+    url = bench_url()
+    if url is None:
         return 2
     runs = 1 if args.quick else 3
     figures: list[Figure] = []

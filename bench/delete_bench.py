@@ -12,9 +12,7 @@ above what it held before, and the files' sizes. The database is wiped.
 from __future__ import annotations
 
 import argparse
-import os
 import resource
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -25,6 +23,7 @@ from app.db import Database
 from app.deletion import archive_labels, delete_project
 from app.models import Judgement, Project, Rating
 from bench.export_bench import PROJECT, SECRET, generate
+from bench.pg import bench_url
 
 
 def peak_mb() -> float:
@@ -62,10 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.delete_bench")
     parser.add_argument("--prompts", type=int, action="append", help="sizes (default 20,000)")
     args = parser.parse_args(argv)
-    url = os.environ.get("ARBITER_BENCH_DATABASE_URL", "")
-    if not url.startswith("postgresql"):
-        print("set ARBITER_BENCH_DATABASE_URL to a Postgres database the benchmark may wipe",
-              file=sys.stderr)  # fmt: skip
+    url = bench_url()
+    if url is None:
         return 2
     for size in args.prompts or [20_000]:
         f = run(url, size)

@@ -33,7 +33,7 @@ import psycopg
 
 from bench.data import rows as data_rows
 from bench.figures import Figure
-from bench.pg import psycopg_url, reset_schema
+from bench.pg import bench_url, psycopg_url, reset_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = "bench-export"
@@ -386,9 +386,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--format", action="append", choices=FORMATS)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args(argv)
-    url = os.environ.get("ARBITER_BENCH_DATABASE_URL", "")
-    if not url.startswith("postgresql"):
-        sys.exit("set ARBITER_BENCH_DATABASE_URL to a Postgres database the benchmark may wipe")
+    url = bench_url()
+    if url is None:
+        sys.exit(2)
     from bench.__main__ import show
 
     show(run(url, tuple(args.sizes), args.runs, tuple(args.format or FORMATS)))

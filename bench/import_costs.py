@@ -42,7 +42,7 @@ from app.models import Batch
 from app.projects import create_project
 from bench.data import write_batch
 from bench.import_bench import copy_bare
-from bench.pg import psycopg_url, reset_schema
+from bench.pg import bench_url, psycopg_url, reset_schema
 
 TABLES = ("prompts", "candidates", "comparisons")
 #: Each variant also drops what the previous one dropped. (The unique constraints stay: the
@@ -173,10 +173,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args(argv)
-    url = os.environ.get("ARBITER_BENCH_DATABASE_URL", "")
-    if not url.startswith("postgresql"):
-        print("set ARBITER_BENCH_DATABASE_URL to a Postgres database it may wipe",
-              file=sys.stderr)  # fmt: skip
+    url = bench_url()
+    if url is None:
         return 2
     n = args.rows
     console = Console(width=160)
