@@ -81,13 +81,18 @@ def _watched(prompts: Select[int]) -> Iterator[tuple[str, Select[*tuple[Any, ...
         table: Table = model.__table__  # type: ignore[assignment]
         stmt = select(*table.columns)
         if model is Score:
-            stmt = stmt.join(Judgement, Judgement.id == Score.judgement_id)
-            stmt = stmt.join(Comparison, Comparison.id == Judgement.comparison_id)
+            stmt = _through_judgements(stmt)
         else:
             stmt = stmt.join(Comparison, Comparison.id == table.c.comparison_id)
         yield table.name, stmt.where(on).order_by(*table.primary_key.columns)
     rated = select(*Rating.__table__.columns).join(Candidate, Candidate.id == Rating.candidate_id)
     yield "ratings", rated.where(Candidate.prompt_id.in_(prompts)).order_by(Rating.id)
+
+
+def _through_judgements(scores: Select[Any]) -> Select[Any]:
+    """Scores joined to the comparisons they were given on (through their judgement)."""
+    scores = scores.join(Judgement, Judgement.id == Score.judgement_id)
+    return scores.join(Comparison, Comparison.id == Judgement.comparison_id)
 
 
 def fingerprint(session: Session, scope: ColumnElement[bool]) -> str:
@@ -194,8 +199,7 @@ def _lines(session: Session, ids: Sequence[int], pseudonym: Pseudonym) -> Iterat
     judgements = _by_prompt(_joined(session, Judgement, on_pair))
     scores: dict[int, list[Score]] = defaultdict(list)
     for score in session.scalars(
-        select(Score).join(Judgement, Judgement.id == Score.judgement_id)
-        .join(Comparison, Comparison.id == Judgement.comparison_id).where(on_pair)
+        _through_judgements(select(Score)).where(on_pair)
         .order_by(Score.judgement_id, Score.candidate_id, Score.aspect)
     ):  # fmt: skip
         scores[score.judgement_id].append(score)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import ColumnElement, Delete, delete, func, or_, select, text, update
+from sqlalchemy import ColumnElement, Delete, delete, func, or_, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -28,11 +28,9 @@ from app.exports.service import export_to_files
 from app.i18n import N_
 from app.models import (
     Batch,
-    BatchTally,
     Candidate,
     Comparison,
     Judgement,
-    ModelPair,
     Project,
     Prompt,
     utcnow,
@@ -82,6 +80,7 @@ class Archived:
     """What a delete wrote first: the labels archive (app/archive.py) and, beside it, the raw
     judgements export."""
 
+    project_id: int
     labels_file: Path
     project_file: Path
     judgements_file: Path
@@ -113,7 +112,7 @@ def archive_labels(
     judgements = stem.with_name(stem.name + ".judgements.jsonl")
     export_to_files(db, plan, judgements, exported_by=by)
     written = write_archive(db, project_id, scope, stem, pseudonymizer(secret, project_id))
-    return Archived(written.labels, written.project, judgements, scope, batches,
+    return Archived(project_id, written.labels, written.project, judgements, scope, batches,
                     written.fingerprint)  # fmt: skip
 
 
@@ -137,26 +136,10 @@ def delete_project(session: Session, project_id: int, archived: Archived) -> Non
 
 
 def delete_batch(session: Session, batch_id: int, archived: Archived) -> None:
-    project_id = session.scalars(select(Batch.project_id).where(Batch.id == batch_id)).one()
+    """The batch's prompts take with them the pairs other batches added on them (a later
+    import), so the project's counts are made again from what is left."""
     _delete_unchanged(session, archived, delete(Batch).where(Batch.id == batch_id))
-    _recount(session, project_id)
-
-
-def _recount(session: Session, project_id: int) -> None:
-    """The counts kept beside the rows, made again from what is left of the project: a
-    batch's prompts take with them the pairs other batches added on them (a later import),
-    so those batches' tallies change too, and every model pair loses the batch's judgements."""
-    batches = select(Batch.id).where(Batch.project_id == project_id)
-    session.execute(delete(BatchTally).where(BatchTally.batch_id.in_(batches)))
-    session.execute(tallies.recount(Comparison.project_id == project_id))
-    judged = (
-        select(func.coalesce(func.sum(Comparison.judgement_count), 0))
-        .where(Comparison.model_pair_id == ModelPair.id, Comparison.gold.is_(None))
-        .scalar_subquery()
-    )
-    session.execute(
-        update(ModelPair).where(ModelPair.project_id == project_id).values(judgements=judged)
-    )
+    tallies.rebuild_project(session, archived.project_id)
 
 
 def _delete_unchanged(session: Session, archived: Archived, statement: Delete) -> None:

@@ -30,6 +30,7 @@ from sqlalchemy import (
     Select,
     bindparam,
     case,
+    func,
     insert,
     select,
     update,
@@ -96,6 +97,19 @@ _COUNT = (
     .values(judgements=ModelPair.judgements + bindparam("delta"))
     .execution_options(synchronize_session=False)
 )
+
+
+def recount(session: Session, project_id: int) -> None:
+    """Every model pair's count made again from its comparisons (what ``counted`` keeps:
+    their judgements, gold pairs left out), after rows went around it (a batch deleted)."""
+    judged = (
+        select(func.coalesce(func.sum(Comparison.judgement_count), 0))
+        .where(Comparison.model_pair_id == ModelPair.id, Comparison.gold.is_(None))
+        .scalar_subquery()
+    )
+    session.execute(
+        update(ModelPair).where(ModelPair.project_id == project_id).values(judgements=judged)
+    )
 
 
 # --- the order --------------------------------------------------------------------------------

@@ -40,7 +40,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from app.annotation import active
-from app.models import BatchTally, Comparison, Project
+from app.models import Batch, BatchTally, Comparison, Project
 
 #: Rows per (batch, count). Migration 0005_tallies backfills with the same number.
 SHARDS = 8
@@ -112,6 +112,15 @@ def rebuild(session: Session, *criteria: ColumnElement[bool]) -> None:
     batches = select(Comparison.batch_id).where(*criteria).distinct()
     session.execute(delete(BatchTally).where(BatchTally.batch_id.in_(batches)))
     session.execute(recount(*criteria))
+
+
+def rebuild_project(session: Session, project_id: int) -> None:
+    """Recompute every tally of a project's batches, a batch left with no comparisons too
+    (``rebuild`` finds the batches through their comparisons), and its model pairs' counts."""
+    batches = select(Batch.id).where(Batch.project_id == project_id)
+    session.execute(delete(BatchTally).where(BatchTally.batch_id.in_(batches)))
+    session.execute(recount(Comparison.project_id == project_id))
+    active.recount(session, project_id)
 
 
 def recount(*criteria: ColumnElement[bool]) -> Insert:
